@@ -1,0 +1,11 @@
+"""jupyter-datashare: share datasets from Jupyter under controlled access."""
+
+from ._version import __version__
+
+
+def _jupyter_server_extension_points():
+    from .server.app import DataShareApp
+
+    return [{"module": "jupyter_datashare", "app": DataShareApp}]
+
+

@@ -1,0 +1,317 @@
+"""The tamper-evident audit log.
+
+Each event is a row whose ``entry_hash`` is SHA-256(previous hash || canonical JSON of the row),
+so editing, removing or inserting a row breaks the chain from that row on. Every N events or
+T seconds the head of the chain is signed (Ed25519) as a checkpoint note; a checkpoint kept
+anywhere else makes even a rewrite of the whole chain, or a truncation, detectable.
+
+Appends happen inside a write transaction that holds the database's write lock, either the
+caller's (a state change and its event commit together or not at all) or one of their own
+(a read of data, whose event must be durable before the first byte is sent).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Iterable, Iterator
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from . import signing
+from .clock import Clock
+from .db import immediate, reading, writing
+from .errors import AuditUnavailable
+from .models import AuditCheckpoint, AuditEvent, AuditHead
+
+GENESIS = "0" * 64
+FIELDS = (
+    "seq", "ts", "actor", "action", "outcome", "dataset_id", "version", "file",
+    "byte_range", "reason", "client", "link_id", "grant_id", "details",
+)  # fmt: skip
+
+
+def canonical(row: dict) -> bytes:
+    return json.dumps({k: row.get(k) for k in FIELDS}, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def chain(prev_hash: str, row: dict) -> str:
+    return hashlib.sha256(bytes.fromhex(prev_hash) + canonical(row)).hexdigest()
+
+
+def _ts(dt: datetime) -> str:
+    return dt.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Event:
+    """What happened. Never put a secret in any field."""
+
+    action: str
+    actor: str
+    outcome: str = "ok"
+    dataset_id: str | None = None
+    version: int | None = None
+    file: str | None = None
+    byte_range: str | None = None
+    reason: str | None = None
+    client: str | None = None
+    link_id: str | None = None
+    grant_id: str | None = None
+    details: dict | None = field(default=None)
+
+
+# Built once: constructing statements per event cost more than the commit itself.
+_HEAD = select(AuditHead.size, AuditHead.head_hash, AuditHead.checkpointed_size).where(AuditHead.id == 1)
+_INSERT = insert(AuditEvent.__table__)
+_MOVE_HEAD = update(AuditHead.__table__).where(AuditHead.__table__.c.id == 1)
+
+
+class _Pending:
+    __slots__ = ("event", "done", "seq", "error")
+
+    def __init__(self, event: Event):
+        self.event, self.done, self.seq, self.error = event, threading.Event(), None, None
+
+
+@dataclass
+class VerifyReport:
+    ok: bool
+    events: int
+    checkpoints: int
+    first_bad_event: int | None = None
+    problem: str | None = None
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+class AuditLog:
+    def __init__(self, engine, key, clock: Clock, *, checkpoint_every: int = 1000, checkpoint_seconds: float = 60.0):
+        self.engine = engine
+        self.key = key
+        self.public_key = signing.public_bytes(key)
+        self.origin = signing.origin_for(key)
+        self.verifier_key = signing.verifier_key(self.origin, self.public_key)
+        self.clock = clock
+        self.checkpoint_every = checkpoint_every
+        self.checkpoint_seconds = checkpoint_seconds
+        self._last_checkpoint_at = time.monotonic()
+        self._queue: list[_Pending] = []
+        self._queue_lock = threading.Lock()
+        self._writer_lock = threading.Lock()
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def append(self, session: Session, event: Event) -> int:
+        """Append inside the caller's write transaction; returns the event's sequence number."""
+        return self._append_all(session.connection(), [event])[-1]
+
+    def _append_all(self, conn, events: list[Event]) -> list[int]:
+        # SQLAlchemy Core rather than the ORM: this is the hot path of every audited read.
+        head = conn.execute(_HEAD).one_or_none()
+        if head is None:
+            conn.execute(insert(AuditHead).values(id=1, size=0, head_hash=GENESIS, checkpointed_size=0))
+            size, prev, checkpointed = 0, GENESIS, 0
+        else:
+            size, prev, checkpointed = head
+        ts = _ts(self.clock.now())
+        rows = []
+        for event in events:
+            row = {k: getattr(event, k) for k in FIELDS if k not in ("seq", "ts")}
+            size += 1
+            row["seq"], row["ts"] = size, ts
+            row["entry_hash"] = prev = chain(prev, row)
+            rows.append(row)
+        conn.execute(_INSERT, rows)
+        if size - checkpointed >= self.checkpoint_every or time.monotonic() - self._last_checkpoint_at >= self.checkpoint_seconds:
+            self._sign(conn, size, prev)
+            checkpointed = size
+        conn.execute(_MOVE_HEAD, {"size": size, "head_hash": prev, "checkpointed_size": checkpointed})
+        return [r["seq"] for r in rows]
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A write transaction whose failure to commit means: do not go on (AuditUnavailable)."""
+        try:
+            with writing(self.engine) as session:
+                yield session
+        except SQLAlchemyError as exc:
+            raise AuditUnavailable() from exc
+
+    def record(self, event: Event) -> int:
+        """Append in a transaction of its own; returns once the event is durably committed.
+
+        Group commit: callers waiting at the same time (concurrent downloads) share one
+        transaction, so the log keeps up with many readers although every event is synced.
+        """
+        pending = _Pending(event)
+        with self._queue_lock:
+            self._queue.append(pending)
+        with self._writer_lock:
+            if not pending.done.is_set():
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                try:
+                    try:
+                        with immediate(self.engine).begin() as conn:
+                            seqs = self._append_all(conn, [p.event for p in batch])
+                    except SQLAlchemyError as exc:
+                        raise AuditUnavailable() from exc
+                    for p, seq in zip(batch, seqs):
+                        p.seq = seq
+                except BaseException as exc:
+                    for p in batch:
+                        p.error = exc
+                finally:
+                    for p in batch:
+                        p.done.set()
+        pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+        return pending.seq
+
+    def _sign(self, conn, size: int, head_hash: str) -> str:
+        now = _ts(self.clock.now())
+        note = signing.sign_checkpoint(self.key, signing.Checkpoint(self.origin, size, head_hash, now))
+        conn.execute(insert(AuditCheckpoint).values(size=size, head_hash=head_hash, created_at=now, note=note))
+        self._last_checkpoint_at = time.monotonic()
+        return note
+
+    def checkpoint(self) -> str | None:
+        """Sign the current head if it grew since the last checkpoint; returns the newest note."""
+        with self.transaction() as session:
+            head = session.get(AuditHead, 1)
+            if head is None or head.size == 0:
+                return None
+            if head.checkpointed_size == head.size:
+                return session.get(AuditCheckpoint, head.size).note
+            note = self._sign(session.connection(), head.size, head.head_hash)
+            head.checkpointed_size = head.size
+            return note
+
+    def latest_checkpoint(self) -> str | None:
+        with reading(self.engine) as session:
+            cp = session.scalar(select(AuditCheckpoint).order_by(AuditCheckpoint.size.desc()).limit(1))
+            return cp.note if cp else None
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def events(self, *, dataset_id=None, action=None, since: datetime | None = None,
+               limit: int | None = None, offset: int = 0, newest_first: bool = False) -> list[dict]:  # fmt: skip
+        q = select(AuditEvent)
+        if dataset_id:
+            q = q.where(AuditEvent.dataset_id == dataset_id)
+        if action:
+            q = q.where(AuditEvent.action == action)
+        if since is not None:
+            q = q.where(AuditEvent.ts >= _ts(since))
+        q = q.order_by(AuditEvent.seq.desc() if newest_first else AuditEvent.seq).offset(offset)
+        if limit is not None:
+            q = q.limit(limit)
+        with reading(self.engine) as session:
+            return [self._as_dict(e) for e in session.scalars(q)]
+
+    def _iter_all(self, batch: int = 5000) -> Iterator[AuditEvent]:
+        last = 0
+        with reading(self.engine) as session:
+            while True:
+                rows = session.scalars(
+                    select(AuditEvent).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)
+                ).all()
+                if not rows:
+                    return
+                yield from rows
+                last = rows[-1].seq
+
+    @staticmethod
+    def _as_dict(e: AuditEvent) -> dict:
+        return {k: getattr(e, k) for k in FIELDS} | {"entry_hash": e.entry_hash}
+
+    def export(self, fmt: str = "jsonl") -> Iterator[str]:
+        if fmt == "jsonl":
+            for e in self._iter_all():
+                yield json.dumps(self._as_dict(e), ensure_ascii=False) + "\n"
+        elif fmt == "csv":
+            columns = list(FIELDS) + ["entry_hash"]
+            buf = io.StringIO()
+            writer = csv.DictWriter(buf, fieldnames=columns)
+            writer.writeheader()
+            for e in self._iter_all():
+                row = self._as_dict(e)
+                row["details"] = json.dumps(row["details"]) if row["details"] is not None else ""
+                writer.writerow(row)
+                yield buf.getvalue()
+                buf.seek(0)
+                buf.truncate()
+            if buf.getvalue():
+                yield buf.getvalue()
+        else:
+            raise ValueError(f"unknown export format {fmt!r}: use jsonl or csv")
+
+    # -- verifying ---------------------------------------------------------------------------
+
+    def verify(self, trusted_notes: Iterable[str] = ()) -> VerifyReport:
+        """Recompute the chain and check every signed checkpoint against it.
+
+        ``trusted_notes`` are checkpoints kept outside the database; they catch a rewrite of
+        the whole log (database checkpoints included) or a truncation after it.
+        """
+        with reading(self.engine) as session:
+            stored = list(session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.size)))
+            head = session.get(AuditHead, 1)
+        checkpoints: dict[int, tuple[str, str]] = {}
+        for cp in stored:
+            try:
+                opened = signing.open_checkpoint(cp.note, self.public_key)
+            except signing.BadNote as exc:
+                return VerifyReport(False, 0, len(stored), None, f"checkpoint at size {cp.size} is not validly signed: {exc}")
+            checkpoints[opened.size] = (opened.head_hash, "checkpoint")
+        for note in trusted_notes:
+            try:
+                opened = signing.open_checkpoint(note, self.public_key)
+            except signing.BadNote as exc:
+                return VerifyReport(False, 0, len(stored), None, f"a trusted checkpoint does not verify: {exc}")
+            prior = checkpoints.get(opened.size)
+            if prior and prior[0] != opened.head_hash:
+                return VerifyReport(False, 0, len(stored), None,
+                                    f"the stored checkpoint at size {opened.size} contradicts the trusted one")  # fmt: skip
+            checkpoints[opened.size] = (opened.head_hash, "trusted checkpoint")
+
+        prev, expected, last_good_cp = GENESIS, 1, 0
+        for e in self._iter_all():
+            row = self._as_dict(e)
+            if e.seq != expected:
+                return VerifyReport(False, expected - 1, len(checkpoints), expected,
+                                    f"event #{expected} is missing (the log was cut or an event removed)")  # fmt: skip
+            recomputed = chain(prev, row)
+            if recomputed != e.entry_hash:
+                return VerifyReport(False, expected - 1, len(checkpoints), e.seq,
+                                    f"event #{e.seq} does not match its hash: it was altered, inserted or reordered")  # fmt: skip
+            if e.seq in checkpoints and checkpoints[e.seq][0] != recomputed:
+                return VerifyReport(False, expected - 1, len(checkpoints), last_good_cp + 1,
+                                    f"events #{last_good_cp + 1}..#{e.seq} differ from the signed {checkpoints[e.seq][1]} "
+                                    f"at size {e.seq}: the log was rewritten from #{last_good_cp + 1} on")  # fmt: skip
+            if e.seq in checkpoints:
+                last_good_cp = e.seq
+            prev = recomputed
+            expected += 1
+        count = expected - 1
+        highest = max(checkpoints, default=0)
+        claimed = max(highest, head.size if head else 0)
+        if claimed > count:
+            return VerifyReport(False, count, len(checkpoints), count + 1,
+                                f"the log was truncated: {claimed} events were recorded, {count} remain; "
+                                f"event #{count + 1} is the first missing")  # fmt: skip
+        if head is not None and head.head_hash != prev:
+            return VerifyReport(False, count, len(checkpoints), count, "the log head does not match the last event")
+        return VerifyReport(True, count, len(checkpoints))

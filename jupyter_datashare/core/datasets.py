@@ -1,0 +1,220 @@
+"""Sharing a file or folder as a dataset, publishing versions, changing metadata, withdrawing.
+
+Files are frozen into the blob store before the database transaction that makes the dataset
+exist; that transaction also writes the audit event. A crash in between leaves at most
+unreferenced blobs, never a half-shared dataset or a state change without its event.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from . import metadata, paths, policy
+from .audit import Event
+from .db import reading, writing
+from .errors import InvalidInput, NotFound
+from .models import Dataset, DatasetVersion, ReviewLink, VersionFile
+from .secrets import new_id
+
+SHARE_FIELDS = {"path", "include_hidden", "access", *metadata.FIELDS}
+UPDATE_FIELDS = {"access", *metadata.FIELDS}
+
+
+def _reject_unknown(body, allowed: set[str], what: str) -> None:
+    if not isinstance(body, dict):
+        raise InvalidInput("body", "must be a JSON object")
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise InvalidInput(unknown[0], f"is not a field of {what}")
+
+
+def _bool(body: dict, field: str, default: bool = False) -> bool:
+    value = body.get(field, default)
+    if not isinstance(value, bool):
+        raise InvalidInput(field, "must be true or false")
+    return value
+
+
+def _freeze(ctx, source_files, progress=None) -> list[dict]:
+    manifest = []
+    for f in source_files:
+        sha, size = ctx.store.freeze(f.abspath, progress)
+        manifest.append({"path": f.relpath, "size": size, "sha256": sha})
+    return manifest
+
+
+def _add_version(session, dataset: Dataset, number: int, manifest: list[dict], now) -> DatasetVersion:
+    version = DatasetVersion(
+        dataset_id=dataset.id,
+        number=number,
+        created_at=now,
+        file_count=len(manifest),
+        total_size=sum(f["size"] for f in manifest),
+    )
+    session.add(version)
+    session.flush()
+    session.add_all(VersionFile(version_id=version.id, **f) for f in manifest)
+    return version
+
+
+def share(ctx, owner: str, body: dict, *, client: str | None = None, progress=None) -> str:
+    """Validate everything, freeze the files, then create the dataset; returns its id."""
+    _reject_unknown(body, SHARE_FIELDS, "a dataset")
+    now = ctx.now()
+    include_hidden = _bool(body, "include_hidden")
+    meta = metadata.validate(body)
+    access = policy.validate_access(body.get("access", {"level": policy.OPEN}), now)
+    root = ctx.settings.root_dir
+    target = paths.resolve(root, body.get("path"), include_hidden, forbidden=(ctx.settings.data_dir,))
+    files = paths.collect(root, target, include_hidden)
+    manifest = _freeze(ctx, files, progress)
+    rel_source = str(target.relative_to(_real_root(root))).replace("\\", "/")
+    with writing(ctx.engine) as s:
+        dataset = Dataset(
+            id=new_id("ds-"),
+            owner=owner,
+            source_path=rel_source,
+            include_hidden=include_hidden,
+            access_level=access.level,
+            embargo_until=access.embargo_until,
+            after_embargo=access.after_embargo,
+            latest_version=1,
+            created_at=now,
+            updated_at=now,
+            **meta,
+        )
+        s.add(dataset)
+        s.flush()
+        _add_version(s, dataset, 1, manifest, now)
+        ctx.audit.append(s, Event("dataset.shared", owner, dataset_id=dataset.id, version=1, client=client,
+                                  details={"level": access.level, "files": len(manifest)}))  # fmt: skip
+        return dataset.id
+
+
+def _real_root(root: str):
+    from pathlib import Path
+
+    return Path(root).resolve()
+
+
+def owned(session, owner: str, dataset_id: str) -> Dataset:
+    ds = session.get(Dataset, dataset_id) if isinstance(dataset_id, str) else None
+    if ds is None or ds.owner != owner:
+        raise NotFound(f"no dataset '{dataset_id}'")
+    return ds
+
+
+def update(ctx, owner: str, dataset_id: str, body: dict, *, client: str | None = None) -> None:
+    _reject_unknown(body, UPDATE_FIELDS, "a dataset update")
+    now = ctx.now()
+    changes = metadata.validate(body, partial=True)
+    access = policy.validate_access(body["access"], now) if "access" in body else None
+    with writing(ctx.engine) as s:
+        ds = owned(s, owner, dataset_id)
+        if ds.withdrawn_at is not None:
+            raise InvalidInput("id", "the dataset was withdrawn and can no longer change")
+        changed = sorted(k for k, v in changes.items() if getattr(ds, k) != v)
+        for k, v in changes.items():
+            setattr(ds, k, v)
+        if changed:
+            ctx.audit.append(s, Event("dataset.updated", owner, dataset_id=ds.id, client=client,
+                                      details={"fields": changed}))  # fmt: skip
+        if access is not None:
+            before = policy.level_in_force(ds, now)
+            ds.access_level, ds.embargo_until, ds.after_embargo = access.level, access.embargo_until, access.after_embargo
+            ds.embargo_lift_recorded = False
+            ctx.audit.append(s, Event("access.changed", owner, dataset_id=ds.id, client=client,
+                                      details={"from": before, "to": access.level,
+                                               "embargo_until": access.embargo_until.isoformat() if access.embargo_until else None}))  # fmt: skip
+        ds.updated_at = now
+
+
+def new_version(ctx, owner: str, dataset_id: str, *, client: str | None = None, progress=None) -> int:
+    """Freeze the current files of the dataset's source path as its next version."""
+    with reading(ctx.engine) as s:
+        ds = owned(s, owner, dataset_id)
+        if ds.withdrawn_at is not None:
+            raise InvalidInput("id", "the dataset was withdrawn")
+        source, hidden = ds.source_path, ds.include_hidden
+    root = ctx.settings.root_dir
+    target = paths.resolve(root, source, hidden, forbidden=(ctx.settings.data_dir,))
+    manifest = _freeze(ctx, paths.collect(root, target, hidden), progress)
+    now = ctx.now()
+    with writing(ctx.engine) as s:
+        ds = owned(s, owner, dataset_id)
+        number = ds.latest_version + 1
+        _add_version(s, ds, number, manifest, now)
+        ds.latest_version = number
+        ds.updated_at = now
+        ctx.audit.append(s, Event("version.published", owner, dataset_id=ds.id, version=number, client=client,
+                                  details={"files": len(manifest)}))  # fmt: skip
+        return number
+
+
+def withdraw(ctx, owner: str, dataset_id: str, reason: str = "", *, client: str | None = None) -> None:
+    if not isinstance(reason, str):
+        raise InvalidInput("reason", "must be a string")
+    now = ctx.now()
+    with writing(ctx.engine) as s:
+        ds = owned(s, owner, dataset_id)
+        if ds.withdrawn_at is not None:
+            raise InvalidInput("id", "the dataset was already withdrawn")
+        ds.withdrawn_at, ds.withdrawal_reason, ds.updated_at = now, reason.strip() or None, now
+        for link in s.scalars(select(ReviewLink).where(ReviewLink.dataset_id == ds.id, ReviewLink.revoked_at.is_(None))):
+            link.revoked_at = now
+        ctx.audit.append(s, Event("dataset.withdrawn", owner, dataset_id=ds.id, client=client, reason=reason or None))
+    # Only after the commit: bytes no live version refers to are removed from disk.
+    with reading(ctx.engine) as s:
+        live = s.scalars(
+            select(VersionFile.sha256)
+            .join(DatasetVersion)
+            .join(Dataset)
+            .where(Dataset.withdrawn_at.is_(None))
+        ).all()
+    ctx.store.delete_unreferenced(live)
+
+
+def record_embargo_lift(ctx, dataset: Dataset) -> None:
+    """Write ``embargo.lifted`` the first time anyone observes the embargo to be over."""
+    now = ctx.now()
+    if not policy.embargo_just_lifted(dataset, now):
+        return
+    with writing(ctx.engine) as s:
+        ds = s.get(Dataset, dataset.id)
+        if not policy.embargo_just_lifted(ds, now):  # another request got there first
+            return
+        ds.embargo_lift_recorded = True
+        ctx.audit.append(s, Event("embargo.lifted", "system", dataset_id=ds.id,
+                                  details={"embargo_until": ds.embargo_until.isoformat(), "now": ds.after_embargo}))  # fmt: skip
+    dataset.embargo_lift_recorded = True
+
+
+def load(ctx, dataset_id: str) -> Dataset | None:
+    with reading(ctx.engine) as s:
+        ds = s.get(Dataset, dataset_id) if isinstance(dataset_id, str) else None
+        if ds is not None:
+            ds.versions  # load while the session is open
+    if ds is not None:
+        record_embargo_lift(ctx, ds)
+    return ds
+
+
+def list_owned(ctx, owner: str, include_withdrawn: bool = False) -> list[Dataset]:
+    with reading(ctx.engine) as s:
+        q = select(Dataset).where(Dataset.owner == owner).order_by(Dataset.created_at.desc())
+        if not include_withdrawn:
+            q = q.where(Dataset.withdrawn_at.is_(None))
+        found = list(s.scalars(q))
+        for ds in found:
+            ds.versions
+    for ds in found:
+        record_embargo_lift(ctx, ds)
+    return found
+
+
+def version_files(ctx, dataset_id: str, number: int) -> tuple[DatasetVersion, list[VersionFile]]:
+    with reading(ctx.engine) as s:
+        v = s.scalar(select(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id, DatasetVersion.number == number))
+        if v is None:
+            raise NotFound(f"no version {number} of this dataset")
+        return v, list(v.files)

@@ -1,0 +1,66 @@
+"""Errors the core raises; adapters (HTTP, CLI, notebook) map them to their own form."""
+
+from __future__ import annotations
+
+
+class DataShareError(Exception):
+    """Base class. ``status`` is the HTTP status an adapter should answer with."""
+
+    status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict:
+        return {"error": type(self).__name__, "message": self.message}
+
+
+class InvalidInput(DataShareError):
+    """Bad input, always naming the field it is about."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "field": self.field}
+
+
+class NotFound(DataShareError):
+    status = 404
+
+
+class AccessDenied(DataShareError):
+    """The caller is known but the policy refuses; ``reason`` is safe to show."""
+
+    status = 403
+
+
+class Gone(DataShareError):
+    status = 410
+
+
+class RangeNotSatisfiable(DataShareError):
+    status = 416
+
+    def __init__(self, message: str, size: int):
+        super().__init__(message)
+        self.size = size
+
+
+class RateLimited(DataShareError):
+    status = 429
+
+    def __init__(self, retry_after: int):
+        super().__init__("too many failed look-ups; try again later")
+        self.retry_after = retry_after
+
+
+class AuditUnavailable(DataShareError):
+    """The audit event could not be made durable, so the action must not happen."""
+
+    status = 503
+
+    def __init__(self, message: str = "the audit log cannot be written right now; nothing was served"):
+        super().__init__(message)

@@ -1,0 +1,153 @@
+"""Private review links: capability URLs bound to one dataset version.
+
+The secret is shown once, when the link is made; only its SHA-256 is kept. Unknown, expired,
+revoked and withdrawn links all fail the same way, and every failure counts against the
+caller's address.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from . import policy, secrets
+from .audit import Event
+from .db import reading, writing
+from .errors import InvalidInput, NotFound
+from .models import Dataset, DatasetVersion, ReviewLink
+from .datasets import owned, _reject_unknown, _bool
+
+LINK_FIELDS = {"label", "expires_in_days", "anonymous", "allow_restricted", "version"}
+NOT_FOUND = "not found"
+
+
+def _days(ctx, value) -> int:
+    s = ctx.settings
+    if value is None:
+        return s.default_link_days
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        raise InvalidInput("expires_in_days", "must be a whole number of days")
+    value = int(value)
+    if value <= 0:
+        raise InvalidInput("expires_in_days", "must be at least 1")
+    if value > s.max_link_days:
+        raise InvalidInput("expires_in_days", f"must be at most {s.max_link_days} days")
+    return value
+
+
+def create(ctx, owner: str, dataset_id: str, body: dict, *, client: str | None = None) -> tuple[dict, str]:
+    """Make a link; returns (its description, the secret). The secret is not kept anywhere."""
+    _reject_unknown(body, LINK_FIELDS, "a review link")
+    label = body.get("label") or ""
+    if not isinstance(label, str) or len(label) > 200:
+        raise InvalidInput("label", "must be a string of at most 200 characters")
+    days = _days(ctx, body.get("expires_in_days"))
+    anonymous = _bool(body, "anonymous")
+    allow_restricted = _bool(body, "allow_restricted")
+    now = ctx.now()
+    secret = secrets.new_secret(secrets.REVIEW)
+    with writing(ctx.engine) as s:
+        ds = owned(s, owner, dataset_id)
+        if ds.withdrawn_at is not None:
+            raise InvalidInput("id", "the dataset was withdrawn")
+        number = body.get("version", ds.latest_version)
+        if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= ds.latest_version:
+            raise InvalidInput("version", f"must be a version of this dataset (1 to {ds.latest_version})")
+        if policy.level_in_force(ds, now) == policy.RESTRICTED and not allow_restricted:
+            raise InvalidInput(
+                "allow_restricted",
+                "this dataset is restricted: set allow_restricted to let this link open its files",
+            )
+        row = ReviewLink(
+            id=secrets.new_id("lnk-"),
+            dataset_id=ds.id,
+            version_number=number,
+            label=label.strip(),
+            secret_hash=secrets.digest(secret),
+            anonymous=anonymous,
+            allow_restricted=allow_restricted,
+            created_by=owner,
+            created_at=now,
+            expires_at=now + timedelta(days=days),
+            use_count=0,
+        )
+        s.add(row)
+        s.flush()
+        ctx.audit.append(s, Event("link.created", owner, dataset_id=ds.id, version=number, link_id=row.id, client=client,
+                                  details={"expires_at": row.expires_at.isoformat(), "anonymous": anonymous}))  # fmt: skip
+        return row, secret
+
+
+def list_for(ctx, owner: str, dataset_id: str) -> list[ReviewLink]:
+    with reading(ctx.engine) as s:
+        owned(s, owner, dataset_id)
+        return list(s.scalars(select(ReviewLink).where(ReviewLink.dataset_id == dataset_id).order_by(ReviewLink.created_at)))
+
+
+def revoke(ctx, owner: str, link_id: str, *, client: str | None = None) -> ReviewLink:
+    now = ctx.now()
+    with writing(ctx.engine) as s:
+        row = s.get(ReviewLink, link_id) if isinstance(link_id, str) else None
+        if row is None:
+            raise NotFound(f"no review link '{link_id}'")
+        owned(s, owner, row.dataset_id)
+        if row.revoked_at is None:
+            row.revoked_at = now
+            ctx.audit.append(s, Event("link.revoked", owner, dataset_id=row.dataset_id, link_id=row.id, client=client))
+        return row
+
+
+def resolve(ctx, secret: str, client: str) -> tuple[ReviewLink, Dataset, DatasetVersion]:
+    """The live link for ``secret`` with its dataset and version, or NotFound (always the same)."""
+    ctx.limiter.check(client)
+    row = None
+    if secrets.well_formed(secret, secrets.REVIEW):
+        with reading(ctx.engine) as s:
+            row = s.scalar(select(ReviewLink).where(ReviewLink.secret_hash == secrets.digest(secret)))
+            if row is not None and not secrets.matches(secret, row.secret_hash):
+                row = None
+            if row is not None:
+                ds = s.get(Dataset, row.dataset_id)
+                ds.versions
+                version = next(v for v in ds.versions if v.number == row.version_number)
+    now = ctx.now()
+    if row is None:
+        ctx.limiter.failed(client)
+        ctx.audit.record(Event("link.lookup_failed", "public", outcome="denied", client=client, reason="unknown secret"))
+        raise NotFound(NOT_FOUND)
+    why = None
+    if row.revoked_at is not None:
+        why = "revoked"
+    elif row.expires_at <= now:
+        why = "expired"
+    elif ds.withdrawn_at is not None:
+        why = "dataset withdrawn"
+    if why:
+        ctx.limiter.failed(client)
+        ctx.audit.record(Event("link.rejected", f"link:{row.id}", outcome="denied", dataset_id=row.dataset_id,
+                               link_id=row.id, client=client, reason=why))  # fmt: skip
+        raise NotFound(NOT_FOUND)
+    from .datasets import record_embargo_lift
+
+    record_embargo_lift(ctx, ds)
+    return row, ds, version
+
+
+def principal(row: ReviewLink) -> policy.Principal:
+    return policy.Principal("link", f"link:{row.id}", row)
+
+
+def record_use(ctx, session, row: ReviewLink) -> None:
+    """Count a use of the link, inside the transaction that writes the use's audit event."""
+    live = session.get(ReviewLink, row.id)
+    live.use_count += 1
+    live.last_used_at = ctx.now()
+
+
+def view_page(ctx, row: ReviewLink, ds: Dataset, client: str) -> None:
+    """Opening the link's landing page is an access of its own: audited and counted."""
+    with ctx.audit.transaction() as s:
+        ctx.audit.append(s, Event("dataset.viewed", f"link:{row.id}", outcome="allowed", dataset_id=ds.id,
+                                  version=row.version_number, link_id=row.id, client=client))  # fmt: skip
+        record_use(ctx, s, row)

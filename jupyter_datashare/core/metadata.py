@@ -1,0 +1,137 @@
+"""Descriptive metadata of a dataset: validation and the licences we offer."""
+
+from __future__ import annotations
+
+import idutils
+
+from .errors import InvalidInput
+
+# SPDX id -> one line a researcher can choose by.
+LICENCES: dict[str, dict[str, str]] = {
+    "CC0-1.0": {
+        "name": "Creative Commons Zero 1.0",
+        "summary": "No rights reserved: anyone may reuse the data for any purpose without attribution.",
+    },
+    "CC-BY-4.0": {
+        "name": "Creative Commons Attribution 4.0",
+        "summary": "Anyone may reuse the data, commercially too, if they credit you.",
+    },
+    "CC-BY-NC-4.0": {
+        "name": "Creative Commons Attribution-NonCommercial 4.0",
+        "summary": "Reuse with credit, for non-commercial purposes only.",
+    },
+    "CC-BY-NC-ND-4.0": {
+        "name": "Creative Commons Attribution-NonCommercial-NoDerivatives 4.0",
+        "summary": "Share unchanged copies with credit, non-commercially; no adapted versions.",
+    },
+}
+DEFAULT_LICENCE = "CC-BY-4.0"
+
+MAX_TITLE = 500
+
+
+def _text(body: dict, field: str, *, required: bool = False, max_len: int = 100_000) -> str:
+    value = body.get(field, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidInput(field, "must be a string")
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(field, "must not be empty")
+    if len(value) > max_len:
+        raise InvalidInput(field, f"is longer than {max_len} characters")
+    return value
+
+
+def _creators(value) -> list[dict]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidInput("creators", "must be a list of {name, orcid, affiliation}")
+    out = []
+    for i, item in enumerate(value):
+        field = f"creators[{i}]"
+        if isinstance(item, str):
+            item = {"name": item}
+        if not isinstance(item, dict):
+            raise InvalidInput(field, "must be an object with a name")
+        unknown = set(item) - {"name", "orcid", "affiliation"}
+        if unknown:
+            raise InvalidInput(f"{field}.{sorted(unknown)[0]}", "is not a creator field")
+        name = _text(item, "name", max_len=300) if isinstance(item.get("name"), str) else None
+        if not name:
+            raise InvalidInput(f"{field}.name", "must not be empty")
+        creator = {"name": name}
+        orcid = item.get("orcid")
+        if orcid not in (None, ""):
+            if not isinstance(orcid, str) or not idutils.is_orcid(orcid.strip()):
+                raise InvalidInput(f"{field}.orcid", f"'{orcid}' is not a valid ORCID iD")
+            creator["orcid"] = idutils.normalize_orcid(orcid.strip())
+        affiliation = item.get("affiliation")
+        if affiliation not in (None, ""):
+            if not isinstance(affiliation, str):
+                raise InvalidInput(f"{field}.affiliation", "must be a string")
+            creator["affiliation"] = affiliation.strip()
+        out.append(creator)
+    return out
+
+
+def _keywords(value) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
+        raise InvalidInput("keywords", "must be a list of strings")
+    return [k.strip() for k in value if k.strip()]
+
+
+def _licence(body: dict) -> tuple[str, str | None]:
+    lic = body.get("license", DEFAULT_LICENCE)
+    text = body.get("license_text")
+    if not isinstance(lic, str) or not lic.strip():
+        raise InvalidInput("license", "must be an SPDX id such as CC-BY-4.0")
+    lic = lic.strip()
+    if lic in LICENCES:
+        return lic, None
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput(
+            "license",
+            f"unknown licence '{lic}': use one of {', '.join(LICENCES)}, or give license_text for a custom licence",
+        )
+    return lic, text.strip()
+
+
+def _publication(value) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput("related_publication", "must be a DOI or a URL")
+    value = value.strip()
+    if idutils.is_doi(value):
+        return "https://doi.org/" + idutils.normalize_doi(value)
+    if value.startswith(("https://", "http://")) and idutils.is_url(value):
+        return value
+    raise InvalidInput("related_publication", f"'{value}' is neither a DOI nor an http(s) URL")
+
+
+FIELDS = ("title", "description", "creators", "keywords", "license", "license_text", "related_publication")
+
+
+def validate(body: dict, *, partial: bool = False) -> dict:
+    """Return the cleaned metadata fields present in ``body`` (all of them unless ``partial``)."""
+    out: dict = {}
+    if not partial or "title" in body:
+        out["title"] = _text(body, "title", required=True, max_len=MAX_TITLE)
+    if not partial or "description" in body:
+        out["description"] = _text(body, "description")
+    if not partial or "creators" in body:
+        out["creators"] = _creators(body.get("creators"))
+    if not partial or "keywords" in body:
+        out["keywords"] = _keywords(body.get("keywords"))
+    if not partial or "license" in body or "license_text" in body:
+        if partial and "license" not in body:
+            raise InvalidInput("license", "give the licence id together with license_text")
+        out["license_id"], out["license_text"] = _licence(body)
+    if not partial or "related_publication" in body:
+        out["related_publication"] = _publication(body.get("related_publication"))
+    return out

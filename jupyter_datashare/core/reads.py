@@ -1,0 +1,137 @@
+"""The one way dataset bytes are read.
+
+``open_file`` decides (policy), writes the audit event and commits it durably, and only then
+hands back something that can produce bytes. If the event cannot be written the read fails.
+No other code opens blobs of the store.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+from sqlalchemy import select
+
+from . import links, policy
+from .audit import Event
+from .db import reading
+from .errors import AccessDenied, NotFound, RangeNotSatisfiable
+from .models import Dataset, DatasetVersion, ReviewLink, VersionFile
+
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+@dataclass(frozen=True)
+class FileRead:
+    path: str
+    size: int
+    sha256: str
+    start: int
+    end: int  # inclusive
+    partial: bool
+    _store: object
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1 if self.size else 0
+
+    def chunks(self, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        remaining = self.length
+        with self._store.open(self.sha256) as f:
+            f.seek(self.start)
+            while remaining > 0:
+                data = f.read(min(chunk_size, remaining))
+                if not data:
+                    raise OSError(f"stored file {self.path} is shorter than its manifest says")
+                remaining -= len(data)
+                yield data
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int, bool]:
+    """One byte range, RFC 9110 style; returns (start, end inclusive, partial)."""
+    if not header:
+        return 0, max(size - 1, 0), False
+    header = header.strip()
+    if "," in header:
+        raise RangeNotSatisfiable("Range: only a single byte range is supported", size)
+    m = _RANGE.fullmatch(header.replace(" ", ""))
+    if not m or (m.group(1) == "" and m.group(2) == ""):
+        raise RangeNotSatisfiable(f"Range: '{header[:60]}' is not a byte range such as bytes=0-1023", size)
+    first, last = m.group(1), m.group(2)
+    if first == "":  # suffix: the last N bytes
+        n = int(last)
+        if n == 0 or size == 0:
+            raise RangeNotSatisfiable("Range: the suffix length must be positive and the file non-empty", size)
+        return max(0, size - n), size - 1, True
+    start = int(first)
+    end = int(last) if last else size - 1
+    if start >= size or end < start:
+        raise RangeNotSatisfiable(f"Range: bytes {start}-{last} are outside the file's {size} bytes", size)
+    return start, min(end, size - 1), True
+
+
+def _manifest_entry(session, dataset_id: str, number: int, path) -> VersionFile:
+    if not isinstance(path, str) or not path:
+        raise NotFound("no such file in this dataset")
+    row = session.scalar(
+        select(VersionFile)
+        .join(DatasetVersion)
+        .where(DatasetVersion.dataset_id == dataset_id, DatasetVersion.number == number, VersionFile.path == path)
+    )
+    if row is None:
+        raise NotFound(f"'{path}' is not a file of this dataset version")
+    return row
+
+
+def open_file(
+    ctx,
+    dataset: Dataset,
+    principal: policy.Principal,
+    path: str,
+    *,
+    version: int | None = None,
+    range_header: str | None = None,
+    if_range: str | None = None,
+    client: str | None = None,
+) -> FileRead:
+    """Decide, audit, then return the bytes to serve. ``dataset`` was found by the caller.
+
+    ``if_range`` (an ETag) makes the range apply only if the file is still that content.
+    """
+    now = ctx.now()
+    link: ReviewLink | None = principal.link
+    if link is not None:
+        if version not in (None, link.version_number):
+            raise NotFound("this review link opens one version only")
+        number = link.version_number
+    else:
+        number = dataset.latest_version if version is None else version
+    with reading(ctx.engine) as s:
+        if not isinstance(number, int) or not 1 <= number <= dataset.latest_version:
+            raise NotFound(f"no version {number} of this dataset")
+        entry = _manifest_entry(s, dataset.id, number, path)
+    decision = policy.can_read_files(dataset, principal, now)
+    if if_range and if_range.strip() not in (f'"{entry.sha256}"', f'W/"{entry.sha256}"'):
+        range_header = None
+    start, end, partial = parse_range(range_header, entry.size) if decision.allowed else (0, 0, False)
+    if decision.audited or not decision.allowed:
+        event = Event(
+            "file.downloaded" if decision.allowed else "file.denied",
+            principal.audit_actor,
+            outcome="allowed" if decision.allowed else "denied",
+            dataset_id=dataset.id,
+            version=number,
+            file=entry.path,
+            byte_range=f"{start}-{end}" if partial else None,
+            reason=decision.reason,
+            client=client,
+            link_id=link.id if link is not None else None,
+        )
+        with ctx.audit.transaction() as s:
+            ctx.audit.append(s, event)
+            if link is not None and decision.allowed:
+                links.record_use(ctx, s, link)
+    if not decision.allowed:
+        raise AccessDenied(decision.reason)
+    return FileRead(entry.path, entry.size, entry.sha256, start, end, partial, ctx.store)

@@ -1,0 +1,47 @@
+"""The core's one object: the database, the store, the audit log, the clock and the settings.
+
+The feature modules (``datasets``, ``links``, ``reads``) are functions taking a ``DataShare``;
+the HTTP handlers, the CLI and the notebook API all go through them.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .audit import AuditLog
+from .clock import Clock
+from .db import make_engine, migrate
+from .ratelimit import FailureLimiter
+from .settings import Settings
+from .signing import load_or_create_key
+from .store import BlobStore
+
+
+class DataShare:
+    def __init__(self, settings: Settings, clock: Clock | None = None):
+        self.settings = settings
+        self.clock = clock or Clock()
+        os.makedirs(settings.data_dir, mode=0o700, exist_ok=True)
+        self.engine = make_engine(settings.db_url, settings.db_busy_timeout_ms)
+        migrate(self.engine)
+        self.store = BlobStore(settings.store_dir)
+        self.audit = AuditLog(
+            self.engine,
+            load_or_create_key(settings.data_dir),
+            self.clock,
+            checkpoint_every=settings.checkpoint_every,
+            checkpoint_seconds=settings.checkpoint_seconds,
+        )
+        self.limiter = FailureLimiter(
+            self.clock,
+            per_client=settings.failed_lookups_per_client,
+            client_window=settings.failed_lookups_client_window,
+            overall=settings.failed_lookups_overall,
+            overall_window=settings.failed_lookups_overall_window,
+        )
+
+    def now(self):
+        return self.clock.now()
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,45 @@
+"""Plain settings of the core; the server extension fills them from traitlets configuration."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+
+
+def default_owner() -> str:
+    # On JupyterHub the single-user server runs for one hub user; elsewhere, the account.
+    return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
+
+
+def default_data_dir() -> str:
+    from jupyter_core.paths import jupyter_data_dir
+
+    return os.path.join(jupyter_data_dir(), "datashare")
+
+
+@dataclass
+class Settings:
+    root_dir: str
+    data_dir: str = ""
+    db_url: str = ""
+    owner: str = ""
+    default_link_days: int = 30
+    max_link_days: int = 365
+    public_base_url: str = ""
+    checkpoint_every: int = 1000
+    checkpoint_seconds: float = 60.0
+    failed_lookups_per_client: int = 10
+    failed_lookups_client_window: float = 300.0
+    failed_lookups_overall: int = 1000
+    failed_lookups_overall_window: float = 3600.0
+    db_busy_timeout_ms: int = 10_000
+
+    def __post_init__(self):
+        self.data_dir = self.data_dir or default_data_dir()
+        self.db_url = self.db_url or "sqlite:///" + os.path.join(self.data_dir, "datashare.sqlite")
+        self.owner = self.owner or default_owner()
+
+    @property
+    def store_dir(self) -> str:
+        return os.path.join(self.data_dir, "store")

@@ -1,0 +1,107 @@
+"""What each kind of viewer gets to see of a dataset, as plain dictionaries.
+
+Anonymous review views carry no creators, owner or affiliation: they are built from an
+allow-list of fields, so a field added to the model later cannot leak by default.
+"""
+
+from __future__ import annotations
+
+from .clock import iso
+from .metadata import LICENCES
+from .models import Dataset, DatasetVersion, ReviewLink, VersionFile
+from .policy import level_in_force
+
+
+def licence(ds: Dataset) -> dict:
+    known = LICENCES.get(ds.license_id)
+    if known:
+        return {"id": ds.license_id, **known}
+    return {"id": ds.license_id, "name": ds.license_id, "text": ds.license_text}
+
+
+def access(ds: Dataset, now) -> dict:
+    return {
+        "level": ds.access_level,
+        "level_in_force": level_in_force(ds, now),
+        "embargo_until": iso(ds.embargo_until),
+        "after_embargo": ds.after_embargo,
+    }
+
+
+def version(v: DatasetVersion) -> dict:
+    return {"number": v.number, "created_at": iso(v.created_at), "file_count": v.file_count, "total_size": v.total_size}
+
+
+def files(rows: list[VersionFile]) -> list[dict]:
+    return [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in rows]
+
+
+def public(ds: Dataset, v: DatasetVersion, rows: list[VersionFile], now, *, anonymous: bool = False) -> dict:
+    out = {
+        "id": ds.id,
+        "title": ds.title,
+        "description": ds.description,
+        "keywords": list(ds.keywords or []),
+        "license": licence(ds),
+        "related_publication": ds.related_publication,
+        "access": access(ds, now),
+        "version": v.number,
+        "latest_version": ds.latest_version,
+        "created_at": iso(v.created_at),
+        "files": files(rows),
+        "file_count": v.file_count,
+        "total_size": v.total_size,
+        "withdrawn": ds.withdrawn_at is not None,
+    }
+    if not anonymous:
+        out["creators"] = [dict(c) for c in ds.creators or []]
+    return out
+
+
+def owner(ds: Dataset, v: DatasetVersion, rows: list[VersionFile], now) -> dict:
+    return public(ds, v, rows, now) | {
+        "owner": ds.owner,
+        "source_path": ds.source_path,
+        "include_hidden": ds.include_hidden,
+        "versions": [version(x) for x in ds.versions],
+        "updated_at": iso(ds.updated_at),
+        "withdrawn_at": iso(ds.withdrawn_at),
+        "withdrawal_reason": ds.withdrawal_reason,
+    }
+
+
+def summary(ds: Dataset, now) -> dict:
+    latest = ds.versions[-1] if ds.versions else None
+    return {
+        "id": ds.id,
+        "title": ds.title,
+        "access": access(ds, now),
+        "version": ds.latest_version,
+        "file_count": latest.file_count if latest else 0,
+        "total_size": latest.total_size if latest else 0,
+        "created_at": iso(ds.created_at),
+        "withdrawn": ds.withdrawn_at is not None,
+    }
+
+
+def link(row: ReviewLink, now) -> dict:
+    if row.revoked_at is not None:
+        state = "revoked"
+    elif row.expires_at <= now:
+        state = "expired"
+    else:
+        state = "active"
+    return {
+        "id": row.id,
+        "dataset_id": row.dataset_id,
+        "version": row.version_number,
+        "label": row.label,
+        "anonymous": row.anonymous,
+        "allow_restricted": row.allow_restricted,
+        "created_at": iso(row.created_at),
+        "expires_at": iso(row.expires_at),
+        "revoked_at": iso(row.revoked_at),
+        "use_count": row.use_count,
+        "last_used_at": iso(row.last_used_at),
+        "state": state,
+    }

@@ -1,0 +1,1 @@
+"""The Jupyter server adapter: tornado handlers over the core."""

@@ -1,0 +1,227 @@
+"""The researcher's JSON API (``datashare/api/...``): thin adapters over the core."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.utils import url_path_join
+from tornado import web
+
+from ..core import datasets, links, views
+from ..core.clock import parse_when
+from ..core.errors import InvalidInput, NotFound
+from .base import OwnerAPIHandler
+from .download import DownloadMixin
+
+
+def _int_arg(handler, name: str, default=None, *, low: int = 0, high: int | None = None):
+    raw = handler.get_query_argument(name, None)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput(name, "must be a whole number") from None
+    if value < low or (high is not None and value > high):
+        raise InvalidInput(name, f"must be between {low} and {high}")
+    return value
+
+
+class DatasetView:
+    def owner_view(self, dataset_id: str, number: int | None = None) -> dict:
+        ctx = self.datashare
+        ds = datasets.load(ctx, dataset_id)
+        if ds is None or ds.owner != self.owner:
+            raise NotFound("no such dataset")
+        v, rows = datasets.version_files(ctx, ds.id, number or ds.latest_version)
+        out = views.owner(ds, v, rows, ctx.now())
+        base = url_path_join(self.base_url, "datashare")
+        out["landing_page"] = url_path_join(base, "d", ds.id)
+        for f in out["files"]:
+            f["url"] = url_path_join(base, "api", "datasets", ds.id, "files", quote(f["path"])) + f"?version={v.number}"
+        return out
+
+
+class DatasetsAPI(DatasetView, OwnerAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self):
+        ctx = self.datashare
+        found = await self.in_thread(datasets.list_owned, ctx, self.owner, self.get_query_argument("withdrawn", "") == "1")
+        now = ctx.now()
+        self.send_json({"datasets": [views.summary(ds, now) for ds in found]})
+
+    @web.authenticated
+    @authorized
+    async def post(self):
+        body = self.json_body()
+        dataset_id = await self.in_thread(datasets.share, self.datashare, self.owner, body, client=self.client)
+        out = await self.in_thread(self.owner_view, dataset_id)
+        self.set_header("Location", url_path_join(self.base_url, "datashare", "api", "datasets", dataset_id))
+        self.send_json(out, 201)
+
+
+class DatasetAPI(DatasetView, OwnerAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, dataset_id):
+        self.send_json(await self.in_thread(self.owner_view, dataset_id, _int_arg(self, "version", low=1)))
+
+    @web.authenticated
+    @authorized
+    async def patch(self, dataset_id):
+        body = self.json_body()
+        await self.in_thread(datasets.update, self.datashare, self.owner, dataset_id, body, client=self.client)
+        self.send_json(await self.in_thread(self.owner_view, dataset_id))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, dataset_id):
+        body = self.json_body() if self.request.body else {}
+        reason = body.get("reason", "")
+        await self.in_thread(datasets.withdraw, self.datashare, self.owner, dataset_id, reason, client=self.client)
+        self.send_json(await self.in_thread(self.owner_view, dataset_id))
+
+
+class VersionsAPI(DatasetView, OwnerAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, dataset_id):
+        out = await self.in_thread(self.owner_view, dataset_id)
+        self.send_json({"versions": out["versions"]})
+
+    @web.authenticated
+    @authorized
+    async def post(self, dataset_id):
+        number = await self.in_thread(datasets.new_version, self.datashare, self.owner, dataset_id, client=self.client)
+        self.send_json(await self.in_thread(self.owner_view, dataset_id, number), 201)
+
+
+class OwnerFileAPI(DownloadMixin, OwnerAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, dataset_id, path):
+        from ..core.policy import Principal
+
+        ds = await self.in_thread(datasets.load, self.datashare, dataset_id)
+        if ds is None or ds.owner != self.owner:
+            raise NotFound("no such dataset")
+        await self.serve(ds, Principal("owner", self.owner), path, _int_arg(self, "version", low=1))
+
+    head = get
+
+
+class LinksAPI(OwnerAPIHandler):
+    auth_resource = "datashare:links"
+
+    @web.authenticated
+    @authorized
+    async def get(self, dataset_id):
+        rows = await self.in_thread(links.list_for, self.datashare, self.owner, dataset_id)
+        now = self.datashare.now()
+        self.send_json({"links": [views.link(r, now) for r in rows]})
+
+    @web.authenticated
+    @authorized
+    async def post(self, dataset_id):
+        body = self.json_body()
+        row, secret = await self.in_thread(links.create, self.datashare, self.owner, dataset_id, body, client=self.client)
+        out = views.link(row, self.datashare.now())
+        # The only time the secret is shown: the URL is the capability.
+        out["url"] = self.absolute_url("datashare", "r", secret)
+        self.send_json(out, 201)
+
+    def absolute_url(self, *parts: str) -> str:
+        public = self.datashare.settings.public_base_url.rstrip("/")
+        path = url_path_join(self.base_url, *parts)
+        if public:
+            return public + path
+        return f"{self.request.protocol}://{self.request.host}{path}"
+
+
+class LinkAPI(OwnerAPIHandler):
+    auth_resource = "datashare:links"
+
+    @web.authenticated
+    @authorized
+    async def get(self, link_id):
+        rows = await self.in_thread(self._find, link_id)
+        self.send_json(views.link(rows, self.datashare.now()))
+
+    def _find(self, link_id):
+        from ..core.db import reading
+        from ..core.models import ReviewLink
+
+        with reading(self.datashare.engine) as s:
+            row = s.get(ReviewLink, link_id)
+            if row is None:
+                raise NotFound("no such review link")
+            datasets.owned(s, self.owner, row.dataset_id)
+            return row
+
+    @web.authenticated
+    @authorized
+    async def delete(self, link_id):
+        row = await self.in_thread(links.revoke, self.datashare, self.owner, link_id, client=self.client)
+        self.send_json(views.link(row, self.datashare.now()))
+
+
+class AuditAPI(OwnerAPIHandler):
+    auth_resource = "datashare:audit"
+
+    @web.authenticated
+    @authorized
+    async def get(self):
+        audit = self.datashare.audit
+        fmt = self.get_query_argument("format", "json")
+        if fmt in ("jsonl", "csv"):
+            self.set_header("Content-Type", "text/csv; charset=UTF-8" if fmt == "csv" else "application/x-ndjson")
+            self.set_header("Content-Disposition", f'attachment; filename="datashare-audit.{fmt}"')
+            for piece in audit.export(fmt):
+                self.write(piece)
+            self.finish()
+            return
+        if fmt != "json":
+            raise InvalidInput("format", "must be json, jsonl or csv")
+        since = self.get_query_argument("since", None)
+        events = await self.in_thread(
+            audit.events,
+            dataset_id=self.get_query_argument("dataset", None),
+            action=self.get_query_argument("action", None),
+            since=parse_when("since", since) if since else None,
+            limit=_int_arg(self, "limit", 100, low=1, high=1000),
+            offset=_int_arg(self, "offset", 0, low=0),
+            newest_first=self.get_query_argument("order", "newest") != "oldest",
+        )
+        self.send_json({"events": events})
+
+
+class AuditVerifyAPI(OwnerAPIHandler):
+    auth_resource = "datashare:audit"
+
+    @web.authenticated
+    @authorized
+    async def get(self):
+        audit = self.datashare.audit
+        report = await self.in_thread(audit.verify)
+        self.send_json(report.to_dict() | {"checkpoint": audit.latest_checkpoint()})
+
+
+class AuditCheckpointAPI(OwnerAPIHandler):
+    """The newest signed checkpoint and the key to check it: copy both somewhere safe."""
+
+    auth_resource = "datashare:audit"
+
+    @web.authenticated
+    @authorized
+    async def post(self):
+        audit = self.datashare.audit
+        note = await self.in_thread(audit.checkpoint)
+        self.send_json({"checkpoint": note, "verifier_key": audit.verifier_key})
+
+    @web.authenticated
+    @authorized
+    async def get(self):
+        audit = self.datashare.audit
+        self.send_json({"checkpoint": audit.latest_checkpoint(), "verifier_key": audit.verifier_key})

@@ -1,0 +1,150 @@
+"""The Jupyter server extension: configuration (``c.DataShareApp.*``) and routes."""
+
+from __future__ import annotations
+
+from jupyter_server.extension.application import ExtensionApp
+from tornado.ioloop import PeriodicCallback
+from traitlets import Float, Instance, Int, Unicode, default
+
+from ..core.clock import Clock
+from ..core.secrets import redact
+from ..core.service import DataShare
+from ..core.settings import Settings, default_data_dir, default_owner
+from . import api, public
+from .pages import Pages
+
+SECRET = r"[^/]+"
+
+
+def redacting(log_function):
+    """Wrap jupyter-server's access log so a secret in a path or Referer is never written."""
+
+    def log(handler):
+        request = handler.request
+        uri, referer = request.uri, request.headers.get("Referer")
+        request.uri = redact(uri)
+        if referer:
+            request.headers["Referer"] = redact(referer)
+        try:
+            log_function(handler)
+        finally:
+            request.uri = uri
+
+    log._datashare_redacting = True
+    return log
+
+
+class DataShareApp(ExtensionApp):
+    name = "jupyter_datashare"
+    description = "Share datasets under controlled access, with review links and an audit log."
+    load_other_extensions = True
+
+    data_dir = Unicode(
+        help="Folder for the database, the file store and the audit signing key. "
+        "Default: <jupyter data dir>/datashare."
+    ).tag(config=True)
+
+    @default("data_dir")
+    def _data_dir(self):
+        return default_data_dir()
+
+    db_url = Unicode("", help="SQLAlchemy URL of the database. Default: SQLite in data_dir.").tag(config=True)
+    owner = Unicode(help="Name recorded as the owner of shared datasets. Default: the hub user or the account.").tag(
+        config=True
+    )
+
+    @default("owner")
+    def _owner(self):
+        return default_owner()
+
+    default_link_days = Int(30, help="Lifetime of a review link when none is given (days).").tag(config=True)
+    max_link_days = Int(365, help="Longest lifetime a review link may be given (days).").tag(config=True)
+    public_base_url = Unicode(
+        "", help="Scheme and host used in generated links, e.g. https://data.example.org. Default: the request's."
+    ).tag(config=True)
+    checkpoint_every = Int(1000, help="Sign an audit checkpoint at least every this many events.").tag(config=True)
+    checkpoint_seconds = Float(60.0, help="...and at least every this many seconds while events arrive.").tag(
+        config=True
+    )
+    failed_lookups_per_client = Int(10, help="Failed secret look-ups allowed per client address per window.").tag(
+        config=True
+    )
+    failed_lookups_client_window = Float(300.0, help="Window of the per-client limit (seconds).").tag(config=True)
+    failed_lookups_overall = Int(1000, help="Failed secret look-ups allowed from all clients per window.").tag(
+        config=True
+    )
+    failed_lookups_overall_window = Float(3600.0, help="Window of the overall limit (seconds).").tag(config=True)
+    download_chunk_size = Int(1 << 20, help="Bytes read and sent per step of a download.").tag(config=True)
+    db_busy_timeout_ms = Int(10_000, help="How long a write waits for the database lock (ms).").tag(config=True)
+    clock = Instance(Clock, allow_none=True, help="Time source (tests inject a manual clock).").tag(config=True)
+
+    def settings_for_core(self) -> Settings:
+        return Settings(
+            root_dir=self.serverapp.root_dir,
+            data_dir=self.data_dir,
+            db_url=self.db_url,
+            owner=self.owner,
+            default_link_days=self.default_link_days,
+            max_link_days=self.max_link_days,
+            public_base_url=self.public_base_url,
+            checkpoint_every=self.checkpoint_every,
+            checkpoint_seconds=self.checkpoint_seconds,
+            failed_lookups_per_client=self.failed_lookups_per_client,
+            failed_lookups_client_window=self.failed_lookups_client_window,
+            failed_lookups_overall=self.failed_lookups_overall,
+            failed_lookups_overall_window=self.failed_lookups_overall_window,
+            db_busy_timeout_ms=self.db_busy_timeout_ms,
+        )
+
+    def initialize_settings(self):
+        if self.default_link_days > self.max_link_days:
+            raise ValueError("DataShareApp.default_link_days must not exceed max_link_days")
+        self.datashare = DataShare(self.settings_for_core(), self.clock)
+        self.settings.update(
+            datashare=self.datashare,
+            datashare_pages=Pages(),
+            datashare_chunk_size=self.download_chunk_size,
+        )
+        web_settings = self.serverapp.web_app.settings
+        log_function = web_settings.get("log_function")
+        if log_function and not getattr(log_function, "_datashare_redacting", False):
+            web_settings["log_function"] = redacting(log_function)
+        self.log.info("jupyter_datashare: store in %s", self.data_dir)
+
+    def initialize_handlers(self):
+        p = "datashare"
+        self.handlers.extend(
+            [
+                (rf"/{p}/api/datasets", api.DatasetsAPI),
+                (rf"/{p}/api/datasets/([^/]+)", api.DatasetAPI),
+                (rf"/{p}/api/datasets/([^/]+)/versions", api.VersionsAPI),
+                (rf"/{p}/api/datasets/([^/]+)/files/(.+)", api.OwnerFileAPI),
+                (rf"/{p}/api/datasets/([^/]+)/links", api.LinksAPI),
+                (rf"/{p}/api/links/([^/]+)", api.LinkAPI),
+                (rf"/{p}/api/audit", api.AuditAPI),
+                (rf"/{p}/api/audit/verify", api.AuditVerifyAPI),
+                (rf"/{p}/api/audit/checkpoint", api.AuditCheckpointAPI),
+                (rf"/{p}/d/([^/]+)", public.DatasetPage),
+                (rf"/{p}/d/([^/]+)/files/(.+)", public.DatasetFile),
+                (rf"/{p}/r/({SECRET})", public.ReviewPage),
+                (rf"/{p}/r/({SECRET})/files/(.+)", public.ReviewFile),
+                (rf"/{p}/([rsgc]/.*)", public.NotFoundPage),
+            ]
+        )
+
+    async def _start_jupyter_server_extension(self, serverapp):
+        # Sign a checkpoint every so often, so a quiet log is still covered by a recent one.
+        self._checkpointer = PeriodicCallback(self._checkpoint, self.checkpoint_seconds * 1000)
+        self._checkpointer.start()
+
+    async def _checkpoint(self):
+        from tornado.ioloop import IOLoop
+
+        await IOLoop.current().run_in_executor(None, self.datashare.audit.checkpoint)
+
+    async def stop_extension(self):
+        checkpointer = getattr(self, "_checkpointer", None)
+        if checkpointer:
+            checkpointer.stop()
+        if hasattr(self, "datashare"):
+            self.datashare.close()

@@ -1,0 +1,122 @@
+"""What every datashare handler shares: JSON bodies, error replies, redaction of secrets."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from tornado import web
+from tornado.ioloop import IOLoop
+
+from ..core.errors import DataShareError, InvalidInput, RateLimited, RangeNotSatisfiable
+from ..core.secrets import redact
+
+
+def redact_request(request) -> None:
+    """Rewrite the request's URI and Referer so no later log line can carry a secret.
+
+    jupyter-server scrubs only query strings; our secrets travel in the path.
+    """
+    request.uri = redact(request.uri)
+    request.path = redact(request.path)
+    if "Referer" in request.headers:
+        request.headers["Referer"] = redact(request.headers["Referer"])
+
+
+class DataShareMixin(ExtensionHandlerMixin):
+    @property
+    def datashare(self):
+        return self.settings["datashare"]
+
+    @property
+    def client(self) -> str:
+        return self.request.remote_ip or "unknown"
+
+    def wants_json(self) -> bool:
+        accept = self.request.headers.get("Accept", "")
+        return "application/json" in accept and "text/html" not in accept.split(",")[0]
+
+    def json_body(self) -> dict:
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidInput("body", f"is not valid JSON ({exc})") from None
+        if not isinstance(body, dict):
+            raise InvalidInput("body", "must be a JSON object")
+        return body
+
+    def send_json(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps(data))
+
+    async def in_thread(self, fn, *args, **kwargs):
+        """Run blocking core work (disk, fsync'd commits) off the event loop."""
+        return await IOLoop.current().run_in_executor(None, lambda: fn(*args, **kwargs))
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        """Our errors say what is wrong (naming the field); nothing else ever leaks (no trace)."""
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, DataShareError):
+            body = exc.to_dict()
+            if isinstance(exc, RateLimited):
+                self.set_header("Retry-After", str(exc.retry_after))
+            if isinstance(exc, RangeNotSatisfiable):
+                self.set_header("Content-Range", f"bytes */{exc.size}")
+        elif isinstance(exc, web.HTTPError) and exc.log_message and status_code < 500:
+            body = {"error": self._reason, "message": redact(exc.log_message % exc.args if exc.args else exc.log_message)}
+        else:
+            body = {"error": self._reason, "message": self._reason}
+        self.clear_header("Content-Disposition")
+        if self.wants_json() or isinstance(self, APIHandler):
+            self.set_header("Content-Type", "application/json; charset=UTF-8")
+            self.finish(json.dumps(body))
+        else:
+            self.set_header("Content-Type", "text/html; charset=UTF-8")
+            self.finish(self.settings["datashare_pages"].render("error.html", status=status_code, error=body))
+
+    def _handle_request_exception(self, e: BaseException) -> None:
+        if isinstance(e, DataShareError):
+            if self._finished:
+                return
+            self.send_error(e.status, exc_info=(type(e), e, e.__traceback__))
+            return
+        super()._handle_request_exception(e)
+
+
+class OwnerAPIHandler(DataShareMixin, APIHandler):
+    """JSON API for the researcher; every verb is @web.authenticated + @authorized."""
+
+    auth_resource = "datashare:datasets"
+
+    @property
+    def owner(self) -> str:
+        # A single-user server belongs to one account; whoever holds its token acts for it.
+        return self.datashare.settings.owner
+
+
+class PublicHandler(DataShareMixin, JupyterHandler):
+    """Pages and downloads for people without a Jupyter login; access is checked per route."""
+
+    capability = False  # True for routes whose URL holds a secret
+
+    async def prepare(self, *args, **kwargs):
+        redact_request(self.request)
+        return await super().prepare(*args, **kwargs)
+
+    @property
+    def content_security_policy(self) -> str:
+        return (
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        )
+
+    def set_default_headers(self) -> None:
+        super().set_default_headers()
+        self.set_header("Referrer-Policy", "no-referrer")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        if self.capability:
+            self.set_header("X-Robots-Tag", "noindex, nofollow")
+            self.set_header("Cache-Control", "no-store")

@@ -1,0 +1,134 @@
+"""Public pages and downloads (``datashare/d/...``, ``datashare/r/{secret}/...``).
+
+No Jupyter login here: every verb is @allow_unauthenticated and the route checks access itself,
+through the core's policy and read function. Review-link routes carry a secret in their path,
+so their requests are redacted before anything can log them (see ``base.PublicHandler``).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from jupyter_server.auth.decorator import allow_unauthenticated
+from jupyter_server.utils import url_path_join
+
+from ..core import datasets, links, policy, views
+from ..core.errors import AccessDenied, InvalidInput, NotFound
+from .base import PublicHandler
+from .download import DownloadMixin
+
+PUBLIC = policy.Principal("public", "public")
+
+
+def _version(handler) -> int | None:
+    raw = handler.get_query_argument("version", None)
+    if raw is None:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise InvalidInput("version", "must be a version number such as 1")
+    return int(raw)
+
+
+class LandingMixin:
+    async def landing(self, ds, principal, number: int, files_base: str, *, anonymous=False, review=False, status=200):
+        view, decision = await self.in_thread(self._landing_view, ds, principal, number, files_base, anonymous, review)
+        if self.wants_json():
+            self.send_json(view, status)
+            return
+        self.set_status(status)
+        noindex = self.capability or view["access"]["level_in_force"] != policy.OPEN
+        page = self.settings["datashare_pages"].render(
+            "dataset.html", d=view, can_download=decision.allowed, denial=decision.reason,
+            review=review, anonymous=anonymous, noindex=noindex,
+        )  # fmt: skip
+        self.finish(page)
+
+    def _landing_view(self, ds, principal, number, files_base, anonymous, review):
+        ctx = self.datashare
+        now = ctx.now()
+        v, rows = datasets.version_files(ctx, ds.id, number)
+        view = views.public(ds, v, rows, now, anonymous=anonymous)
+        decision = policy.can_read_files(ds, principal, now)
+        suffix = f"?version={v.number}" if (not review and v.number != ds.latest_version) else ""
+        for f in view["files"]:
+            f["url"] = url_path_join(files_base, "files", quote(f["path"])) + suffix
+        view["can_download"] = decision.allowed
+        return view, decision
+
+
+class DatasetPage(LandingMixin, PublicHandler):
+    @allow_unauthenticated
+    async def get(self, dataset_id):
+        number = _version(self)
+        ds = await self.in_thread(datasets.load, self.datashare, dataset_id)
+        status = 200
+        if ds is None:
+            raise NotFound("no such dataset")
+        if ds.withdrawn_at is not None:
+            if ds.access_level == policy.REVIEWER_ONLY:
+                raise NotFound("no such dataset")
+            status = 410  # a tombstone: the citation still resolves and says what happened
+        elif not policy.can_see_metadata(ds, PUBLIC, self.datashare.now()):
+            raise NotFound("no such dataset")
+        base = url_path_join(self.base_url, "datashare", "d", ds.id)
+        await self.landing(ds, PUBLIC, number or ds.latest_version, base, status=status)
+
+    head = get
+
+
+class DatasetFile(DownloadMixin, PublicHandler):
+    @allow_unauthenticated
+    async def get(self, dataset_id, path):
+        number = _version(self)
+        ds = await self.in_thread(datasets.load, self.datashare, dataset_id)
+        if ds is None:
+            raise NotFound("no such dataset")
+        try:
+            await self.serve(ds, PUBLIC, path, number)
+        except AccessDenied:
+            if not policy.can_see_metadata(ds, PUBLIC, self.datashare.now()):
+                raise NotFound("no such dataset") from None  # do not confirm it exists
+            raise
+
+    head = get
+
+
+class ReviewPage(LandingMixin, PublicHandler):
+    capability = True
+
+    @allow_unauthenticated
+    async def get(self, secret):
+        ctx = self.datashare
+        link, ds, version = await self.in_thread(links.resolve, ctx, secret, self.client)
+        await self.in_thread(links.view_page, ctx, link, ds, self.client)
+        base = url_path_join(self.base_url, "datashare", "r", secret)
+        await self.landing(ds, links.principal(link), version.number, base, anonymous=link.anonymous, review=True)
+
+    head = get
+
+
+class ReviewFile(DownloadMixin, PublicHandler):
+    capability = True
+
+    @allow_unauthenticated
+    async def get(self, secret, path):
+        link, ds, _version = await self.in_thread(links.resolve, self.datashare, secret, self.client)
+        await self.serve(ds, links.principal(link), path)
+
+    head = get
+
+
+class NotFoundPage(PublicHandler):
+    """Anything else under a capability prefix: the same 404 as an unknown secret, counted
+    as a failed look-up, and redacted like the real routes."""
+
+    capability = True
+
+    @allow_unauthenticated
+    async def get(self, *args):
+        limiter = self.datashare.limiter
+        limiter.check(self.client)
+        limiter.failed(self.client)
+        raise NotFound(links.NOT_FOUND)
+
+    head = get
