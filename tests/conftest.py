@@ -74,6 +74,8 @@ class Client:
             kwargs["body"] = raw_body
         elif body is not None:
             kwargs["body"] = json.dumps(body)
+            if method == "DELETE":
+                kwargs["allow_nonstandard_methods"] = True
         elif method in ("POST", "PATCH", "PUT"):
             kwargs["body"] = "{}"
         elif method == "DELETE":

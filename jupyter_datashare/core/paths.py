@@ -98,4 +98,4 @@ def collect(root: str, target: Path, include_hidden: bool = False) -> list[Sourc
             found.append(SourceFile(rel, real))
     if not found:
         raise InvalidInput(FIELD, "is an empty folder: there is nothing to share")
-    return found
+    return sorted(found, key=lambda f: f.relpath)

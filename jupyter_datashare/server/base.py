@@ -26,6 +26,7 @@ def redact_request(request) -> None:
 
 
 class DataShareMixin(ExtensionHandlerMixin):
+    capability = False  # True for routes whose URL holds a secret
     @property
     def datashare(self):
         return self.settings["datashare"]
@@ -99,8 +100,6 @@ class OwnerAPIHandler(DataShareMixin, APIHandler):
 
 class PublicHandler(DataShareMixin, JupyterHandler):
     """Pages and downloads for people without a Jupyter login; access is checked per route."""
-
-    capability = False  # True for routes whose URL holds a secret
 
     async def prepare(self, *args, **kwargs):
         redact_request(self.request)

@@ -1,0 +1,381 @@
+"""``jupyter datashare``: share datasets, manage review links and check the audit log from a terminal.
+
+A thin adapter over ``jupyter_datashare.core``: it parses arguments, calls the core with
+``client="cli"`` and prints the result. User errors print ``error: ...`` and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+
+from .core import datasets, links, views
+from .core.errors import DataShareError, InvalidInput, NotFound
+from .core.policy import LEVELS
+from .core.settings import Settings, default_data_dir, default_owner
+
+CLIENT = "cli"
+DEFAULT_BASE_URL = "http://localhost:8888/"
+# A signed checkpoint note as `audit checkpoint` prints it (several may be saved in one file).
+NOTE = re.compile(r"^[^\s\n][^\n]*\n\d+\n[A-Za-z0-9+/]+=*\n[^\n]*\n\n(?:\u2014 [^\n]+(?:\n|$))+", re.M)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+
+
+def _url(args, *parts: str) -> str:
+    return args.base_url.rstrip("/") + "/datashare/" + "/".join(parts)
+
+
+def _context(args):
+    from .core.service import DataShare
+
+    root = os.path.abspath(args.root_dir or os.getcwd())
+    if not os.path.isdir(root):
+        raise InvalidInput("--root-dir", f"'{root}' is not a folder")
+    data_dir = os.path.abspath(args.data_dir) if args.data_dir else ""
+    settings = Settings(root_dir=root, data_dir=data_dir, db_url=args.db_url or "", owner=args.owner or "")
+    return DataShare(settings)
+
+
+def _relative_to_root(path: str, root: str) -> str:
+    """An absolute path inside the root becomes relative; anything else goes to the core as given."""
+    if not os.path.isabs(path):
+        return path
+    full = os.path.abspath(path)
+    for base in (os.path.abspath(root), os.path.realpath(root)):
+        if full == base or full.startswith(base.rstrip(os.sep) + os.sep):
+            return os.path.relpath(full, base)
+    return path
+
+
+def _creator(text: str) -> dict:
+    name, orcid, affiliation = (text.split("|", 2) + ["", ""])[:3]
+    return {k: v.strip() for k, v in (("name", name), ("orcid", orcid), ("affiliation", affiliation)) if v.strip()}
+
+
+def _access_line(a: dict) -> str:
+    line = a["level"]
+    if a["embargo_until"]:
+        line += f" until {a['embargo_until']}, then {a['after_embargo']}"
+    if a["level_in_force"] != a["level"]:
+        line += f" (now {a['level_in_force']})"
+    return line
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+def cmd_list(ctx, args) -> int:
+    now = ctx.now()
+    found = [views.summary(d, now) for d in datasets.list_owned(ctx, ctx.settings.owner, args.all)]
+    if args.json:
+        _print_json({"datasets": found})
+        return 0
+    if not found:
+        print("no datasets yet: share one with `jupyter datashare share PATH --title TITLE`")
+        return 0
+    print(f"{'ID':<16} {'LEVEL':<14} {'VER':>3} {'FILES':>5} {'SIZE':>10}  TITLE")
+    for d in found:
+        level = "withdrawn" if d["withdrawn"] else d["access"]["level_in_force"]
+        print(f"{d['id']:<16} {level:<14} {d['version']:>3} {d['file_count']:>5} {_size(d['total_size']):>10}  {d['title']}")
+    return 0
+
+
+def cmd_show(ctx, args) -> int:
+    ds = datasets.load(ctx, args.id)
+    if ds is None or ds.owner != ctx.settings.owner:
+        raise NotFound(f"no dataset '{args.id}'")
+    v, rows = datasets.version_files(ctx, ds.id, args.version or ds.latest_version)
+    out = views.owner(ds, v, rows, ctx.now()) | {"landing_page": _url(args, "d", ds.id)}
+    if args.json:
+        _print_json(out)
+        return 0
+    print(f"{out['id']}  {out['title']}" + ("  [WITHDRAWN]" if out["withdrawn"] else ""))
+    print(f"  landing page: {out['landing_page']}")
+    print(f"  source:       {out['source_path']} (owner {out['owner']})")
+    print(f"  access:       {_access_line(out['access'])}")
+    lic = out["license"]
+    print(f"  licence:      {lic['id']}" + (f" ({lic['name']})" if lic.get("name") != lic["id"] else ""))
+    for c in out["creators"]:
+        extra = "; ".join(x for x in (c.get("orcid"), c.get("affiliation")) if x)
+        print(f"  creator:      {c['name']}" + (f" ({extra})" if extra else ""))
+    if out["keywords"]:
+        print(f"  keywords:     {', '.join(out['keywords'])}")
+    if out["related_publication"]:
+        print(f"  publication:  {out['related_publication']}")
+    if out["withdrawn_at"]:
+        print(f"  withdrawn:    {out['withdrawn_at']}" + (f" ({out['withdrawal_reason']})" if out["withdrawal_reason"] else ""))
+    if out["description"]:
+        print("  description:  " + out["description"].replace("\n", "\n                "))
+    print("  versions:")
+    for x in out["versions"]:
+        print(f"    {x['number']:>3}  {x['created_at']}  {x['file_count']} files, {_size(x['total_size'])}")
+    print(f"  files of version {out['version']}:")
+    for f in out["files"]:
+        print(f"    {_size(f['size']):>10}  {f['sha256']}  {f['path']}")
+    return 0
+
+
+def cmd_share(ctx, args) -> int:
+    body = {
+        "path": _relative_to_root(args.path, ctx.settings.root_dir),
+        "title": args.title,
+        "description": args.description,
+        "creators": [_creator(c) for c in args.creator],
+        "keywords": args.keyword,
+        "license": args.license,
+        "license_text": args.license_text,
+        "related_publication": args.publication,
+        "include_hidden": args.include_hidden,
+        "access": {"level": args.level, "embargo_until": args.embargo_until, "after_embargo": args.after_embargo},
+    }
+    body = {k: v for k, v in body.items() if v is not None}
+    dataset_id = datasets.share(ctx, ctx.settings.owner, body, client=CLIENT)
+    ds = datasets.load(ctx, dataset_id)
+    print(f"shared {dataset_id}: {ds.title} ({args.level}, version 1, {ds.versions[-1].file_count} files)")
+    print(f"landing page: {_url(args, 'd', dataset_id)}")
+    return 0
+
+
+def cmd_version(ctx, args) -> int:
+    number = datasets.new_version(ctx, ctx.settings.owner, args.id, client=CLIENT)
+    v, _ = datasets.version_files(ctx, args.id, number)
+    print(f"published version {number} of {args.id}: {v.file_count} files, {_size(v.total_size)}")
+    return 0
+
+
+def cmd_withdraw(ctx, args) -> int:
+    datasets.withdraw(ctx, ctx.settings.owner, args.id, args.reason, client=CLIENT)
+    print(f"withdrew {args.id}: its files are no longer served and its review links are revoked")
+    return 0
+
+
+def cmd_link_create(ctx, args) -> int:
+    body = {"label": args.label, "expires_in_days": args.days, "anonymous": args.anonymous,
+            "allow_restricted": args.allow_restricted, "version": args.version}  # fmt: skip
+    row, secret = links.create(ctx, ctx.settings.owner, args.id, {k: v for k, v in body.items() if v is not None},
+                               client=CLIENT)  # fmt: skip
+    print(_url(args, "r", secret))
+    print(f"link {row.id} to version {row.version_number} of {args.id}, expires {views.link(row, ctx.now())['expires_at']}"
+          + (", anonymous" if row.anonymous else ""))  # fmt: skip
+    print("This URL is shown only once: copy it now. Anyone who has it can open the dataset.", file=sys.stderr)
+    return 0
+
+
+def cmd_link_list(ctx, args) -> int:
+    now = ctx.now()
+    found = [views.link(r, now) for r in links.list_for(ctx, ctx.settings.owner, args.id)]
+    if args.json:
+        _print_json({"links": found})
+        return 0
+    if not found:
+        print(f"no review links for {args.id}")
+    for x in found:
+        flags = "".join(f", {f}" for f in ("anonymous", "allow_restricted") if x[f])
+        print(f"{x['id']:<16} {x['state']:<8} v{x['version']} expires {x['expires_at']} uses {x['use_count']}{flags}"
+              f"  {x['label']}")  # fmt: skip
+    return 0
+
+
+def cmd_link_revoke(ctx, args) -> int:
+    row = links.revoke(ctx, ctx.settings.owner, args.link_id, client=CLIENT)
+    print(f"revoked {row.id}" + (f" ({row.label})" if row.label else "") + f" of {row.dataset_id}")
+    return 0
+
+
+def _read_notes(files: list[str]) -> list[str]:
+    notes = []
+    for name in files:
+        with open(name, encoding="utf-8") as f:
+            found = [m.group(0).rstrip("\n") + "\n" for m in NOTE.finditer(f.read().replace("\r\n", "\n"))]
+        if not found:
+            raise InvalidInput("--checkpoint", f"'{name}' holds no signed checkpoint")
+        notes += found
+    return notes
+
+
+def cmd_audit_verify(ctx, args) -> int:
+    report = ctx.audit.verify(trusted_notes=_read_notes(args.checkpoint))
+    if report.ok:
+        print(f"ok: {report.events} events, {report.checkpoints} checkpoints")
+        return 0
+    print(f"audit log damaged: {report.problem}", file=sys.stderr)
+    return 1
+
+
+def cmd_audit_export(ctx, args) -> int:
+    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
+    try:
+        for piece in ctx.audit.export(args.format):
+            out.write(piece)
+    finally:
+        if args.output:
+            out.close()
+    return 0
+
+
+def cmd_audit_checkpoint(ctx, args) -> int:
+    note = ctx.audit.checkpoint()
+    if note is None:
+        raise InvalidInput("audit", "the log is empty: there is nothing to sign yet")
+    print(note)
+    print(f"verifier key: {ctx.audit.verifier_key}")
+    return 0
+
+
+def cmd_demo(ctx, args) -> int:
+    from . import demo
+
+    made = demo.run(ctx, ctx.settings.owner)
+    print(f"demo under {ctx.settings.root_dir} (data in {ctx.settings.data_dir}, owner {ctx.settings.owner})")
+    for d in made:
+        state = "created" if d["created"] else "already there"
+        print(f"{d['id']}  {d['level']:<13} {d['path']:<22} {state}: {d['title']}")
+        print(f"    landing page: {_url(args, 'd', d['id'])}")
+        for link in d["links"]:
+            print(f"    review link '{link['label']}' (expires {link['expires_at']}): {_url(args, 'r', link['secret'])}")
+    if not all(d["created"] for d in made):
+        print("Links are shown only when made; add some with `jupyter datashare link create ID`.")
+    print(f"See them in Jupyter: jupyter lab --root-dir {ctx.settings.root_dir}")
+    return 0
+
+
+# -- arguments ---------------------------------------------------------------------------------
+
+
+def _globals(p: argparse.ArgumentParser, top: bool) -> None:
+    d = (lambda v: v) if top else (lambda v: argparse.SUPPRESS)
+    g = p.add_argument_group("where the data lives (also accepted before the command)")
+    g.add_argument("--root-dir", default=d(None), help="folder whose files may be shared, as the Jupyter server's root (default: current folder)")
+    g.add_argument("--data-dir", default=d(None), help=f"database, file store and signing key (default: {default_data_dir()})")
+    g.add_argument("--db-url", default=d(None), help="SQLAlchemy database URL (default: SQLite in the data dir)")
+    g.add_argument("--owner", default=d(None), help=f"owner of the datasets (default: {default_owner()})")
+    g.add_argument("--base-url", default=d(DEFAULT_BASE_URL), help=f"URL of the Jupyter server, used to print links (default: {DEFAULT_BASE_URL})")  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jupyter datashare", description="Share datasets from your Jupyter folder under controlled access: "
+        "open, embargoed, reviewer-only or restricted, with private review links and a tamper-evident audit log.")  # fmt: skip
+    _globals(parser, True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(group, name, func, help, description=None):
+        p = group.add_parser(name, help=help, description=description or help)
+        p.set_defaults(func=func)
+        _globals(p, False)
+        return p
+
+    p = command(sub, "list", cmd_list, "list your datasets")
+    p.add_argument("--all", action="store_true", help="include withdrawn datasets")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command(sub, "show", cmd_show, "show a dataset's metadata, access, versions and files (with SHA-256)")
+    p.add_argument("id", metavar="ID", help="dataset id, as printed by `share` or `list`")
+    p.add_argument("--version", type=int, metavar="N", help="list the files of version N (default: the latest)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command(sub, "share", cmd_share, "freeze a file or folder as a new dataset",
+                "Freeze a file or folder as a new dataset: its files are copied and checksummed now, so later "
+                "edits do not change what was shared. Prints the dataset id and its landing page.")  # fmt: skip
+    p.add_argument("path", metavar="PATH", help="file or folder, relative to --root-dir")
+    p.add_argument("--title", required=True, help="title of the dataset (required)")
+    p.add_argument("--description", help="what the data is and how it was made")
+    p.add_argument("--creator", action="append", default=[], metavar="'NAME|ORCID|AFFILIATION'",
+                   help="a creator, e.g. 'Ada Example|0000-0002-1825-0097|Example University'; repeat for several")  # fmt: skip
+    p.add_argument("--keyword", action="append", default=[], metavar="K", help="a keyword; repeat for several")
+    p.add_argument("--license", metavar="SPDX", help="CC0-1.0, CC-BY-4.0 (default), CC-BY-NC-4.0 or CC-BY-NC-ND-4.0; "
+                   "another SPDX id needs --license-text")  # fmt: skip
+    p.add_argument("--license-text", metavar="TEXT", help="full text of a licence not in the list above")
+    p.add_argument("--publication", metavar="DOI_OR_URL", help="DOI or URL of the related paper")
+    p.add_argument("--level", choices=LEVELS, default="open",
+                   help="who may get the files: open (anyone), embargoed (nobody until a date), reviewer-only "
+                   "(review-link holders only, metadata included) or restricted (on approved request); default open")  # fmt: skip
+    p.add_argument("--embargo-until", metavar="DATE", help="for --level embargoed: date the files open, e.g. 2027-01-31")
+    p.add_argument("--after-embargo", choices=("open", "restricted", "reviewer-only"), metavar="LEVEL",
+                   help="for --level embargoed: the level from that date on (default open)")  # fmt: skip
+    p.add_argument("--include-hidden", action="store_true", help="also share hidden files (names starting with '.')")
+
+    p = command(sub, "version", cmd_version, "publish the current files of a dataset's folder as its next version")
+    p.add_argument("id", metavar="ID", help="dataset id")
+
+    p = command(sub, "withdraw", cmd_withdraw, "withdraw a dataset: its files stop being served, its links are revoked")
+    p.add_argument("id", metavar="ID", help="dataset id")
+    p.add_argument("--reason", default="", help="why (kept in the audit log and shown on the landing page)")
+
+    link = sub.add_parser("link", help="private review links", description="Private review links for editors and reviewers.")
+    lsub = link.add_subparsers(dest="link_command", metavar="ACTION", required=True)
+    p = command(lsub, "create", cmd_link_create, "make a review link; its URL is printed once")
+    p.add_argument("id", metavar="ID", help="dataset id")
+    p.add_argument("--label", help="who it is for, e.g. 'Reviewer 1'")
+    p.add_argument("--days", type=int, metavar="N", help="days until it expires (default 30)")
+    p.add_argument("--anonymous", action="store_true", help="hide the authors' identity from the link's holder")
+    p.add_argument("--allow-restricted", action="store_true", help="let the link open a restricted dataset's files")
+    p.add_argument("--version", type=int, metavar="N", help="bind the link to version N (default: the latest)")
+    p = command(lsub, "list", cmd_link_list, "list a dataset's review links (their URLs cannot be shown again)")
+    p.add_argument("id", metavar="ID", help="dataset id")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = command(lsub, "revoke", cmd_link_revoke, "revoke a review link at once")
+    p.add_argument("link_id", metavar="LINK_ID", help="link id, as printed by `link create` or `link list`")
+
+    audit = sub.add_parser("audit", help="check and export the audit log", description="The tamper-evident audit log.")
+    asub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    p = command(asub, "verify", cmd_audit_verify, "check that no event was changed, removed or inserted",
+                "Recompute the audit log's hash chain and check it against its signed checkpoints. "
+                "Exits 0 if intact, 1 naming the first bad event.")  # fmt: skip
+    p.add_argument("--checkpoint", action="append", default=[], metavar="FILE",
+                   help="a checkpoint saved from `audit checkpoint`; catches a rewrite or truncation of the whole log")  # fmt: skip
+    p = command(asub, "export", cmd_audit_export, "write all events as JSON lines or CSV")
+    p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="default jsonl")
+    p.add_argument("--output", metavar="FILE", help="write to FILE instead of the terminal")
+    command(asub, "checkpoint", cmd_audit_checkpoint, "sign the log's current state and print it with the verifier key",
+            "Sign the log's current state. Save the output somewhere the log's host cannot change (e-mail, a "
+            "repository, a journal submission) and pass it to `audit verify --checkpoint FILE` later.")  # fmt: skip
+
+    p = command(sub, "demo", cmd_demo, "make a demo folder with one dataset of each access level",
+                "Write a few small made-up files under DIR and share one dataset of each access level "
+                "from them, with review links. Running it again adds nothing.")  # fmt: skip
+    p.add_argument("dir", metavar="DIR", help="folder for the demo; use it as the Jupyter root (--root-dir)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already explained by argparse
+        return exc.code if isinstance(exc.code, int) else 2
+    ctx = None
+    try:
+        if args.command == "demo":
+            os.makedirs(args.dir, exist_ok=True)
+            args.root_dir = args.dir
+        ctx = _context(args)
+        return args.func(ctx, args)
+    except DataShareError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if ctx is not None:
+            ctx.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

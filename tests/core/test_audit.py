@@ -1,0 +1,141 @@
+import sqlite3
+
+import pytest
+
+from jupyter_datashare.core import signing
+from jupyter_datashare.core.audit import Event
+from jupyter_datashare.core.errors import AuditUnavailable
+from jupyter_datashare.core.service import DataShare
+from jupyter_datashare.core.settings import Settings
+
+
+def db_file(ctx) -> str:
+    return ctx.settings.db_url.removeprefix("sqlite:///")
+
+
+def fill(ctx, n):
+    return [ctx.audit.record(Event("file.downloaded", f"link:lnk-{i}", outcome="allowed", dataset_id="ds-x",
+                                   file="a.csv", byte_range=f"0-{i}", client="10.0.0.1")) for i in range(n)]  # fmt: skip
+
+
+def tamper(ctx, *statements):
+    con = sqlite3.connect(db_file(ctx))
+    for sql in statements:
+        con.execute(sql)
+    con.commit()
+    con.close()
+
+
+def test_events_are_numbered_and_chained(core):
+    assert fill(core, 5) == [1, 2, 3, 4, 5]
+    report = core.audit.verify()
+    assert report.ok and report.events == 5
+    events = core.audit.events()
+    assert [e["seq"] for e in events] == [1, 2, 3, 4, 5]
+    assert len({e["entry_hash"] for e in events}) == 5
+
+
+def test_an_edited_event_is_named(core):
+    fill(core, 6)
+    tamper(core, "UPDATE audit_events SET client='192.168.0.9' WHERE seq=4")
+    report = core.audit.verify()
+    assert not report.ok and report.first_bad_event == 4 and "#4" in report.problem
+
+
+def test_a_removed_event_is_named(core):
+    fill(core, 6)
+    tamper(core, "DELETE FROM audit_events WHERE seq=3")
+    report = core.audit.verify()
+    assert not report.ok and report.first_bad_event == 3 and "missing" in report.problem
+
+
+def test_an_inserted_event_is_named(core):
+    fill(core, 6)
+    tamper(
+        core,
+        "UPDATE audit_events SET seq = seq + 100 WHERE seq >= 3",
+        "UPDATE audit_events SET seq = seq - 99 WHERE seq >= 103",
+        "INSERT INTO audit_events (seq, ts, actor, action, outcome, entry_hash) "
+        "VALUES (3, '2026-03-01T00:00:00Z', 'owner', 'link.revoked', 'ok', '00')",
+    )
+    report = core.audit.verify()
+    assert not report.ok and report.first_bad_event == 3
+
+
+def test_truncation_after_a_checkpoint_is_seen(core):
+    fill(core, 6)
+    core.audit.checkpoint()
+    tamper(core, "DELETE FROM audit_events WHERE seq >= 5")
+    report = core.audit.verify()
+    assert not report.ok and report.first_bad_event == 5 and "truncated" in report.problem
+
+
+def test_a_rewritten_log_is_caught_by_a_kept_checkpoint(core):
+    fill(core, 4)
+    kept = core.audit.checkpoint()
+    fill(core, 2)
+    # The attacker deletes the tail, the checkpoints and fixes the head row: the
+    # database alone now looks consistent...
+    tamper(
+        core,
+        "DELETE FROM audit_events WHERE seq >= 3",
+        "DELETE FROM audit_checkpoints",
+        "UPDATE audit_head SET size=2, checkpointed_size=0, head_hash=(SELECT entry_hash FROM audit_events WHERE seq=2)",
+    )
+    assert core.audit.verify().ok
+    # ...but not against the checkpoint that was copied elsewhere.
+    report = core.audit.verify(trusted_notes=[kept])
+    assert not report.ok and report.first_bad_event == 3
+
+
+def test_checkpoints_are_signed_notes(core):
+    fill(core, 3)
+    note = core.audit.checkpoint()
+    cp = signing.open_checkpoint(note, core.audit.public_key)
+    assert cp.size == 3 and cp.origin == core.audit.origin
+    forged = note.replace("\n3\n", "\n2\n", 1)
+    with pytest.raises(signing.BadNote):
+        signing.open_checkpoint(forged, core.audit.public_key)
+
+
+def test_checkpoint_every_n_events(tmp_path, clock, server_root):
+    ctx = DataShare(Settings(root_dir=str(server_root), data_dir=str(tmp_path / "d"), owner="o", checkpoint_every=10), clock)
+    fill(ctx, 25)
+    con = sqlite3.connect(db_file(ctx))
+    sizes = [r[0] for r in con.execute("SELECT size FROM audit_checkpoints ORDER BY size")]
+    assert sizes == [10, 20]
+
+
+def test_signing_key_is_private(core):
+    import os
+    import stat
+
+    mode = stat.S_IMODE(os.stat(os.path.join(core.settings.data_dir, signing.KEY_FILE)).st_mode)
+    assert mode == 0o600
+
+
+def test_unwritable_log_refuses(tmp_path, clock, server_root):
+    ctx = DataShare(Settings(root_dir=str(server_root), data_dir=str(tmp_path / "d"), owner="o", db_busy_timeout_ms=50), clock)
+    blocker = sqlite3.connect(db_file(ctx), isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(AuditUnavailable):
+            ctx.audit.record(Event("file.downloaded", "x"))
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert ctx.audit.events() == []
+
+
+def test_export_formats(core):
+    import csv
+    import io
+    import json
+
+    fill(core, 3)
+    lines = list(core.audit.export("jsonl"))
+    assert [json.loads(x)["seq"] for x in lines] == [1, 2, 3]
+    rows = list(csv.DictReader(io.StringIO("".join(core.audit.export("csv")))))
+    assert [r["seq"] for r in rows] == ["1", "2", "3"] and rows[0]["byte_range"] == "0-0"
+    with pytest.raises(ValueError):
+        list(core.audit.export("xml"))

@@ -1,0 +1,58 @@
+import pytest
+
+from jupyter_datashare.core import datasets, links, policy, reads
+from jupyter_datashare.core.errors import AccessDenied, NotFound, RangeNotSatisfiable
+
+
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        (None, (0, 99, False)),
+        ("bytes=0-9", (0, 9, True)),
+        ("bytes=90-", (90, 99, True)),
+        ("bytes=-10", (90, 99, True)),
+        ("bytes=95-200", (95, 99, True)),
+        ("bytes=-500", (0, 99, True)),
+    ],
+)
+def test_single_ranges(header, expected):
+    assert reads.parse_range(header, 100) == expected
+
+
+@pytest.mark.parametrize("header", ["bytes=0-1,5-6", "bytes=100-", "bytes=5-2", "items=0-1", "bytes=-0", "bytes=-"])
+def test_bad_ranges(header):
+    with pytest.raises(RangeNotSatisfiable):
+        reads.parse_range(header, 100)
+
+
+@pytest.fixture
+def shared(core, server_root):
+    (server_root / "d").mkdir()
+    (server_root / "d" / "t.csv").write_text("a,b\n1,2\n")
+    return datasets.share(core, "ada-owner", {"path": "d", "title": "T", "access": {"level": "restricted"}})
+
+
+def test_denied_reads_are_audited_and_raise(core, shared):
+    ds = datasets.load(core, shared)
+    with pytest.raises(AccessDenied):
+        reads.open_file(core, ds, policy.Principal("public", "public"), "t.csv", client="10.1.1.1")
+    last = core.audit.events(newest_first=True, limit=1)[0]
+    assert (last["action"], last["outcome"], last["client"], last["file"]) == ("file.denied", "denied", "10.1.1.1", "t.csv")
+
+
+def test_allowed_read_is_audited_before_bytes(core, shared):
+    row, secret = links.create(core, "ada-owner", shared, {"allow_restricted": True})
+    link, ds, _ = links.resolve(core, secret, "10.2.2.2")
+    fr = reads.open_file(core, ds, links.principal(link), "t.csv", range_header="bytes=0-2", client="10.2.2.2")
+    # The event exists before a single byte has been produced.
+    last = core.audit.events(newest_first=True, limit=1)[0]
+    assert (last["action"], last["byte_range"], last["link_id"]) == ("file.downloaded", "0-2", row.id)
+    assert b"".join(fr.chunks()) == b"a,b"
+
+
+def test_path_must_be_in_the_manifest(core, shared):
+    ds = datasets.load(core, shared)
+    owner = policy.Principal("owner", "ada-owner")
+    for path in ["../d/t.csv", "/etc/passwd", "d/t.csv", "", "T.CSV"]:
+        with pytest.raises(NotFound):
+            reads.open_file(core, ds, owner, path)
