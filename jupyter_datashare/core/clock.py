@@ -11,6 +11,10 @@ class Clock:
     def now(self) -> datetime:
         return datetime.now(timezone.utc)
 
+    def __deepcopy__(self, memo):
+        # A clock is a shared time source: configuration copies must keep pointing at it.
+        return self
+
 
 class ManualClock(Clock):
     """A clock that only moves when told to (tests, demos, the benchmark)."""

@@ -105,10 +105,10 @@ class DataShareApp(ExtensionApp):
             datashare_pages=Pages(),
             datashare_chunk_size=self.download_chunk_size,
         )
-        web_settings = self.serverapp.web_app.settings
-        log_function = web_settings.get("log_function")
+        # self.settings is a copy of the web app's settings that is written back after this.
+        log_function = self.settings.get("log_function")
         if log_function and not getattr(log_function, "_datashare_redacting", False):
-            web_settings["log_function"] = redacting(log_function)
+            self.settings["log_function"] = redacting(log_function)
         self.log.info("jupyter_datashare: store in %s", self.data_dir)
 
     def initialize_handlers(self):
