@@ -3,7 +3,7 @@
 server memory growth during a download, and the durable audit append rate.
 
 A measurement, not a test: exits 0 even when a target FAILs, non-zero when something breaks.
-Run from the repository root:  python bench/bench_download.py [--quick]
+Run from the repository root:  python bench/bench_download.py [--quick]   (see bench/README.md)
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,7 +31,7 @@ CURL = "/usr/bin/curl"
 MiB = 1 << 20
 FILE_NAME = "big.bin"
 TARGETS = {"link_vs_files": 0.9, "link_vs_plain": 0.5, "mem_mib": 64, "audit_eps": 2000}
-# Plain read in a child process: 1 MiB reads, prints "<bytes> <seconds>" like the curl calls.
+# Plain read in a child process: 1 MiB reads, prints "<bytes> <seconds>" like the curl calls do.
 PLAIN_READ = (
     "import sys, time\nt = time.perf_counter(); n = 0\nwith open(sys.argv[1], 'rb', buffering=0) as f:\n"
     "    while b := f.read(1 << 20): n += len(b)\nprint(n, time.perf_counter() - t)"
@@ -46,19 +47,12 @@ def make_file(path: Path, size: int) -> None:
     if path.is_file() and path.stat().st_size == size:
         print(f"using existing {path} ({size / MiB:.0f} MiB)")
         return
-    pool = os.urandom(8 * MiB)
-    t = time.perf_counter()
+    pool, t = os.urandom(8 * MiB), time.perf_counter()
     with open(path, "wb") as f:
         for i in range(0, size, MiB):
             off = (i // MiB * 4099) % (len(pool) - MiB)  # a different window of the pool each chunk
             f.write(i.to_bytes(8, "little") + pool[off + 8 : off + min(MiB, size - i)])
     print(f"wrote {path} ({size / MiB:.0f} MiB) in {time.perf_counter() - t:.1f} s")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_mib(pid: int) -> float:
@@ -67,18 +61,6 @@ def rss_mib(pid: int) -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     raise BenchError(f"no VmRSS for pid {pid}")
-
-
-class RssSampler(threading.Thread):
-    """Samples a process's RSS every ~5 ms; ``peak`` is the highest value seen."""
-
-    def __init__(self, pid: int):
-        super().__init__(daemon=True)
-        self.pid, self.stop, self.peak = pid, threading.Event(), rss_mib(pid)
-
-    def run(self):
-        while not self.stop.wait(0.005):
-            self.peak = max(self.peak, rss_mib(self.pid))
 
 
 def only_this_extension() -> dict:
@@ -91,29 +73,29 @@ def only_this_extension() -> dict:
 
 
 class Server:
-    """A real ``jupyter server`` subprocess with only this extension enabled, on loopback."""
+    """A real ``jupyter server`` subprocess on loopback, with only this extension, its config,
+    data and runtime dirs inside the work dir, and a random token."""
 
     def __init__(self, work: Path, root: Path, extra_args: list[str]):
-        self.port, self.token = free_port(), secrets.token_hex(24)
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
-        for var, sub in (("JUPYTER_CONFIG_DIR", "jupyter/config"), ("JUPYTER_DATA_DIR", "jupyter/data"),
-                         ("JUPYTER_RUNTIME_DIR", "jupyter/runtime")):  # fmt: skip
-            env[var] = str(work / sub)
-            os.makedirs(env[var], exist_ok=True)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.token, self.base = secrets.token_hex(24), f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+        for var in ("CONFIG", "DATA", "RUNTIME"):
+            env[f"JUPYTER_{var}_DIR"] = str(work / "jupyter" / var.lower())
+            os.makedirs(env[f"JUPYTER_{var}_DIR"], exist_ok=True)
         env.pop("JUPYTERHUB_USER", None)
-        cmd = [
-            sys.executable, "-m", "jupyter_server", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
-            "--ServerApp.port_retries=0", f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={self.token}",
-            "--ServerApp.allow_unauthenticated_access=False",
-            f"--ServerApp.jpserver_extensions={only_this_extension()!r}",
-            f"--DataShareApp.data_dir={work / 'data'}", *extra_args,
-        ]  # fmt: skip
+        cmd = [sys.executable, "-m", "jupyter_server", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
+               "--ServerApp.port_retries=0", f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={self.token}",
+               "--ServerApp.allow_unauthenticated_access=False",
+               f"--ServerApp.jpserver_extensions={only_this_extension()!r}",
+               f"--DataShareApp.data_dir={work / 'data'}", *extra_args]
         if os.geteuid() == 0:
             cmd.append("--allow-root")
         self.log_path = work / "server.log"
-        self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(cmd, env=env, cwd=str(work), stdout=self.log, stderr=subprocess.STDOUT)
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(cmd, env=env, cwd=work, stdout=log, stderr=subprocess.STDOUT)
         self.pid = self.proc.pid
 
     def wait_ready(self, timeout: float = 90) -> None:
@@ -133,8 +115,8 @@ class Server:
 
     def api(self, method: str, path: str, body: dict | None = None) -> dict:
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.base + path, data=data, method=method,
-                                     headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"})  # fmt: skip
+        headers = {"Authorization": f"token {self.token}", "Content-Type": "application/json"}
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
         with urllib.request.urlopen(req, timeout=900) as r:
             return json.loads(r.read())
 
@@ -146,19 +128,18 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.log.close()
 
 
 def curl(url: str, headers: dict | None = None, byte_range: str | None = None) -> tuple[int, int, float]:
-    """One download in a separate process; returns (http status, bytes, seconds)."""
+    """One download in a separate process; returns (HTTP status, bytes, seconds)."""
     cmd = [CURL, "-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{time_total}", url]
     for k, v in (headers or {}).items():
         cmd += ["-H", f"{k}: {v}"]
     if byte_range:
         cmd += ["-r", byte_range]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    if out.returncode != 0:
-        raise BenchError(f"curl failed ({out.returncode}) on {url.split('/r/')[0]}...: {out.stderr.strip()}")
+    if out.returncode != 0:  # the message never shows a link's secret
+        raise BenchError(f"curl failed ({out.returncode}) on {url.split('/r/')[0]}: {out.stderr.strip()}")
     code, size, secs = out.stdout.split()
     return int(code), int(size), float(secs)
 
@@ -169,144 +150,185 @@ def plain_read(path: Path) -> tuple[int, int, float]:
     return 200, int(size), float(secs)
 
 
-def measure(name: str, fn, size: int, repeat: int, pid: int | None) -> dict:
-    """Run ``fn`` ``repeat`` times; check the size; sample the server's RSS if ``pid``."""
-    runs, growth = [], []
-    for i in range(repeat):
-        sampler = None
+def timed(label: str, fn, size: int, pid: int | None) -> tuple[float, float | None]:
+    """One run of ``fn``; checks the size. With ``pid``, a thread samples that process's RSS
+    every ~5 ms; returns (MB/s, peak RSS growth over the RSS just before the run, MiB)."""
+    stop, peak = threading.Event(), [rss_mib(pid) if pid else 0.0]
+    base = peak[0]
+
+    def sample():
+        while not stop.wait(0.005):
+            peak[0] = max(peak[0], rss_mib(pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    if pid:
+        sampler.start()
+    try:
+        code, got, secs = fn()
+    finally:
+        stop.set()
         if pid:
-            sampler = RssSampler(pid)  # its initial peak is the RSS just before the download
-            base = sampler.peak
-            sampler.start()
-        try:
-            code, got, secs = fn()
-        finally:
-            if sampler:
-                sampler.stop.set()
-                sampler.join()
-        if code != 200 or got != size:
-            raise BenchError(f"{name}: HTTP {code}, got {got} bytes, expected {size}")
-        runs.append(size / secs / 1e6)
-        if sampler:
-            growth.append(sampler.peak - base)
-        print(f"  {name:<14} run {i + 1}: {secs:7.3f} s  {runs[-1]:8.1f} MB/s"
-              + (f"  server RSS +{growth[-1]:.1f} MiB" if sampler else ""))  # fmt: skip
-    return {"best_mbps": max(runs), "median_mbps": statistics.median(runs), "runs_mbps": runs,
-            "peak_rss_growth_mib": max(growth) if growth else None}  # fmt: skip
+            sampler.join()
+    if code != 200 or got != size:
+        raise BenchError(f"{label}: HTTP {code}, got {got} bytes, expected {size}")
+    growth = peak[0] - base if pid else None
+    mem = f"  server RSS +{growth:.1f} MiB" if pid else ""
+    print(f"  {label:<12} {secs:7.3f} s  {size / secs / 1e6:8.1f} MB/s{mem}")
+    return size / secs / 1e6, growth
+
+
+def measure(paths: dict, size: int, repeat: int) -> dict:
+    """``paths``: key -> (label, fn, pid or None). Rounds are interleaved (link, files, plain,
+    link, ...) so that a slow spell of a shared machine hits every path alike."""
+    runs: dict = {k: ([], []) for k in paths}
+    for i in range(repeat):
+        print(f" round {i + 1}/{repeat}")
+        for key, (label, fn, pid) in paths.items():
+            mbps, growth = timed(label, fn, size, pid)
+            runs[key][0].append(mbps)
+            if growth is not None:
+                runs[key][1].append(growth)
+    return {k: {"best_mbps": max(r), "median_mbps": statistics.median(r), "runs_mbps": r,
+                "peak_rss_growth_mib": max(g) if g else None} for k, (r, g) in runs.items()}
 
 
 def bench_audit(root: Path, work: Path) -> dict:
-    """Durable appends on a fresh database: one thread, then 16 threads (group commit)."""
+    """Durable appends on a fresh database: one thread, then 16 threads at once (group commit)."""
     from jupyter_datashare.core.audit import Event
     from jupyter_datashare.core.service import DataShare
     from jupyter_datashare.core.settings import Settings
 
-    data = work / "audit-bench"
-    shutil.rmtree(data, ignore_errors=True)
-    ctx = DataShare(Settings(root_dir=str(root), data_dir=str(data), owner="bench"))
+    shutil.rmtree(work / "audit-bench", ignore_errors=True)
+    ctx = DataShare(Settings(root_dir=str(root), data_dir=str(work / "audit-bench"), owner="bench"))
 
-    def event():
-        return Event("file.downloaded", "link:lnk-bench", outcome="allowed", dataset_id="ds-bench",
-                     file=FILE_NAME, byte_range="0-1023", client="127.0.0.1")  # fmt: skip
+    def append(n: int) -> None:
+        for _ in range(n):
+            ctx.audit.record(Event("file.downloaded", "link:lnk-bench", outcome="allowed", dataset_id="ds-bench",
+                                   file=FILE_NAME, byte_range="0-1023", client="127.0.0.1"))
 
     try:
-        n_seq = 3000
+        n_seq, threads, per_thread = 3000, 16, 500
         t = time.perf_counter()
-        for _ in range(n_seq):
-            ctx.audit.record(event())
+        append(n_seq)
         seq_eps = n_seq / (time.perf_counter() - t)
-        threads, per_thread = 16, 500
-        gate = threading.Barrier(threads + 1)
-        errors: list[BaseException] = []
-
-        def worker():
-            gate.wait()
-            try:
-                for _ in range(per_thread):
-                    ctx.audit.record(event())
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-
-        pool = [threading.Thread(target=worker) for _ in range(threads)]
-        for th in pool:
-            th.start()
-        gate.wait()
-        t = time.perf_counter()
-        for th in pool:
-            th.join()
-        conc_eps = threads * per_thread / (time.perf_counter() - t)
-        if errors:
-            raise BenchError(f"audit append failed: {errors[0]!r}")
+        with ThreadPoolExecutor(threads) as pool:
+            t = time.perf_counter()
+            list(pool.map(append, [per_thread] * threads))  # re-raises a failed append
+            conc_eps = threads * per_thread / (time.perf_counter() - t)
         report = ctx.audit.verify()
-        expected = n_seq + threads * per_thread
-        if not report.ok or report.events != expected:
-            raise BenchError(f"audit verify: {report.to_dict()} (expected {expected} events)")
-        print(f"  sequential: {seq_eps:8.0f} events/s   16 threads: {conc_eps:8.0f} events/s")
+        if not report.ok or report.events != n_seq + threads * per_thread:
+            raise BenchError(f"audit verify: {report.to_dict()} (expected {n_seq + threads * per_thread} events)")
+        print(f"  sequential: {seq_eps:6.0f} events/s   16 threads: {conc_eps:6.0f} events/s")
         print(f"  verify: ok, {report.events} events, {report.checkpoints} checkpoints")
         return {"sequential_eps": seq_eps, "concurrent_eps": conc_eps, "verify": report.to_dict()}
     finally:
         ctx.close()
 
 
+def bench_http(server: Server, work: Path, size: int, repeat: int) -> dict:
+    """Share the file, make a review link, then time the three paths and 1 MiB ranges."""
+    t = time.perf_counter()
+    body = {"path": FILE_NAME, "title": "Download benchmark", "access": {"level": "reviewer-only"}}
+    ds = server.api("POST", "/datashare/api/datasets", body)
+    print(f"shared {ds['id']} in {time.perf_counter() - t:.1f} s (copy + hash + fsync)")
+    sha = ds["files"][0]["sha256"]
+    blob = work / "data" / "store" / "blobs" / sha[:2] / sha
+    if blob.stat().st_size != size:
+        raise BenchError(f"stored blob {blob} has {blob.stat().st_size} bytes, expected {size}")
+    link_url = server.api("POST", f"/datashare/api/datasets/{ds['id']}/links", {})["url"] + f"/files/{FILE_NAME}"
+    files_url, auth = f"{server.base}/files/{FILE_NAME}", {"Authorization": f"token {server.token}"}
+    for path in (work / "root" / FILE_NAME, blob):  # warm the page cache once, untimed
+        plain_read(path)
+    print(f"downloading {size / MiB:.0f} MiB, {repeat} round(s):")
+    res = measure({"link": ("review link", lambda: curl(link_url), server.pid),
+                   "files": ("/files/", lambda: curl(files_url, auth), server.pid),
+                   "plain": ("plain read", lambda: plain_read(blob), None)}, size, repeat)
+    lat = []
+    for _ in range(10):  # 1 MiB ranges through the link, nothing else running
+        code, got, secs = curl(link_url, byte_range=f"0-{MiB - 1}")
+        if code != 206 or got != MiB:
+            raise BenchError(f"range request: HTTP {code}, {got} bytes, expected 206 and {MiB}")
+        lat.append(secs * 1000)
+    full_ms = size / (res["link"]["median_mbps"] * 1e6) * 1000
+    res["range_1mib"] = {"best_ms": min(lat), "median_ms": statistics.median(lat),
+                         "fraction_of_full_download": statistics.median(lat) / full_ms}
+    print(f"  1 MiB range via link: median {statistics.median(lat):.1f} ms, best {min(lat):.1f} ms")
+    return res
+
+
+def report(res: dict, work: Path) -> None:
+    """Print the summary table with PASS/FAIL and write the figures as JSON."""
+    link, files, plain, audit = res["link"], res["files"], res["plain"], res["audit"]
+    r = res["ratios"] = {
+        "link_vs_files": link["median_mbps"] / files["median_mbps"],
+        "link_vs_plain": link["median_mbps"] / plain["median_mbps"],
+        "link_vs_files_best": link["best_mbps"] / files["best_mbps"],
+        "link_vs_plain_best": link["best_mbps"] / plain["best_mbps"],
+    }
+    checks = [
+        ("link / files handler (median)", f"{r['link_vs_files']:.2f}x", f">= {TARGETS['link_vs_files']}x",
+         r["link_vs_files"] >= TARGETS["link_vs_files"]),
+        ("link / plain read (median)", f"{r['link_vs_plain']:.2f}x", f">= {TARGETS['link_vs_plain']}x",
+         r["link_vs_plain"] >= TARGETS["link_vs_plain"]),
+        ("server RSS growth, link", f"{link['peak_rss_growth_mib']:.1f} MiB", f"< {TARGETS['mem_mib']} MiB",
+         link["peak_rss_growth_mib"] < TARGETS["mem_mib"]),
+        ("audit appends, 16 threads", f"{audit['concurrent_eps']:.0f} ev/s", f">= {TARGETS['audit_eps']} ev/s",
+         audit["concurrent_eps"] >= TARGETS["audit_eps"]),
+    ]
+    res["pass"] = {name: ok for name, _, _, ok in checks}
+    print(f"\n=== summary: {res['size_bytes'] / MiB:.0f} MiB file, {res['repeat']} run(s) per path, "
+          f"download chunk size {res['chunk_size']}, {res['cpus']} CPUs ===")
+    print(f"{'path':<16}{'best MB/s':>12}{'median MB/s':>13}{'RSS growth':>13}")
+    for name, p in (("review link", link), ("/files/ handler", files), ("plain read", plain)):
+        mem = f"{p['peak_rss_growth_mib']:.1f} MiB" if p["peak_rss_growth_mib"] is not None else "-"
+        print(f"{name:<16}{p['best_mbps']:>12.1f}{p['median_mbps']:>13.1f}{mem:>13}")
+    print(f"ratios, best of runs: link/files {r['link_vs_files_best']:.2f}x, link/plain {r['link_vs_plain_best']:.2f}x")
+    rng = res["range_1mib"]
+    print(f"1 MiB range via link: median {rng['median_ms']:.1f} ms (best {rng['best_ms']:.1f} ms), "
+          f"{rng['fraction_of_full_download'] * 100:.2f}% of a full download")
+    print(f"audit appends: sequential {audit['sequential_eps']:.0f} ev/s, 16 threads {audit['concurrent_eps']:.0f} ev/s, "
+          f"verify ok={audit['verify']['ok']} ({audit['verify']['events']} events)")
+    print(f"\n{'check':<32}{'measured':>14}{'target':>16}  result")
+    for name, value, target, ok in checks:
+        print(f"{name:<32}{value:>14}{target:>16}  {'PASS' if ok else 'FAIL'}")
+    out = work / "bench-results.json"
+    out.write_text(json.dumps(res, indent=2) + "\n")
+    print(f"\nresults written to {out}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--size-mib", type=int, default=1024, help="size of the test file (MiB), default 1024")
     ap.add_argument("--repeat", type=int, default=3, help="downloads per path, default 3")
-    ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "datashare-bench"))
+    ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "datashare-bench"),
+                    help="work dir (server root, stores, results), default %(default)s")
     ap.add_argument("--keep", action="store_true", help="keep the big file and the stores afterwards")
     ap.add_argument("--quick", action="store_true", help="smoke run: 64 MiB, 1 repeat")
-    ap.add_argument("--chunk-kib", type=int, help="pass --DataShareApp.download_chunk_size (KiB)")
+    ap.add_argument("--chunk-kib", type=int, help="set --DataShareApp.download_chunk_size (KiB)")
     a = ap.parse_args()
     if a.quick:
         a.size_mib, a.repeat = 64, 1
     work = Path(a.workdir).resolve()
-    root = work / "root"
-    root.mkdir(parents=True, exist_ok=True)
-    big, size = root / FILE_NAME, a.size_mib * MiB
-    for sub in ("data", "jupyter"):  # a fresh store and config each run
+    big, size = work / "root" / FILE_NAME, a.size_mib * MiB
+    big.parent.mkdir(parents=True, exist_ok=True)
+    for sub in ("data", "jupyter"):  # a fresh store and Jupyter config each run
         shutil.rmtree(work / sub, ignore_errors=True)
     extra = [f"--DataShareApp.download_chunk_size={a.chunk_kib * 1024}"] if a.chunk_kib else []
     res: dict = {"size_bytes": size, "repeat": a.repeat, "chunk_size": a.chunk_kib * 1024 if a.chunk_kib else "default",
-                 "cpus": os.cpu_count(), "python": sys.version.split()[0], "targets": TARGETS}  # fmt: skip
+                 "cpus": os.cpu_count(), "python": sys.version.split()[0], "targets": TARGETS}
     try:
         make_file(big, size)
-        server = Server(work, root, extra)
+        server = Server(work, big.parent, extra)
         try:
             t = time.perf_counter()
             server.wait_ready()
             print(f"server pid {server.pid} up on {server.base} in {time.perf_counter() - t:.1f} s")
-            t = time.perf_counter()
-            ds = server.api("POST", "/datashare/api/datasets",
-                            {"path": FILE_NAME, "title": "Download benchmark", "access": {"level": "reviewer-only"}})  # fmt: skip
-            print(f"shared {ds['id']} in {time.perf_counter() - t:.1f} s (copy + hash + fsync)")
-            sha = ds["files"][0]["sha256"]
-            blob = work / "data" / "store" / "blobs" / sha[:2] / sha
-            if blob.stat().st_size != size:
-                raise BenchError(f"stored blob {blob} has {blob.stat().st_size} bytes, expected {size}")
-            link_url = server.api("POST", f"/datashare/api/datasets/{ds['id']}/links", {})["url"] + f"/files/{FILE_NAME}"
-            auth = {"Authorization": f"token {server.token}"}
-            files_url = f"{server.base}/files/{FILE_NAME}"
-            for p in (big, blob):  # warm the page cache once, untimed
-                plain_read(p)
-            print(f"downloading {size / MiB:.0f} MiB x {a.repeat} per path:")
-            res["link"] = measure("review link", lambda: curl(link_url), size, a.repeat, server.pid)
-            res["files"] = measure("/files/", lambda: curl(files_url, auth), size, a.repeat, server.pid)
-            res["plain"] = measure("plain read", lambda: plain_read(blob), size, a.repeat, None)
-            lat = []
-            for _ in range(10):  # 1 MiB ranges through the link, nothing else running
-                code, got, secs = curl(link_url, byte_range=f"0-{MiB - 1}")
-                if code != 206 or got != MiB:
-                    raise BenchError(f"range request: HTTP {code}, {got} bytes, expected 206 and {MiB}")
-                lat.append(secs * 1000)
-            full_ms = size / (res["link"]["median_mbps"] * 1e6) * 1000
-            res["range_1mib"] = {"best_ms": min(lat), "median_ms": statistics.median(lat),
-                                 "fraction_of_full_download": statistics.median(lat) / full_ms}  # fmt: skip
-            print(f"  1 MiB range via link: median {statistics.median(lat):.1f} ms, best {min(lat):.1f} ms")
+            res |= bench_http(server, work, size, a.repeat)
         finally:
             server.stop()
         print("audit appends (durable, fresh database):")
-        res["audit"] = bench_audit(root, work)
-    except (BenchError, OSError, subprocess.SubprocessError, urllib.error.URLError) as exc:
+        res["audit"] = bench_audit(big.parent, work)
+    except (BenchError, OSError, subprocess.SubprocessError) as exc:
         detail = exc.read().decode(errors="replace")[:500] if isinstance(exc, urllib.error.HTTPError) else ""
         print(f"\nBENCHMARK BROKEN: {exc} {detail}", file=sys.stderr)
         return 2
@@ -317,47 +339,6 @@ def main() -> int:
                 shutil.rmtree(work / sub, ignore_errors=True)
     report(res, work)
     return 0
-
-
-def report(res: dict, work: Path) -> None:
-    """Print the summary table with PASS/FAIL and write the JSON results."""
-    link, files, plain = res["link"], res["files"], res["plain"]
-    ratios = {
-        "link_vs_files": link["median_mbps"] / files["median_mbps"],
-        "link_vs_plain": link["median_mbps"] / plain["median_mbps"],
-        "link_vs_files_best": link["best_mbps"] / files["best_mbps"],
-        "link_vs_plain_best": link["best_mbps"] / plain["best_mbps"],
-    }
-    res["ratios"] = ratios
-    checks = [
-        ("link / files handler (median)", f"{ratios['link_vs_files']:.2f}x", f">= {TARGETS['link_vs_files']}x",
-         ratios["link_vs_files"] >= TARGETS["link_vs_files"]),
-        ("link / plain read (median)", f"{ratios['link_vs_plain']:.2f}x", f">= {TARGETS['link_vs_plain']}x",
-         ratios["link_vs_plain"] >= TARGETS["link_vs_plain"]),
-        ("server RSS growth, link", f"{link['peak_rss_growth_mib']:.1f} MiB", f"< {TARGETS['mem_mib']} MiB",
-         link["peak_rss_growth_mib"] < TARGETS["mem_mib"]),
-        ("audit appends, 16 threads", f"{res['audit']['concurrent_eps']:.0f} ev/s", f">= {TARGETS['audit_eps']} ev/s",
-         res["audit"]["concurrent_eps"] >= TARGETS["audit_eps"]),
-    ]  # fmt: skip
-    res["pass"] = {name: ok for name, _, _, ok in checks}
-    print(f"\n=== summary: {res['size_bytes'] / MiB:.0f} MiB file, {res['repeat']} run(s) per path, "
-          f"chunk size {res['chunk_size']}, {res['cpus']} CPUs ===")  # fmt: skip
-    print(f"{'path':<16}{'best MB/s':>12}{'median MB/s':>13}{'RSS growth':>13}")
-    for name, r in (("review link", link), ("/files/ handler", files), ("plain read", plain)):
-        mem = f"{r['peak_rss_growth_mib']:.1f} MiB" if r["peak_rss_growth_mib"] is not None else "-"
-        print(f"{name:<16}{r['best_mbps']:>12.1f}{r['median_mbps']:>13.1f}{mem:>13}")
-    rng = res["range_1mib"]
-    print(f"1 MiB range via link: median {rng['median_ms']:.1f} ms (best {rng['best_ms']:.1f} ms), "
-          f"{rng['fraction_of_full_download'] * 100:.2f}% of a full download")  # fmt: skip
-    print(f"audit appends: sequential {res['audit']['sequential_eps']:.0f} ev/s, "
-          f"16 threads {res['audit']['concurrent_eps']:.0f} ev/s; verify ok={res['audit']['verify']['ok']}")  # fmt: skip
-    print(f"best-of ratios: link/files {ratios['link_vs_files_best']:.2f}x, link/plain {ratios['link_vs_plain_best']:.2f}x")
-    print(f"\n{'check':<32}{'measured':>14}{'target':>16}  result")
-    for name, value, target, ok in checks:
-        print(f"{name:<32}{value:>14}{target:>16}  {'PASS' if ok else 'FAIL'}")
-    out = work / "bench-results.json"
-    out.write_text(json.dumps(res, indent=2) + "\n")
-    print(f"\nresults written to {out}")
 
 
 if __name__ == "__main__":
