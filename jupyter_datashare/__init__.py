@@ -2,6 +2,8 @@
 
 from ._version import __version__
 
+__all__ = ["__version__"]
+
 
 def _jupyter_server_extension_points():
     from .server.app import DataShareApp

@@ -12,13 +12,22 @@ import os
 import re
 import sys
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from .core import datasets, links, views
-from .core.errors import DataShareError, InvalidInput, NotFound
+from .core.errors import DataShareError, InvalidInput
 from .core.policy import LEVELS
 from .core.settings import Settings, default_data_dir, default_owner
 
 CLIENT = "cli"
 DEFAULT_BASE_URL = "http://localhost:8888/"
+EXAMPLES = """examples:
+  jupyter datashare share results/ --title "Field measurements" --creator "Ada Example|0000-0002-1825-0097|Example U"
+  jupyter datashare share results/ --title "Paper data" --level embargoed --embargo-until 2027-01-31
+  jupyter datashare link create ds-XXXX --label "Reviewer 1" --days 60
+  jupyter datashare audit checkpoint > checkpoint.txt      (keep it somewhere safe)
+  jupyter datashare audit verify --checkpoint checkpoint.txt
+run `jupyter datashare COMMAND --help` for the options of each command."""
 # A signed checkpoint note as `audit checkpoint` prints it (several may be saved in one file).
 NOTE = re.compile(r"^[^\s\n][^\n]*\n\d+\n[A-Za-z0-9+/]+=*\n[^\n]*\n\n(?:\u2014 [^\n]+(?:\n|$))+", re.M)
 
@@ -42,7 +51,13 @@ def _context(args):
         raise InvalidInput("--root-dir", f"'{root}' is not a folder")
     data_dir = os.path.abspath(args.data_dir) if args.data_dir else ""
     settings = Settings(root_dir=root, data_dir=data_dir, db_url=args.db_url or "", owner=args.owner or "")
-    return DataShare(settings)
+    try:
+        return DataShare(settings)
+    except SQLAlchemyError as exc:  # a bad --db-url, an unreachable server, a damaged file
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise InvalidInput("--db-url", f"cannot open the database: {reason}") from None
+    except ImportError as exc:
+        raise InvalidInput("--db-url", f"its database driver is not installed ({exc})") from None
 
 
 def _relative_to_root(path: str, root: str) -> str:
@@ -62,12 +77,8 @@ def _creator(text: str) -> dict:
 
 
 def _access_line(a: dict) -> str:
-    line = a["level"]
-    if a["embargo_until"]:
-        line += f" until {a['embargo_until']}, then {a['after_embargo']}"
-    if a["level_in_force"] != a["level"]:
-        line += f" (now {a['level_in_force']})"
-    return line
+    line = a["level"] + (f" until {a['embargo_until']}, then {a['after_embargo']}" if a["embargo_until"] else "")
+    return line + (f" (now {a['level_in_force']})" if a["level_in_force"] != a["level"] else "")
 
 
 def _print_json(data) -> None:
@@ -77,31 +88,22 @@ def _print_json(data) -> None:
 # -- commands ----------------------------------------------------------------------------------
 
 
-def cmd_list(ctx, args) -> int:
+def cmd_list(ctx, args) -> None:
     now = ctx.now()
     found = [views.summary(d, now) for d in datasets.list_owned(ctx, ctx.settings.owner, args.all)]
-    if args.json:
-        _print_json({"datasets": found})
-        return 0
-    if not found:
-        print("no datasets yet: share one with `jupyter datashare share PATH --title TITLE`")
-        return 0
+    if args.json or not found:
+        return _print_json({"datasets": found}) if args.json else print("no datasets yet: see `jupyter datashare share -h`")
     print(f"{'ID':<16} {'LEVEL':<14} {'VER':>3} {'FILES':>5} {'SIZE':>10}  TITLE")
     for d in found:
         level = "withdrawn" if d["withdrawn"] else d["access"]["level_in_force"]
         print(f"{d['id']:<16} {level:<14} {d['version']:>3} {d['file_count']:>5} {_size(d['total_size']):>10}  {d['title']}")
-    return 0
 
 
-def cmd_show(ctx, args) -> int:
-    ds = datasets.load(ctx, args.id)
-    if ds is None or ds.owner != ctx.settings.owner:
-        raise NotFound(f"no dataset '{args.id}'")
-    v, rows = datasets.version_files(ctx, ds.id, args.version or ds.latest_version)
-    out = views.owner(ds, v, rows, ctx.now()) | {"landing_page": _url(args, "d", ds.id)}
+def cmd_show(ctx, args) -> None:
+    out = datasets.describe_for_owner(ctx, ctx.settings.owner, args.id, args.version)
+    out["landing_page"] = _url(args, "d", out["id"])
     if args.json:
-        _print_json(out)
-        return 0
+        return _print_json(out)
     print(f"{out['id']}  {out['title']}" + ("  [WITHDRAWN]" if out["withdrawn"] else ""))
     print(f"  landing page: {out['landing_page']}")
     print(f"  source:       {out['source_path']} (owner {out['owner']})")
@@ -125,44 +127,33 @@ def cmd_show(ctx, args) -> int:
     print(f"  files of version {out['version']}:")
     for f in out["files"]:
         print(f"    {_size(f['size']):>10}  {f['sha256']}  {f['path']}")
-    return 0
 
 
-def cmd_share(ctx, args) -> int:
-    body = {
-        "path": _relative_to_root(args.path, ctx.settings.root_dir),
-        "title": args.title,
-        "description": args.description,
-        "creators": [_creator(c) for c in args.creator],
-        "keywords": args.keyword,
-        "license": args.license,
-        "license_text": args.license_text,
-        "related_publication": args.publication,
-        "include_hidden": args.include_hidden,
-        "access": {"level": args.level, "embargo_until": args.embargo_until, "after_embargo": args.after_embargo},
-    }
+def cmd_share(ctx, args) -> None:
+    body = {"path": _relative_to_root(args.path, ctx.settings.root_dir), "title": args.title,
+            "description": args.description, "creators": [_creator(c) for c in args.creator],
+            "keywords": args.keyword, "license": args.license, "license_text": args.license_text,
+            "related_publication": args.publication, "include_hidden": args.include_hidden,
+            "access": {"level": args.level, "embargo_until": args.embargo_until, "after_embargo": args.after_embargo}}  # fmt: skip
     body = {k: v for k, v in body.items() if v is not None}
     dataset_id = datasets.share(ctx, ctx.settings.owner, body, client=CLIENT)
     ds = datasets.load(ctx, dataset_id)
     print(f"shared {dataset_id}: {ds.title} ({args.level}, version 1, {ds.versions[-1].file_count} files)")
     print(f"landing page: {_url(args, 'd', dataset_id)}")
-    return 0
 
 
-def cmd_version(ctx, args) -> int:
+def cmd_version(ctx, args) -> None:
     number = datasets.new_version(ctx, ctx.settings.owner, args.id, client=CLIENT)
     v, _ = datasets.version_files(ctx, args.id, number)
     print(f"published version {number} of {args.id}: {v.file_count} files, {_size(v.total_size)}")
-    return 0
 
 
-def cmd_withdraw(ctx, args) -> int:
+def cmd_withdraw(ctx, args) -> None:
     datasets.withdraw(ctx, ctx.settings.owner, args.id, args.reason, client=CLIENT)
     print(f"withdrew {args.id}: its files are no longer served and its review links are revoked")
-    return 0
 
 
-def cmd_link_create(ctx, args) -> int:
+def cmd_link_create(ctx, args) -> None:
     body = {"label": args.label, "expires_in_days": args.days, "anonymous": args.anonymous,
             "allow_restricted": args.allow_restricted, "version": args.version}  # fmt: skip
     row, secret = links.create(ctx, ctx.settings.owner, args.id, {k: v for k, v in body.items() if v is not None},
@@ -171,28 +162,24 @@ def cmd_link_create(ctx, args) -> int:
     print(f"link {row.id} to version {row.version_number} of {args.id}, expires {views.link(row, ctx.now())['expires_at']}"
           + (", anonymous" if row.anonymous else ""))  # fmt: skip
     print("This URL is shown only once: copy it now. Anyone who has it can open the dataset.", file=sys.stderr)
-    return 0
 
 
-def cmd_link_list(ctx, args) -> int:
+def cmd_link_list(ctx, args) -> None:
     now = ctx.now()
     found = [views.link(r, now) for r in links.list_for(ctx, ctx.settings.owner, args.id)]
     if args.json:
-        _print_json({"links": found})
-        return 0
+        return _print_json({"links": found})
     if not found:
         print(f"no review links for {args.id}")
     for x in found:
         flags = "".join(f", {f}" for f in ("anonymous", "allow_restricted") if x[f])
         print(f"{x['id']:<16} {x['state']:<8} v{x['version']} expires {x['expires_at']} uses {x['use_count']}{flags}"
               f"  {x['label']}")  # fmt: skip
-    return 0
 
 
-def cmd_link_revoke(ctx, args) -> int:
+def cmd_link_revoke(ctx, args) -> None:
     row = links.revoke(ctx, ctx.settings.owner, args.link_id, client=CLIENT)
     print(f"revoked {row.id}" + (f" ({row.label})" if row.label else "") + f" of {row.dataset_id}")
-    return 0
 
 
 def _read_notes(files: list[str]) -> list[str]:
@@ -215,7 +202,7 @@ def cmd_audit_verify(ctx, args) -> int:
     return 1
 
 
-def cmd_audit_export(ctx, args) -> int:
+def cmd_audit_export(ctx, args) -> None:
     out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
     try:
         for piece in ctx.audit.export(args.format):
@@ -223,19 +210,17 @@ def cmd_audit_export(ctx, args) -> int:
     finally:
         if args.output:
             out.close()
-    return 0
 
 
-def cmd_audit_checkpoint(ctx, args) -> int:
+def cmd_audit_checkpoint(ctx, args) -> None:
     note = ctx.audit.checkpoint()
     if note is None:
         raise InvalidInput("audit", "the log is empty: there is nothing to sign yet")
     print(note)
     print(f"verifier key: {ctx.audit.verifier_key}")
-    return 0
 
 
-def cmd_demo(ctx, args) -> int:
+def cmd_demo(ctx, args) -> None:
     from . import demo
 
     made = demo.run(ctx, ctx.settings.owner)
@@ -248,27 +233,34 @@ def cmd_demo(ctx, args) -> int:
             print(f"    review link '{link['label']}' (expires {link['expires_at']}): {_url(args, 'r', link['secret'])}")
     if not all(d["created"] for d in made):
         print("Links are shown only when made; add some with `jupyter datashare link create ID`.")
-    print(f"See them in Jupyter: jupyter lab --root-dir {ctx.settings.root_dir}")
-    return 0
+    conf = [f"--DataShareApp.{k}={v}" for k, v, default in (("data_dir", ctx.settings.data_dir, default_data_dir()),
+            ("owner", ctx.settings.owner, default_owner())) if v != default]  # fmt: skip
+    print(" ".join(["See them in Jupyter: jupyter lab", f"--ServerApp.root_dir={ctx.settings.root_dir}", *conf]))
 
 
 # -- arguments ---------------------------------------------------------------------------------
 
 
 def _globals(p: argparse.ArgumentParser, top: bool) -> None:
-    d = (lambda v: v) if top else (lambda v: argparse.SUPPRESS)
+    """The options saying where the data lives; a subcommand's copy must not reset the top-level value."""
     g = p.add_argument_group("where the data lives (also accepted before the command)")
-    g.add_argument("--root-dir", default=d(None), help="folder whose files may be shared, as the Jupyter server's root (default: current folder)")
-    g.add_argument("--data-dir", default=d(None), help=f"database, file store and signing key (default: {default_data_dir()})")
-    g.add_argument("--db-url", default=d(None), help="SQLAlchemy database URL (default: SQLite in the data dir)")
-    g.add_argument("--owner", default=d(None), help=f"owner of the datasets (default: {default_owner()})")
-    g.add_argument("--base-url", default=d(DEFAULT_BASE_URL), help=f"URL of the Jupyter server, used to print links (default: {DEFAULT_BASE_URL})")  # fmt: skip
+    for flag, metavar, default, text in (
+        ("--root-dir", "DIR", None, "folder whose files may be shared, as the Jupyter server's root "
+                                    "(default: the current folder)"),
+        ("--data-dir", "DIR", None, f"database, file store and signing key (default: {default_data_dir()})"),
+        ("--db-url", "URL", None, "SQLAlchemy database URL (default: SQLite in the data dir)"),
+        ("--owner", "NAME", None, f"owner of the datasets (default: {default_owner()})"),
+        ("--base-url", "URL", DEFAULT_BASE_URL, f"URL of the Jupyter server, used to print links "
+                                                f"(default: {DEFAULT_BASE_URL})"),
+    ):  # fmt: skip
+        g.add_argument(flag, metavar=metavar, default=default if top else argparse.SUPPRESS, help=text)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jupyter datashare", description="Share datasets from your Jupyter folder under controlled access: "
-        "open, embargoed, reviewer-only or restricted, with private review links and a tamper-evident audit log.")  # fmt: skip
+        "open, embargoed, reviewer-only or restricted, with private review links and a tamper-evident audit log.",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES)  # fmt: skip
     _globals(parser, True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -301,21 +293,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--license-text", metavar="TEXT", help="full text of a licence not in the list above")
     p.add_argument("--publication", metavar="DOI_OR_URL", help="DOI or URL of the related paper")
     p.add_argument("--level", choices=LEVELS, default="open",
-                   help="who may get the files: open (anyone), embargoed (nobody until a date), reviewer-only "
-                   "(review-link holders only, metadata included) or restricted (on approved request); default open")  # fmt: skip
+                   help="who may get the files: open (anyone, the default), embargoed (nobody until a date), "
+                   "reviewer-only (only review-link holders see anything, even the description) or restricted "
+                   "(only people granted access)")  # fmt: skip
     p.add_argument("--embargo-until", metavar="DATE", help="for --level embargoed: date the files open, e.g. 2027-01-31")
     p.add_argument("--after-embargo", choices=("open", "restricted", "reviewer-only"), metavar="LEVEL",
                    help="for --level embargoed: the level from that date on (default open)")  # fmt: skip
     p.add_argument("--include-hidden", action="store_true", help="also share hidden files (names starting with '.')")
 
-    p = command(sub, "version", cmd_version, "publish the current files of a dataset's folder as its next version")
+    p = command(sub, "version", cmd_version, "freeze the dataset's file or folder again, as its next version")
     p.add_argument("id", metavar="ID", help="dataset id")
 
     p = command(sub, "withdraw", cmd_withdraw, "withdraw a dataset: its files stop being served, its links are revoked")
     p.add_argument("id", metavar="ID", help="dataset id")
-    p.add_argument("--reason", default="", help="why (kept in the audit log and shown on the landing page)")
+    p.add_argument("--reason", default="", help="why (kept with the dataset and in the audit log)")
 
-    link = sub.add_parser("link", help="private review links", description="Private review links for editors and reviewers.")
+    link = sub.add_parser("link", help="private review links", description="Private review links for reviewers.")
     lsub = link.add_subparsers(dest="link_command", metavar="ACTION", required=True)
     p = command(lsub, "create", cmd_link_create, "make a review link; its URL is printed once")
     p.add_argument("id", metavar="ID", help="dataset id")
@@ -336,7 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
                 "Recompute the audit log's hash chain and check it against its signed checkpoints. "
                 "Exits 0 if intact, 1 naming the first bad event.")  # fmt: skip
     p.add_argument("--checkpoint", action="append", default=[], metavar="FILE",
-                   help="a checkpoint saved from `audit checkpoint`; catches a rewrite or truncation of the whole log")  # fmt: skip
+                   help="a checkpoint saved from `audit checkpoint` (repeatable); catches even a rewrite or "
+                   "truncation of the whole log")  # fmt: skip
     p = command(asub, "export", cmd_audit_export, "write all events as JSON lines or CSV")
     p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="default jsonl")
     p.add_argument("--output", metavar="FILE", help="write to FILE instead of the terminal")
@@ -347,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(sub, "demo", cmd_demo, "make a demo folder with one dataset of each access level",
                 "Write a few small made-up files under DIR and share one dataset of each access level "
                 "from them, with review links. Running it again adds nothing.")  # fmt: skip
-    p.add_argument("dir", metavar="DIR", help="folder for the demo; use it as the Jupyter root (--root-dir)")
+    p.add_argument("dir", metavar="DIR", help="folder for the demo; start Jupyter with it as its root")
     return parser
 
 
@@ -363,10 +357,13 @@ def main(argv: list[str] | None = None) -> int:
             os.makedirs(args.dir, exist_ok=True)
             args.root_dir = args.dir
         ctx = _context(args)
-        return args.func(ctx, args)
+        return args.func(ctx, args) or 0
     except DataShareError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `audit export | head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except OSError as exc:
         print(f"error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), file=sys.stderr)
         return 2

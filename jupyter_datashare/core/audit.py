@@ -194,7 +194,9 @@ class AuditLog:
             if head is None or head.size == 0:
                 return None
             if head.checkpointed_size == head.size:
-                return session.get(AuditCheckpoint, head.size).note
+                stored = session.get(AuditCheckpoint, head.size)
+                if stored is not None:
+                    return stored.note
             note = self._sign(session.connection(), head.size, head.head_hash)
             head.checkpointed_size = head.size
             return note

@@ -199,6 +199,22 @@ def load(ctx, dataset_id: str) -> Dataset | None:
     return ds
 
 
+def load_owned(ctx, owner: str, dataset_id: str) -> Dataset:
+    ds = load(ctx, dataset_id)
+    if ds is None or ds.owner != owner:
+        raise NotFound(f"no dataset '{dataset_id}'")
+    return ds
+
+
+def describe_for_owner(ctx, owner: str, dataset_id: str, number: int | None = None) -> dict:
+    """Everything the owner sees of one version (the latest unless ``number``)."""
+    from . import views
+
+    ds = load_owned(ctx, owner, dataset_id)
+    v, rows = version_files(ctx, ds.id, number or ds.latest_version)
+    return views.owner(ds, v, rows, ctx.now())
+
+
 def list_owned(ctx, owner: str, include_withdrawn: bool = False) -> list[Dataset]:
     with reading(ctx.engine) as s:
         q = select(Dataset).where(Dataset.owner == owner).order_by(Dataset.created_at.desc())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import idutils
-
 from .errors import InvalidInput
 
 # SPDX id -> one line a researcher can choose by.
@@ -45,6 +43,8 @@ def _text(body: dict, field: str, *, required: bool = False, max_len: int = 100_
 
 
 def _creators(value) -> list[dict]:
+    import idutils  # slow to import (~0.4 s): only when metadata is validated
+
     if value is None:
         return []
     if not isinstance(value, list):
@@ -102,6 +102,8 @@ def _licence(body: dict) -> tuple[str, str | None]:
 
 
 def _publication(value) -> str | None:
+    import idutils
+
     if value in (None, ""):
         return None
     if not isinstance(value, str):

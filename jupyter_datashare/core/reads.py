@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 from sqlalchemy import select
 
@@ -36,10 +36,15 @@ class FileRead:
     def length(self) -> int:
         return self.end - self.start + 1 if self.size else 0
 
+    def open(self) -> BinaryIO:
+        """The stored file, positioned at ``start`` (for zero-copy sending)."""
+        f = self._store.open(self.sha256)
+        f.seek(self.start)
+        return f
+
     def chunks(self, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         remaining = self.length
-        with self._store.open(self.sha256) as f:
-            f.seek(self.start)
+        with self.open() as f:
             while remaining > 0:
                 data = f.read(min(chunk_size, remaining))
                 if not data:

@@ -30,16 +30,11 @@ def _int_arg(handler, name: str, default=None, *, low: int = 0, high: int | None
 
 class DatasetView:
     def owner_view(self, dataset_id: str, number: int | None = None) -> dict:
-        ctx = self.datashare
-        ds = datasets.load(ctx, dataset_id)
-        if ds is None or ds.owner != self.owner:
-            raise NotFound("no such dataset")
-        v, rows = datasets.version_files(ctx, ds.id, number or ds.latest_version)
-        out = views.owner(ds, v, rows, ctx.now())
+        out = datasets.describe_for_owner(self.datashare, self.owner, dataset_id, number)
         base = url_path_join(self.base_url, "datashare")
-        out["landing_page"] = url_path_join(base, "d", ds.id)
+        out["landing_page"] = url_path_join(base, "d", out["id"])
         for f in out["files"]:
-            f["url"] = url_path_join(base, "api", "datasets", ds.id, "files", quote(f["path"])) + f"?version={v.number}"
+            f["url"] = url_path_join(base, "api", "datasets", out["id"], "files", quote(f["path"])) + f"?version={out['version']}"
         return out
 
 
@@ -104,9 +99,7 @@ class OwnerFileAPI(DownloadMixin, OwnerAPIHandler):
     async def get(self, dataset_id, path):
         from ..core.policy import Principal
 
-        ds = await self.in_thread(datasets.load, self.datashare, dataset_id)
-        if ds is None or ds.owner != self.owner:
-            raise NotFound("no such dataset")
+        ds = await self.in_thread(datasets.load_owned, self.datashare, self.owner, dataset_id)
         await self.serve(ds, Principal("owner", self.owner), path, _int_arg(self, "version", low=1))
 
     head = get

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
-from traitlets import Float, Instance, Int, Unicode, default
+from traitlets import Bool, Float, Instance, Int, Unicode, default
 
 from ..core.clock import Clock
 from ..core.secrets import redact
@@ -75,6 +75,7 @@ class DataShareApp(ExtensionApp):
     )
     failed_lookups_overall_window = Float(3600.0, help="Window of the overall limit (seconds).").tag(config=True)
     download_chunk_size = Int(1 << 20, help="Bytes read and sent per step of a download.").tag(config=True)
+    zero_copy = Bool(True, help="Send plain files with sendfile() on non-TLS connections.").tag(config=True)
     db_busy_timeout_ms = Int(10_000, help="How long a write waits for the database lock (ms).").tag(config=True)
     clock = Instance(Clock, allow_none=True, help="Time source (tests inject a manual clock).").tag(config=True)
 
@@ -104,6 +105,7 @@ class DataShareApp(ExtensionApp):
             datashare=self.datashare,
             datashare_pages=Pages(),
             datashare_chunk_size=self.download_chunk_size,
+            datashare_zero_copy=self.zero_copy,
         )
         # self.settings is a copy of the web app's settings that is written back after this.
         log_function = self.settings.get("log_function")
