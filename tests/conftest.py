@@ -38,7 +38,11 @@ def ds_config():
 @pytest.fixture
 def jp_server_config(clock, ds_config):
     return {
-        "ServerApp": {"jpserver_extensions": {"jupyter_datashare": True}, "allow_unauthenticated_access": False},
+        "ServerApp": {
+            # terminals is switched off: its handler trips jupyter-server's own auth warning.
+            "jpserver_extensions": {"jupyter_datashare": True, "jupyter_server_terminals": False},
+            "allow_unauthenticated_access": False,
+        },
         "DataShareApp": {"owner": OWNER, "clock": clock, **ds_config},
     }
 
