@@ -135,11 +135,32 @@ def cmd_share(ctx, args) -> None:
             "keywords": args.keyword, "license": args.license, "license_text": args.license_text,
             "related_publication": args.publication, "include_hidden": args.include_hidden,
             "access": {"level": args.level, "embargo_until": args.embargo_until, "after_embargo": args.after_embargo}}  # fmt: skip
+    if args.member or args.external_member:
+        members = [{"username": u} for u in args.member] + [_external(m) for m in args.external_member]
+        body["committee"] = {"members": members, "required_approvals": args.required_approvals, "rule": args.rule}
+    if args.use_condition:
+        body["use_conditions"] = args.use_condition
+    if args.agreement_file:
+        with open(args.agreement_file, encoding="utf-8") as f:
+            body["agreement"] = f.read()
     body = {k: v for k, v in body.items() if v is not None}
-    dataset_id = datasets.share(ctx, ctx.settings.owner, body, client=CLIENT)
+    made: list = []
+    dataset_id = datasets.share(ctx, ctx.settings.owner, body, client=CLIENT, committee_links=made)
     ds = datasets.load(ctx, dataset_id)
     print(f"shared {dataset_id}: {ds.title} ({args.level}, version 1, {ds.versions[-1].file_count} files)")
     print(f"landing page: {_url(args, 'd', dataset_id)}")
+    for member, secret in made:
+        if secret:
+            print(f"committee link for {member.name} <{member.email}>: {_url(args, 'c', secret)}")
+    if any(secret for _, secret in made):
+        print("Committee links are shown only once: send each to its member now.", file=sys.stderr)
+
+
+def _external(text: str) -> dict:
+    name, sep, email = text.rpartition("|")
+    if not sep or not name.strip():
+        raise InvalidInput("--external-member", f"'{text}' is not 'Name|email'")
+    return {"name": name.strip(), "email": email.strip()}
 
 
 def cmd_version(ctx, args) -> None:
@@ -231,6 +252,8 @@ def cmd_demo(ctx, args) -> None:
         print(f"    landing page: {_url(args, 'd', d['id'])}")
         for link in d["links"]:
             print(f"    review link '{link['label']}' (expires {link['expires_at']}): {_url(args, 'r', link['secret'])}")
+        for member in d.get("committee_links", []):
+            print(f"    committee link for {member['name']}: {_url(args, 'c', member['secret'])}")
     if not all(d["created"] for d in made):
         print("Links are shown only when made; add some with `jupyter datashare link create ID`.")
     conf = [f"--DataShareApp.{k}={v}" for k, v, default in (("data_dir", ctx.settings.data_dir, default_data_dir()),
@@ -300,6 +323,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--after-embargo", choices=("open", "restricted", "reviewer-only"), metavar="LEVEL",
                    help="for --level embargoed: the level from that date on (default open)")  # fmt: skip
     p.add_argument("--include-hidden", action="store_true", help="also share hidden files (names starting with '.')")
+    c = p.add_argument_group("restricted data: the data access committee and the conditions of use")
+    c.add_argument("--member", action="append", default=[], metavar="USERNAME",
+                   help="a committee member with a Jupyter identity; repeat for several")
+    c.add_argument("--external-member", action="append", default=[], metavar="'NAME|EMAIL'",
+                   help="a committee member reached by a personal link (printed once); repeat for several")
+    c.add_argument("--required-approvals", type=int, default=1, metavar="N",
+                   help="approvals needed from members who are not the owner (default 1)")
+    c.add_argument("--rule", choices=("veto", "majority"), default="veto",
+                   help="veto (default): one denial closes a request; majority: most members decide")
+    c.add_argument("--use-condition", action="append", default=[], metavar="DUO",
+                   help="a GA4GH DUO code, e.g. HMB, DS:MONDO:0005148, NPU, IRB; repeat for several")
+    c.add_argument("--agreement-file", metavar="FILE", help="text file with the data use agreement requesters accept")
 
     p = command(sub, "version", cmd_version, "freeze the dataset's file or folder again, as its next version")
     p.add_argument("id", metavar="ID", help="dataset id")

@@ -99,7 +99,13 @@ def datasets_to_share(today: date) -> list[dict]:
         {"body": {"path": "restricted/interviews", "title": "Sleep and stress interviews (de-identified)",
                   "description": "Questionnaire answers of 40 participants. Shared on request with a data use agreement.",
                   "creators": [CHI, ADA], "keywords": ["sleep", "stress", "human subjects", "demo"],
-                  "license": "CC-BY-NC-ND-4.0", "access": {"level": "restricted"}},
+                  "license": "CC-BY-NC-ND-4.0", "access": {"level": "restricted"},
+                  "use_conditions": ["HMB", "NCU", "IRB"],
+                  "agreement": "I will not try to re-identify participants, will keep the data on secured "
+                               "institutional systems, and will delete it when my access ends.",
+                  "committee": {"members": [{"name": "Dr. Grace Steward", "email": "steward@example.org"},
+                                            {"name": "Prof. Lin Ethics", "email": "ethics@example.org"}],
+                                "required_approvals": 1}},
          "links": [{"label": "Handling editor", "allow_restricted": True}]},
     ]  # fmt: skip
 
@@ -133,7 +139,9 @@ def run(ctx, owner: str) -> list[dict]:
         if body["path"] in existing:
             out.append(entry | {"id": existing[body["path"]].id, "created": False})
             continue
-        dataset_id = datasets.share(ctx, owner, body, client=CLIENT)
+        made: list = []
+        dataset_id = datasets.share(ctx, owner, body, client=CLIENT, committee_links=made)
+        entry["committee_links"] = [{"name": m.name, "secret": secret} for m, secret in made if secret]
         for link in spec["links"]:
             row, secret = links.create(ctx, owner, dataset_id, link, client=CLIENT)
             expires = views.link(row, ctx.now())["expires_at"]

@@ -171,7 +171,8 @@ def test_withdraw_hides_the_dataset_from_list_but_not_from_list_all(run):
 
 
 def test_embargoed_share_shows_the_embargo(run):
-    ds_id = run.share("survey", "--level", "embargoed", "--embargo-until", "2099-01-31", "--after-embargo", "restricted")
+    ds_id = run.share("survey", "--level", "embargoed", "--embargo-until", "2099-01-31", "--after-embargo", "restricted",
+                      "--external-member", "Dr Chen|chen@example.org")
     access = run.json("show", ds_id)["access"]
     assert access == {"level": "embargoed", "level_in_force": "embargoed", "embargo_until": "2099-01-31T00:00:00Z",
                       "after_embargo": "restricted"}  # fmt: skip
@@ -255,7 +256,7 @@ def test_link_create_prints_a_working_url_whose_secret_is_not_stored_and_revoke_
 
 
 def test_restricted_dataset_link_needs_allow_restricted(run):
-    ds_id = run.share("survey", "--level", "restricted")
+    ds_id = run.share("survey", "--level", "restricted", "--member", "bob")
     code, out, err = run("link", "create", ds_id)
     assert code == 2 and out == "" and err.startswith("error: allow_restricted: ")
     assert SECRET_URL.search(run.ok("link", "create", ds_id, "--allow-restricted"))

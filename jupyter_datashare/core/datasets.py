@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from . import metadata, paths, policy
+from . import committee, duo, metadata, paths, policy
 from .audit import Event
 from .db import reading, writing
 from .errors import InvalidInput, NotFound
 from .models import Dataset, DatasetVersion, ReviewLink, VersionFile
 from .secrets import new_id
 
-SHARE_FIELDS = {"path", "include_hidden", "access", *metadata.FIELDS}
-UPDATE_FIELDS = {"access", *metadata.FIELDS}
+RESTRICTED_FIELDS = {"committee", "use_conditions", "agreement"}
+SHARE_FIELDS = {"path", "include_hidden", "access", *metadata.FIELDS, *RESTRICTED_FIELDS}
+UPDATE_FIELDS = {"access", *metadata.FIELDS, *RESTRICTED_FIELDS}
 
 
 def _reject_unknown(body, allowed: set[str], what: str) -> None:
@@ -57,13 +58,36 @@ def _add_version(session, dataset: Dataset, number: int, manifest: list[dict], n
     return version
 
 
-def share(ctx, owner: str, body: dict, *, client: str | None = None, progress=None) -> str:
-    """Validate everything, freeze the files, then create the dataset; returns its id."""
+def _restricted_settings(body: dict, owner: str, access, current_committee: dict | None = None) -> dict:
+    """The committee, data use conditions and agreement, checked against the level asked for."""
+    out: dict = {}
+    if "use_conditions" in body:
+        out["use_conditions"] = duo.validate_conditions(body["use_conditions"])
+    if "agreement" in body:
+        if not isinstance(body["agreement"], str):
+            raise InvalidInput("agreement", "must be the text of the data use agreement")
+        out["agreement"] = body["agreement"].strip()
+    spec = committee.parse(body["committee"]) if "committee" in body else current_committee
+    restricted_now_or_later = access is not None and policy.RESTRICTED in (access.level, access.after_embargo)
+    if restricted_now_or_later:
+        committee.check_quorum_possible(spec or {"members": [], "required_approvals": 1}, owner)
+    out["committee"] = spec if "committee" in body else None
+    return out
+
+
+def share(ctx, owner: str, body: dict, *, client: str | None = None, progress=None,
+          committee_links: list | None = None) -> str:  # fmt: skip
+    """Validate everything, freeze the files, then create the dataset; returns its id.
+
+    New external committee members' (member, secret) pairs are appended to ``committee_links``:
+    their personal links can be shown this once only.
+    """
     _reject_unknown(body, SHARE_FIELDS, "a dataset")
     now = ctx.now()
     include_hidden = _bool(body, "include_hidden")
     meta = metadata.validate(body)
     access = policy.validate_access(body.get("access", {"level": policy.OPEN}), now)
+    restricted = _restricted_settings(body, owner, access)
     root = ctx.settings.root_dir
     target = paths.resolve(root, body.get("path"), include_hidden, forbidden=(ctx.settings.data_dir,))
     files = paths.collect(root, target, include_hidden)
@@ -83,11 +107,17 @@ def share(ctx, owner: str, body: dict, *, client: str | None = None, progress=No
             updated_at=now,
             **meta,
         )
+        dataset.use_conditions = restricted.get("use_conditions", [])
+        dataset.agreement = restricted.get("agreement", "")
         s.add(dataset)
         s.flush()
         _add_version(s, dataset, 1, manifest, now)
         ctx.audit.append(s, Event("dataset.shared", owner, dataset_id=dataset.id, version=1, client=client,
                                   details={"level": access.level, "files": len(manifest)}))  # fmt: skip
+        if restricted["committee"]:
+            created = committee.apply(ctx, s, dataset, restricted["committee"], owner, client)
+            if committee_links is not None:
+                committee_links.extend(created)
         return dataset.id
 
 
@@ -104,7 +134,8 @@ def owned(session, owner: str, dataset_id: str) -> Dataset:
     return ds
 
 
-def update(ctx, owner: str, dataset_id: str, body: dict, *, client: str | None = None) -> None:
+def update(ctx, owner: str, dataset_id: str, body: dict, *, client: str | None = None,
+           committee_links: list | None = None) -> None:  # fmt: skip
     _reject_unknown(body, UPDATE_FIELDS, "a dataset update")
     now = ctx.now()
     changes = metadata.validate(body, partial=True)
@@ -113,6 +144,15 @@ def update(ctx, owner: str, dataset_id: str, body: dict, *, client: str | None =
         ds = owned(s, owner, dataset_id)
         if ds.withdrawn_at is not None:
             raise InvalidInput("id", "the dataset was withdrawn and can no longer change")
+        current = {"members": [committee.member_view(m, owner) for m in committee.active(s, ds.id)],
+                   "required_approvals": ds.required_approvals, "rule": ds.decision_rule}  # fmt: skip
+        in_force = access or policy.Access(ds.access_level, ds.embargo_until, ds.after_embargo)
+        restricted = _restricted_settings(body, owner, in_force, current)
+        changes.update({k: restricted[k] for k in ("use_conditions", "agreement") if k in restricted})
+        if restricted["committee"]:
+            created = committee.apply(ctx, s, ds, restricted["committee"], owner, client)
+            if committee_links is not None:
+                committee_links.extend(created)
         changed = sorted(k for k, v in changes.items() if getattr(ds, k) != v)
         for k, v in changes.items():
             setattr(ds, k, v)

@@ -63,6 +63,11 @@ class Dataset(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     withdrawal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Restricted data: the committee's rule, the data use conditions and agreement.
+    required_approvals: Mapped[int] = mapped_column(Integer, default=1)
+    decision_rule: Mapped[str] = mapped_column(String(20), default="veto")
+    use_conditions: Mapped[list] = mapped_column(JSON, default=list)
+    agreement: Mapped[str] = mapped_column(Text, default="")
 
     versions: Mapped[list[DatasetVersion]] = relationship(
         back_populates="dataset", order_by="DatasetVersion.number"
@@ -158,3 +163,83 @@ class AuditCheckpoint(Base):
     head_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[str] = mapped_column(String(40))
     note: Mapped[str] = mapped_column(Text)
+
+
+# -- restricted data: committees, requests, decisions, grants ---------------------------------
+
+
+class CommitteeMember(Base):
+    """A member of a dataset's data access committee: a Jupyter identity or an external person
+    reached through a personal committee link (only its hash is kept)."""
+
+    __tablename__ = "committee_members"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"), index=True)
+    username: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    name: Mapped[str] = mapped_column(String(300))
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    secret_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class AccessRequest(Base):
+    """An outsider's request for a restricted dataset. Personal data lives here only, never in
+    audit events (they name the request by id), so it can be erased without breaking the log."""
+
+    __tablename__ = "access_requests"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    email: Mapped[str] = mapped_column(String(320))
+    institution: Mapped[str] = mapped_column(String(300))
+    orcid: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    purpose: Mapped[str] = mapped_column(Text)
+    intended_use: Mapped[list] = mapped_column(JSON, default=list)
+    commercial: Mapped[bool] = mapped_column(Boolean, default=False)
+    agreement_sha256: Mapped[str] = mapped_column(String(64))
+    requested_days: Mapped[int] = mapped_column(Integer)
+    flags: Mapped[list] = mapped_column(JSON, default=list)
+    submitted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    status_secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    grant_secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Decision(Base):
+    __tablename__ = "decisions"
+    __table_args__ = (UniqueConstraint("request_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("access_requests.id"), index=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("committee_members.id"))
+    decision: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Grant(Base):
+    """Access issued when a request reaches its quorum. Its download secret is derived from the
+    requester's status secret (core/grants.py); only hashes of either are stored."""
+
+    __tablename__ = "grants"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("access_requests.id"), unique=True)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    revoke_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    expiry_recorded: Mapped[bool] = mapped_column(Boolean, default=False)
+    renewal_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    use_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -53,7 +53,7 @@ class Decision:
     @property
     def audited(self) -> bool:
         """Every access to non-open data is logged; so is every use of a review link."""
-        return self.level != OPEN or self.reason == "review link"
+        return self.level != OPEN or self.reason in ("review link", "access grant")
 
 
 def validate_access(value, now: datetime) -> Access:
@@ -96,7 +96,7 @@ def embargo_just_lifted(dataset, now: datetime) -> bool:
 def can_see_metadata(dataset, principal: Principal, now: datetime) -> bool:
     if dataset.withdrawn_at is not None:
         return principal.kind == "owner"
-    if principal.kind in ("owner", "link"):
+    if principal.kind in ("owner", "link", "grant"):
         return True
     return level_in_force(dataset, now) != REVIEWER_ONLY
 
@@ -107,6 +107,8 @@ def can_read_files(dataset, principal: Principal, now: datetime) -> Decision:
         return Decision(False, "the dataset was withdrawn", level)
     if principal.kind == "owner":
         return Decision(True, "owner", level)
+    if principal.kind == "grant":
+        return Decision(True, "access grant", level)
     if principal.kind == "link":
         if level == RESTRICTED and not getattr(principal.link, "allow_restricted", False):
             return Decision(False, "this review link does not open restricted files", level)

@@ -9,6 +9,9 @@ import secrets as _random
 
 # One prefix per kind of capability, so a leaked secret says what it opens (and can be scanned for).
 REVIEW = "dsr_"
+STATUS = "dss_"  # a requester's status page
+GRANT = "dsg_"  # downloads under an approved request
+COMMITTEE = "dsc_"  # an external committee member's page
 PATTERN = re.compile(r"ds[a-z]_[A-Za-z0-9_-]{43}")
 
 

@@ -39,6 +39,14 @@ class DataShare:
             overall=settings.failed_lookups_overall,
             overall_window=settings.failed_lookups_overall_window,
         )
+        # A flood of access requests from one address is refused like failed look-ups.
+        self.request_limiter = FailureLimiter(
+            self.clock,
+            per_client=settings.requests_per_client,
+            client_window=settings.requests_client_window,
+            overall=max(settings.requests_per_client * 100, 1000),
+            overall_window=settings.requests_client_window,
+        )
 
     def now(self):
         return self.clock.now()

@@ -34,6 +34,12 @@ class Settings:
     failed_lookups_overall: int = 1000
     failed_lookups_overall_window: float = 3600.0
     db_busy_timeout_ms: int = 10_000
+    # Usernames that act as the owner; empty: anyone the server authenticates (single-user server).
+    owner_identities: tuple[str, ...] = ()
+    default_grant_days: int = 365
+    max_grant_days: int = 730
+    requests_per_client: int = 5
+    requests_client_window: float = 3600.0
 
     def __post_init__(self):
         self.data_dir = self.data_dir or default_data_dir()

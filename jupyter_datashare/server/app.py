@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
-from traitlets import Bool, Float, Instance, Int, Unicode, default
+from traitlets import Bool, Float, Instance, Int, List, Unicode, default
 
 from ..core.clock import Clock
 from ..core.secrets import redact
 from ..core.service import DataShare
 from ..core.settings import Settings, default_data_dir, default_owner
-from . import api, public
+from . import access, api, public
 from .pages import Pages
 
 SECRET = r"[^/]+"
@@ -57,6 +59,21 @@ class DataShareApp(ExtensionApp):
     def _owner(self):
         return default_owner()
 
+    owner_identities = List(
+        Unicode(),
+        help="Usernames allowed to act as the owner. Default: the hub user on JupyterHub, "
+        "otherwise anyone the server authenticates (a single-user server).",
+    ).tag(config=True)
+
+    @default("owner_identities")
+    def _owner_identities(self):
+        hub_user = os.environ.get("JUPYTERHUB_USER")
+        return [hub_user] if hub_user else []
+
+    default_grant_days = Int(365, help="Grant lifetime when the requester asks for none (days).").tag(config=True)
+    max_grant_days = Int(730, help="Longest grant a requester may ask for (days).").tag(config=True)
+    requests_per_client = Int(5, help="Access requests accepted per client address per window.").tag(config=True)
+    requests_client_window = Float(3600.0, help="Window of the access-request limit (seconds).").tag(config=True)
     default_link_days = Int(30, help="Lifetime of a review link when none is given (days).").tag(config=True)
     max_link_days = Int(365, help="Longest lifetime a review link may be given (days).").tag(config=True)
     public_base_url = Unicode(
@@ -95,6 +112,11 @@ class DataShareApp(ExtensionApp):
             failed_lookups_overall=self.failed_lookups_overall,
             failed_lookups_overall_window=self.failed_lookups_overall_window,
             db_busy_timeout_ms=self.db_busy_timeout_ms,
+            owner_identities=tuple(self.owner_identities),
+            default_grant_days=self.default_grant_days,
+            max_grant_days=self.max_grant_days,
+            requests_per_client=self.requests_per_client,
+            requests_client_window=self.requests_client_window,
         )
 
     def initialize_settings(self):
@@ -123,11 +145,23 @@ class DataShareApp(ExtensionApp):
                 (rf"/{p}/api/datasets/([^/]+)/files/(.+)", api.OwnerFileAPI),
                 (rf"/{p}/api/datasets/([^/]+)/links", api.LinksAPI),
                 (rf"/{p}/api/links/([^/]+)", api.LinkAPI),
+                (rf"/{p}/api/datasets/([^/]+)/committee", access.CommitteeMembersAPI),
+                (rf"/{p}/api/datasets/([^/]+)/grants", access.DatasetGrantsAPI),
+                (rf"/{p}/api/requests", access.RequestsAPI),
+                (rf"/{p}/api/requests/decisions", access.BulkDecisionAPI),
+                (rf"/{p}/api/requests/([^/]+)", access.RequestAPI),
+                (rf"/{p}/api/requests/([^/]+)/decision", access.DecisionAPI),
+                (rf"/{p}/api/grants/([^/]+)", access.GrantAPI),
                 (rf"/{p}/api/audit", api.AuditAPI),
                 (rf"/{p}/api/audit/verify", api.AuditVerifyAPI),
                 (rf"/{p}/api/audit/checkpoint", api.AuditCheckpointAPI),
                 (rf"/{p}/d/([^/]+)", public.DatasetPage),
                 (rf"/{p}/d/([^/]+)/files/(.+)", public.DatasetFile),
+                (rf"/{p}/d/([^/]+)/request", access.RequestForm),
+                (rf"/{p}/s/({SECRET})", access.StatusPage),
+                (rf"/{p}/s/({SECRET})/renewal", access.StatusRenewal),
+                (rf"/{p}/g/({SECRET})/files/(.+)", access.GrantFile),
+                (rf"/{p}/c/({SECRET})", access.CommitteePage),
                 (rf"/{p}/r/({SECRET})", public.ReviewPage),
                 (rf"/{p}/r/({SECRET})/files/(.+)", public.ReviewFile),
                 (rf"/{p}/([rsgc]/.*)", public.NotFoundPage),

@@ -93,8 +93,16 @@ class OwnerAPIHandler(DataShareMixin, APIHandler):
     auth_resource = "datashare:datasets"
 
     @property
+    def acts_as_owner(self) -> bool:
+        # A single-user server belongs to one account: unless owner_identities names who may act
+        # for it (JupyterHub, a shared server), whoever the server authenticates is its owner.
+        allowed = self.datashare.settings.owner_identities
+        return not allowed or (self.current_user is not None and self.current_user.username in allowed)
+
+    @property
     def owner(self) -> str:
-        # A single-user server belongs to one account; whoever holds its token acts for it.
+        if not self.acts_as_owner:
+            raise web.HTTPError(403, "only the owner of this server's datasets may do that")
         return self.datashare.settings.owner
 
 

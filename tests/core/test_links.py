@@ -71,7 +71,7 @@ def test_failures_are_rate_limited_per_client(core, shared):
 
 def test_restricted_needs_explicit_permission(core, server_root):
     (server_root / "r.txt").write_text("x")
-    ds = datasets.share(core, "ada-owner", {"path": "r.txt", "title": "T", "access": {"level": "restricted"}})
+    ds = datasets.share(core, "ada-owner", {"path": "r.txt", "title": "T", "access": {"level": "restricted"}, "committee": {"members": ["bob"]}})
     with pytest.raises(InvalidInput) as info:
         links.create(core, "ada-owner", ds, {})
     assert info.value.field == "allow_restricted"

@@ -29,7 +29,7 @@ def test_bad_ranges(header):
 def shared(core, server_root):
     (server_root / "d").mkdir()
     (server_root / "d" / "t.csv").write_text("a,b\n1,2\n")
-    return datasets.share(core, "ada-owner", {"path": "d", "title": "T", "access": {"level": "restricted"}})
+    return datasets.share(core, "ada-owner", {"path": "d", "title": "T", "access": {"level": "restricted"}, "committee": {"members": ["bob"]}})
 
 
 def test_denied_reads_are_audited_and_raise(core, shared):

@@ -127,7 +127,7 @@ async def test_bad_links_name_the_field(call, share, body, field):
 
 
 async def test_owner_downloads_restricted_files_and_it_is_logged(call, share):
-    d = await share(access={"level": "restricted"})
+    d = await share(access={"level": "restricted"}, committee={"members": ["bob"]})
     r = await call("GET", *d["files"][1]["url"].split("?")[0].strip("/").split("/")[1:], params={"version": "1"})
     assert r.code == 200 and r.body.startswith(b"id,value")
     events = (await call.json("GET", "datashare", "api", "audit", params={"action": "file.downloaded"}))["events"]

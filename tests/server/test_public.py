@@ -82,7 +82,7 @@ async def test_reviewer_only_is_invisible_without_its_link(call, share):
 
 
 async def test_restricted_shows_metadata_not_files(call, share):
-    d = await share(access={"level": "restricted"})
+    d = await share(access={"level": "restricted"}, committee={"members": ["bob"]})
     page = await call("GET", "datashare", "d", d["id"], anon=True, headers=JSON)
     assert page.code == 200 and not json.loads(page.body)["can_download"]
     f = await call("GET", "datashare", "d", d["id"], "files", "table.csv", anon=True)

@@ -92,7 +92,7 @@ async def test_secrets_never_reach_the_logs_or_error_pages(call, share, ctx, log
 
 
 async def test_if_the_audit_event_cannot_be_written_nothing_is_served(call, share, ctx):
-    d = await share(access={"level": "restricted"})
+    d = await share(access={"level": "restricted"}, committee={"members": ["bob"]})
     ctx.engine.dispose()
     from sqlalchemy import event
 

@@ -1,0 +1,140 @@
+"""Grants: time-limited access for an approved request, used through ``g/{secret}`` links.
+
+The grant's secret is derived from the requester's status secret (HMAC), so the status page —
+which only the requester can open — can always show the download links, while the server
+keeps nothing but hashes of both.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from . import policy, secrets
+from .audit import Event
+from .db import reading
+from .errors import InvalidInput, NotFound
+from .models import AccessRequest, Dataset, Grant
+
+NOT_FOUND = "not found"
+
+
+def derive_secret(status_secret: str) -> str:
+    mac = hmac.new(status_secret.encode(), b"jupyter-datashare grant", hashlib.sha256).digest()
+    return secrets.GRANT + base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def issue(ctx, session, request: AccessRequest, now) -> Grant:
+    """Called inside the decision's transaction when the quorum is reached."""
+    grant = Grant(
+        id=secrets.new_id("gr-"), request_id=request.id, dataset_id=request.dataset_id,
+        secret_hash=request.grant_secret_hash, issued_at=now,
+        expires_at=now + timedelta(days=request.requested_days), use_count=0,
+    )  # fmt: skip
+    session.add(grant)
+    session.flush()
+    ctx.audit.append(session, Event("grant.issued", "committee", dataset_id=request.dataset_id, grant_id=grant.id,
+                                    details={"request": request.id, "expires_at": grant.expires_at.isoformat()}))  # fmt: skip
+    return grant
+
+
+def state(grant: Grant, now) -> str:
+    if grant.revoked_at is not None:
+        return "revoked"
+    if grant.expires_at <= now:
+        return "expired"
+    return "active"
+
+
+def view(grant: Grant, now) -> dict:
+    return {
+        "id": grant.id, "state": state(grant, now), "issued_at": grant.issued_at.isoformat(),
+        "expires_at": grant.expires_at.isoformat(), "revoked_at": grant.revoked_at.isoformat() if grant.revoked_at else None,
+        "revoke_reason": grant.revoke_reason, "use_count": grant.use_count,
+        "last_used_at": grant.last_used_at.isoformat() if grant.last_used_at else None,
+        "renewal_requested_at": grant.renewal_requested_at.isoformat() if grant.renewal_requested_at else None,
+    }  # fmt: skip
+
+
+def _record_expiry(ctx, grant: Grant, now) -> None:
+    if grant.revoked_at is None and grant.expires_at <= now and not grant.expiry_recorded:
+        with ctx.audit.transaction() as s:
+            live = s.get(Grant, grant.id)
+            if live.expiry_recorded:
+                return
+            live.expiry_recorded = True
+            ctx.audit.append(s, Event("grant.expired", "system", dataset_id=grant.dataset_id, grant_id=grant.id))
+
+
+def resolve(ctx, secret: str, client: str) -> tuple[Grant, Dataset]:
+    """The live grant for ``secret`` and its dataset, or the same NotFound for anything else."""
+    ctx.limiter.check(client)
+    grant = ds = None
+    if secrets.well_formed(secret, secrets.GRANT):
+        with reading(ctx.engine) as s:
+            grant = s.scalar(select(Grant).where(Grant.secret_hash == secrets.digest(secret)))
+            if grant is not None and secrets.matches(secret, grant.secret_hash):
+                ds = s.get(Dataset, grant.dataset_id)
+                ds.versions
+            else:
+                grant = None
+    now = ctx.now()
+    if grant is None:
+        ctx.limiter.failed(client)
+        ctx.audit.record(Event("grant.lookup_failed", "public", outcome="denied", client=client, reason="unknown secret"))
+        raise NotFound(NOT_FOUND)
+    why = state(grant, now) if state(grant, now) != "active" else ("dataset withdrawn" if ds.withdrawn_at else None)
+    if why:
+        _record_expiry(ctx, grant, now)
+        ctx.limiter.failed(client)
+        ctx.audit.record(Event("grant.rejected", f"grant:{grant.id}", outcome="denied", dataset_id=grant.dataset_id,
+                               grant_id=grant.id, client=client, reason=why))  # fmt: skip
+        raise NotFound(NOT_FOUND)
+    return grant, ds
+
+
+def principal(grant: Grant) -> policy.Principal:
+    return policy.Principal("grant", f"grant:{grant.id}", grant)
+
+
+def record_use(ctx, session, grant: Grant) -> None:
+    live = session.get(Grant, grant.id)
+    live.use_count += 1
+    live.last_used_at = ctx.now()
+
+
+def revoke(ctx, grant_id: str, actor: str, reason, *, client: str | None = None) -> Grant:
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput("reason", "revoking a grant needs a reason")
+    with ctx.audit.transaction() as s:
+        grant = s.get(Grant, grant_id) if isinstance(grant_id, str) else None
+        if grant is None:
+            raise NotFound(f"no grant '{grant_id}'")
+        if grant.revoked_at is None:
+            grant.revoked_at, grant.revoked_by, grant.revoke_reason = ctx.now(), actor, reason.strip()
+            ctx.audit.append(s, Event("grant.revoked", actor, dataset_id=grant.dataset_id, grant_id=grant.id,
+                                      client=client, reason=reason.strip()))  # fmt: skip
+        return grant
+
+
+def request_renewal(ctx, request: AccessRequest, *, client: str | None = None) -> Grant:
+    with ctx.audit.transaction() as s:
+        grant = s.scalar(select(Grant).where(Grant.request_id == request.id))
+        if grant is None or grant.revoked_at is not None:
+            raise InvalidInput("renewal", "there is no grant to renew")
+        if grant.renewal_requested_at is None:
+            grant.renewal_requested_at = ctx.now()
+            ctx.audit.append(s, Event("grant.renewal_requested", "requester", dataset_id=grant.dataset_id,
+                                      grant_id=grant.id, client=client, details={"request": request.id}))  # fmt: skip
+        return grant
+
+
+def for_dataset(ctx, dataset_id: str) -> list[dict]:
+    with reading(ctx.engine) as s:
+        now = ctx.now()
+        return [view(g, now) | {"request_id": g.request_id}
+                for g in s.scalars(select(Grant).where(Grant.dataset_id == dataset_id).order_by(Grant.issued_at))]  # fmt: skip

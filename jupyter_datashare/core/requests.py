@@ -1,0 +1,271 @@
+"""Access requests to restricted datasets and the committee's decisions on them.
+
+Events name requests by id only: the requester's name, e-mail, institution and purpose stay in
+the ``access_requests`` row, so they can be erased on request without breaking the audit log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from statistics import median
+
+from sqlalchemy import select
+
+from . import committee, duo, grants, policy, secrets
+from .audit import Event
+from .db import reading
+from .errors import AccessDenied, InvalidInput, NotFound
+from .models import AccessRequest, CommitteeMember, Dataset, Decision, Grant
+
+PENDING, APPROVED, DENIED = "pending", "approved", "denied"
+FIELDS = {"name", "email", "institution", "orcid", "purpose", "intended_use", "commercial",
+          "accept_agreement", "requested_days"}  # fmt: skip
+MIN_PURPOSE = 100  # characters: a sentence or two on what will be done with the data
+
+
+def agreement_hash(text: str) -> str:
+    return hashlib.sha256((text or "").encode()).hexdigest()
+
+
+def _text(body, field, *, max_len=300, min_len=1) -> str:
+    value = body.get(field)
+    if not isinstance(value, str) or len(value.strip()) < min_len:
+        if min_len > 1:
+            raise InvalidInput(field, f"must be at least {min_len} characters: say what you will do with the data")
+        raise InvalidInput(field, "is required")
+    if len(value) > max_len:
+        raise InvalidInput(field, f"is longer than {max_len} characters")
+    return value.strip()
+
+
+def _validate(ctx, body: dict) -> dict:
+    import idutils
+
+    if not isinstance(body, dict):
+        raise InvalidInput("body", "must be an object")
+    unknown = sorted(set(body) - FIELDS - {"_xsrf"})
+    if unknown:
+        raise InvalidInput(unknown[0], "is not a field of an access request")
+    out = {
+        "name": _text(body, "name"),
+        "email": committee.valid_email("email", body.get("email")),
+        "institution": _text(body, "institution"),
+        "purpose": _text(body, "purpose", max_len=5000, min_len=MIN_PURPOSE),
+        "intended_use": duo.validate_intended_use(body.get("intended_use")),
+    }
+    orcid = body.get("orcid")
+    if orcid not in (None, ""):
+        if not isinstance(orcid, str) or not idutils.is_orcid(orcid.strip()):
+            raise InvalidInput("orcid", f"'{orcid}' is not a valid ORCID iD")
+        out["orcid"] = idutils.normalize_orcid(orcid.strip())
+    commercial = body.get("commercial", False)
+    if not isinstance(commercial, bool):
+        raise InvalidInput("commercial", "must be true or false")
+    out["commercial"] = commercial
+    if body.get("accept_agreement") is not True:
+        raise InvalidInput("accept_agreement", "you must accept the data use agreement")
+    days = body.get("requested_days", ctx.settings.default_grant_days)
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise InvalidInput("requested_days", "must be a whole number of days, at least 1")
+    if days > ctx.settings.max_grant_days:
+        raise InvalidInput("requested_days", f"must be at most {ctx.settings.max_grant_days} days")
+    out["requested_days"] = days
+    return out
+
+
+def submit(ctx, dataset_id: str, body: dict, *, client: str, identity: str | None = None) -> tuple[AccessRequest, str]:
+    """Record a request; returns it with the requester's status secret (shown once)."""
+    ctx.request_limiter.check(client)
+    now = ctx.now()
+    with reading(ctx.engine) as s:
+        ds = s.get(Dataset, dataset_id) if isinstance(dataset_id, str) else None
+        if ds is None or ds.withdrawn_at is not None or not policy.can_see_metadata(ds, policy.Principal("public", "public"), now):
+            raise NotFound("no such dataset")
+        if policy.level_in_force(ds, now) != policy.RESTRICTED:
+            raise InvalidInput("dataset", "only restricted datasets take access requests")
+        conditions, agreement = list(ds.use_conditions or []), ds.agreement or ""
+    fields = _validate(ctx, body)
+    ctx.request_limiter.failed(client)  # every submission counts against the flood limit
+    status_secret = secrets.new_secret(secrets.STATUS)
+    flags = duo.conflicts(conditions, fields["intended_use"], fields["commercial"])
+    with ctx.audit.transaction() as s:
+        row = AccessRequest(
+            id=secrets.new_id("req-"), dataset_id=dataset_id, status=PENDING, flags=flags,
+            agreement_sha256=agreement_hash(agreement), submitted_by=identity,
+            status_secret_hash=secrets.digest(status_secret),
+            grant_secret_hash=secrets.digest(grants.derive_secret(status_secret)),
+            submitted_at=now, **fields,
+        )  # fmt: skip
+        s.add(row)
+        s.flush()
+        ctx.audit.append(s, Event("request.submitted", "requester", dataset_id=dataset_id, client=client,
+                                  details={"request": row.id, "intended_use": fields["intended_use"],
+                                           "requested_days": fields["requested_days"],
+                                           "agreement_sha256": row.agreement_sha256}))  # fmt: skip
+        if flags:
+            ctx.audit.append(s, Event("request.flagged", "system", dataset_id=dataset_id,
+                                      details={"request": row.id, "conflicts": flags}))  # fmt: skip
+    return row, status_secret
+
+
+# -- who may decide ----------------------------------------------------------------------------
+
+
+def members_for_identity(session, username: str) -> list[CommitteeMember]:
+    return list(
+        session.scalars(
+            select(CommitteeMember).where(CommitteeMember.username == username, CommitteeMember.removed_at.is_(None))
+        )
+    )
+
+
+def visible_requests(ctx, *, username: str | None = None, owner: str | None = None,
+                     member: CommitteeMember | None = None, status: str | None = None) -> list[dict]:  # fmt: skip
+    """Requests a committee member (or the dataset's owner) may read, newest first."""
+    with reading(ctx.engine) as s:
+        ids = set()
+        if username:
+            ids |= {m.dataset_id for m in members_for_identity(s, username)}
+        if owner:
+            ids |= set(s.scalars(select(Dataset.id).where(Dataset.owner == owner)))
+        if member is not None:
+            ids.add(member.dataset_id)
+        q = select(AccessRequest).where(AccessRequest.dataset_id.in_(ids)).order_by(AccessRequest.submitted_at.desc())
+        if status:
+            q = q.where(AccessRequest.status == status)
+        return [view(s, r, ctx.now()) for r in s.scalars(q)]
+
+
+def view(session, r: AccessRequest, now) -> dict:
+    decisions = session.scalars(select(Decision).where(Decision.request_id == r.id).order_by(Decision.decided_at))
+    grant = session.scalar(select(Grant).where(Grant.request_id == r.id))
+    ds = session.get(Dataset, r.dataset_id)
+    return {
+        "id": r.id, "dataset_id": r.dataset_id, "dataset_title": ds.title, "status": r.status,
+        "name": r.name, "email": r.email, "institution": r.institution, "orcid": r.orcid,
+        "purpose": r.purpose, "intended_use": duo.describe(r.intended_use), "commercial": r.commercial,
+        "conditions": duo.describe(ds.use_conditions or []), "flags": r.flags,
+        "agreement_sha256": r.agreement_sha256, "requested_days": r.requested_days,
+        "submitted_at": r.submitted_at.isoformat(), "decided_at": r.decided_at.isoformat() if r.decided_at else None,
+        "reason": r.reason, "required_approvals": ds.required_approvals, "rule": ds.decision_rule,
+        "decisions": [{"member": d.member_id, "decision": d.decision, "reason": d.reason,
+                       "decided_at": d.decided_at.isoformat()} for d in decisions],
+        "grant": grants.view(grant, now) if grant else None,
+    }  # fmt: skip
+
+
+def get(ctx, request_id: str) -> dict:
+    with reading(ctx.engine) as s:
+        r = s.get(AccessRequest, request_id) if isinstance(request_id, str) else None
+        if r is None:
+            raise NotFound(f"no request '{request_id}'")
+        return view(s, r, ctx.now())
+
+
+def decide(ctx, request_id: str, member_id: str, decision, reason, *, client: str | None = None) -> dict:
+    """Record one member's decision, then close the request if the committee's rule says so."""
+    if decision not in ("approve", "deny"):
+        raise InvalidInput("decision", "must be approve or deny")
+    if reason is not None and not isinstance(reason, str):
+        raise InvalidInput("reason", "must be text")
+    reason = (reason or "").strip() or None
+    if decision == "deny" and not reason:
+        raise InvalidInput("reason", "a denial needs a written reason for the requester")
+    now = ctx.now()
+    with ctx.audit.transaction() as s:
+        r = s.get(AccessRequest, request_id) if isinstance(request_id, str) else None
+        member = s.get(CommitteeMember, member_id)
+        if r is None or member is None or member.removed_at is not None or member.dataset_id != r.dataset_id:
+            raise NotFound(f"no request '{request_id}' for you to decide")
+        if r.status != PENDING:
+            raise InvalidInput("decision", f"the request is already {r.status}")
+        if (member.email and member.email == r.email) or (member.username and member.username == r.submitted_by):
+            raise AccessDenied("you submitted this request, so you cannot decide it")
+        if s.scalar(select(Decision).where(Decision.request_id == r.id, Decision.member_id == member.id)):
+            raise InvalidInput("decision", "you have already decided this request")
+        s.add(Decision(request_id=r.id, member_id=member.id, decision=decision, reason=reason, decided_at=now))
+        s.flush()
+        actor = member.username or f"member:{member.id}"
+        ctx.audit.append(s, Event("decision.recorded", actor, dataset_id=r.dataset_id, client=client,
+                                  details={"request": r.id, "member": member.id, "decision": decision,
+                                           "counts": committee.counted(member, s.get(Dataset, r.dataset_id).owner)}))  # fmt: skip
+        _close_if_decided(ctx, s, r, now)
+        return view(s, r, now)
+
+
+def _close_if_decided(ctx, s, r: AccessRequest, now) -> None:
+    ds = s.get(Dataset, r.dataset_id)
+    eligible = [m for m in committee.active(s, ds.id) if committee.counted(m, ds.owner)]
+    votes = {d.member_id: d for d in s.scalars(select(Decision).where(Decision.request_id == r.id))}
+    approvals = sum(1 for m in eligible if m.id in votes and votes[m.id].decision == "approve")
+    denials = [d for d in votes.values() if d.decision == "deny"]
+    undecided = sum(1 for m in eligible if m.id not in votes)
+    if ds.decision_rule == "veto":
+        denied = bool(denials)
+        approved = not denied and approvals >= ds.required_approvals
+    else:  # majority: approve with quorum and more yes than no; deny once quorum is out of reach
+        approved = approvals >= ds.required_approvals and approvals > len(denials)
+        denied = not approved and (approvals + undecided < ds.required_approvals or (undecided == 0))
+    if approved:
+        r.status, r.decided_at = APPROVED, now
+        grants.issue(ctx, s, r, now)
+    elif denied:
+        r.status, r.decided_at = DENIED, now
+        r.reason = "; ".join(d.reason for d in denials if d.reason) or "the committee did not approve the request"
+        ctx.audit.append(s, Event("request.denied", "committee", dataset_id=r.dataset_id, details={"request": r.id}))
+
+
+def erase_personal_data(ctx, request_id: str, actor: str) -> None:
+    """Blank a requester's personal data (e.g. a GDPR erasure); the audit log stays verifiable."""
+    with ctx.audit.transaction() as s:
+        r = s.get(AccessRequest, request_id)
+        if r is None:
+            raise NotFound(f"no request '{request_id}'")
+        r.name = r.email = r.institution = r.purpose = "[erased]"
+        r.orcid, r.erased_at = None, ctx.now()
+        ctx.audit.append(s, Event("request.erased", actor, dataset_id=r.dataset_id, details={"request": r.id}))
+
+
+def transparency(ctx, dataset_id: str) -> dict:
+    """Public numbers: how many requests came in, how they ended, how long decisions took."""
+    with reading(ctx.engine) as s:
+        rows = list(s.scalars(select(AccessRequest).where(AccessRequest.dataset_id == dataset_id)))
+    days = [(r.decided_at - r.submitted_at) / timedelta(days=1) for r in rows if r.decided_at]
+    return {
+        "received": len(rows),
+        "approved": sum(r.status == APPROVED for r in rows),
+        "denied": sum(r.status == DENIED for r in rows),
+        "pending": sum(r.status == PENDING for r in rows),
+        "median_days_to_decision": round(median(days), 1) if days else None,
+    }
+
+
+def by_status_secret(ctx, secret: str, client: str) -> AccessRequest:
+    ctx.limiter.check(client)
+    row = None
+    if secrets.well_formed(secret, secrets.STATUS):
+        with reading(ctx.engine) as s:
+            row = s.scalar(select(AccessRequest).where(AccessRequest.status_secret_hash == secrets.digest(secret)))
+    if row is None or not secrets.matches(secret, row.status_secret_hash):
+        ctx.limiter.failed(client)
+        ctx.audit.record(Event("request.lookup_failed", "public", outcome="denied", client=client, reason="unknown secret"))
+        raise NotFound("not found")
+    return row
+
+
+def status_view(ctx, r: AccessRequest) -> dict:
+    """What the requester sees: where the request stands and, once approved, the grant."""
+    now = ctx.now()
+    with reading(ctx.engine) as s:
+        ds = s.get(Dataset, r.dataset_id)
+        grant = s.scalar(select(Grant).where(Grant.request_id == r.id))
+        status = r.status
+        if grant is not None and grants.state(grant, now) != "active":
+            status = grants.state(grant, now)
+        return {
+            "request_id": r.id, "dataset_id": ds.id, "dataset_title": ds.title, "status": status,
+            "submitted_at": r.submitted_at.isoformat(), "decided_at": r.decided_at.isoformat() if r.decided_at else None,
+            "reason": r.reason if r.status == DENIED else None, "flags": r.flags,
+            "grant": grants.view(grant, now) if grant else None,
+        }  # fmt: skip

@@ -1,0 +1,273 @@
+"""Restricted data over HTTP: the request form, the requester's status page, grant downloads,
+the external committee member's page, and the committee's JSON API."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from jupyter_server.auth.decorator import allow_unauthenticated, authorized
+from jupyter_server.utils import url_path_join
+from tornado import web
+
+from ..core import committee, datasets, grants, requests
+from ..core.db import reading
+from ..core.errors import InvalidInput, NotFound
+from ..core.models import AccessRequest, CommitteeMember, Dataset
+from .base import OwnerAPIHandler, PublicHandler
+from .download import DownloadMixin
+
+
+class FormHandler(PublicHandler):
+    """Public pages that accept a POST: protected by tornado's XSRF double-submit token.
+
+    Our pages send ``Referrer-Policy: no-referrer``, which makes browsers send ``Origin: null``
+    on form posts; the XSRF token, which another site cannot read, is what proves the origin.
+    """
+
+    def check_origin(self, origin_to_satisfy_tornado=""):
+        if self.request.headers.get("Origin") == "null":
+            return True
+        return super().check_origin(origin_to_satisfy_tornado)
+
+    def form(self, multi: tuple[str, ...] = (), flags: tuple[str, ...] = (), ints: tuple[str, ...] = ()) -> dict:
+        if "application/json" in self.request.headers.get("Content-Type", ""):
+            return self.json_body()
+        out: dict = {}
+        for key in self.request.body_arguments:
+            if key == "_xsrf":
+                continue
+            values = [v.strip() for v in self.get_body_arguments(key)]
+            out[key] = values if key in multi else values[-1]
+        for key in flags:
+            out[key] = out.get(key) in ("on", "true", "yes", "1")
+        for key in ints:
+            if out.get(key) not in (None, ""):
+                if not out[key].isdigit():
+                    raise InvalidInput(key, "must be a whole number")
+                out[key] = int(out[key])
+            else:
+                out.pop(key, None)
+        return out
+
+    def page(self, name: str, status: int = 200, **ns) -> None:
+        self.set_status(status)
+        self.finish(self.settings["datashare_pages"].render(name, xsrf_form_html=self.xsrf_form_html, **ns))
+
+
+class RequestForm(FormHandler):
+    @allow_unauthenticated
+    async def post(self, dataset_id):
+        body = self.form(multi=("intended_use",), flags=("commercial", "accept_agreement"), ints=("requested_days",))
+        identity = self.current_user.username if self.current_user else None
+        row, secret = await self.in_thread(
+            requests.submit, self.datashare, dataset_id, body, client=self.client, identity=identity
+        )
+        url = self.absolute_url("datashare", "s", secret)
+        if self.wants_json():
+            self.send_json({"request_id": row.id, "status": row.status, "status_url": url, "flags": row.flags}, 201)
+        else:
+            self.page("submitted.html", 201, status_url=url, flags=row.flags)
+
+    def absolute_url(self, *parts: str) -> str:
+        public = self.datashare.settings.public_base_url.rstrip("/")
+        path = url_path_join(self.base_url, *parts)
+        return (public or f"{self.request.protocol}://{self.request.host}") + path
+
+
+class StatusPage(FormHandler):
+    capability = True
+
+    @allow_unauthenticated
+    async def get(self, secret):
+        await self.show(secret)
+
+    async def show(self, secret, notice: str | None = None):
+        ctx = self.datashare
+        r = await self.in_thread(requests.by_status_secret, ctx, secret, self.client)
+        view = await self.in_thread(requests.status_view, ctx, r)
+        if view["grant"] and view["status"] == "approved":
+            base = url_path_join(self.base_url, "datashare", "g", grants.derive_secret(secret))
+            ds = await self.in_thread(datasets.load, ctx, r.dataset_id)
+            _, rows = await self.in_thread(datasets.version_files, ctx, ds.id, ds.latest_version)
+            view["files"] = [{"path": f.path, "size": f.size, "sha256": f.sha256,
+                              "url": url_path_join(base, "files", quote(f.path))} for f in rows]  # fmt: skip
+        if self.wants_json():
+            self.send_json(view)
+        else:
+            self.page("status.html", v=view, notice=notice, noindex=True)
+
+
+class StatusRenewal(StatusPage):
+    @allow_unauthenticated
+    async def post(self, secret):
+        ctx = self.datashare
+        r = await self.in_thread(requests.by_status_secret, ctx, secret, self.client)
+        await self.in_thread(grants.request_renewal, ctx, r, client=self.client)
+        await self.show(secret, notice="Your renewal request was sent to the committee.")
+
+
+class GrantFile(DownloadMixin, PublicHandler):
+    capability = True
+
+    @allow_unauthenticated
+    async def get(self, secret, path):
+        grant, ds = await self.in_thread(grants.resolve, self.datashare, secret, self.client)
+        await self.serve(ds, grants.principal(grant), path)
+
+    head = get
+
+
+class CommitteePage(FormHandler):
+    """An external member's page: the requests of their dataset, with approve / deny forms."""
+
+    capability = True
+
+    def _member(self, secret) -> CommitteeMember:
+        ctx = self.datashare
+        ctx.limiter.check(self.client)
+        with reading(ctx.engine) as s:
+            member = committee.find_by_secret(s, secret)
+        if member is None:
+            ctx.limiter.failed(self.client)
+            raise NotFound("not found")
+        return member
+
+    @allow_unauthenticated
+    async def get(self, secret):
+        await self.show(await self.in_thread(self._member, secret))
+
+    async def show(self, member, notice=None, status=200):
+        items = await self.in_thread(requests.visible_requests, self.datashare, member=member)
+        if self.wants_json():
+            self.send_json({"member": {"id": member.id, "name": member.name}, "requests": items}, status)
+        else:
+            self.page("committee.html", status, member=member, items=items, notice=notice, noindex=True)
+
+    @allow_unauthenticated
+    async def post(self, secret):
+        member = await self.in_thread(self._member, secret)
+        body = self.form()
+        view = await self.in_thread(requests.decide, self.datashare, body.get("request_id"), member.id,
+                                    body.get("decision"), body.get("reason"), client=self.client)  # fmt: skip
+        await self.show(member, notice=f"Your decision on {view['id']} was recorded; the request is {view['status']}.")
+
+
+# -- committee API for Jupyter identities ----------------------------------------------------
+
+
+class CommitteeAPIHandler(OwnerAPIHandler):
+    auth_resource = "datashare:requests"
+
+    @property
+    def username(self) -> str:
+        return self.current_user.username
+
+    def member_for(self, request_id) -> CommitteeMember:
+        with reading(self.datashare.engine) as s:
+            r = s.get(AccessRequest, request_id) if isinstance(request_id, str) else None
+            member = None
+            if r is not None:
+                member = next((m for m in requests.members_for_identity(s, self.username) if m.dataset_id == r.dataset_id), None)
+            if member is None:
+                raise NotFound(f"no request '{request_id}' for you to decide")
+            return member
+
+    def may_read(self, dataset_id: str) -> bool:
+        with reading(self.datashare.engine) as s:
+            ds = s.get(Dataset, dataset_id)
+            mine = {m.dataset_id for m in requests.members_for_identity(s, self.username)}
+        return ds is not None and (dataset_id in mine or (self.acts_as_owner and ds.owner == self.datashare.settings.owner))
+
+
+class RequestsAPI(CommitteeAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self):
+        status = self.get_query_argument("status", None)
+        if status not in (None, "pending", "approved", "denied"):
+            raise InvalidInput("status", "must be pending, approved or denied")
+        owner = self.datashare.settings.owner if self.acts_as_owner else None
+        items = await self.in_thread(requests.visible_requests, self.datashare, username=self.username,
+                                     owner=owner, status=status)  # fmt: skip
+        self.send_json({"requests": items})
+
+
+class RequestAPI(CommitteeAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, request_id):
+        view = await self.in_thread(requests.get, self.datashare, request_id)
+        if not await self.in_thread(self.may_read, view["dataset_id"]):
+            raise NotFound(f"no request '{request_id}'")
+        self.send_json(view)
+
+
+class DecisionAPI(CommitteeAPIHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, request_id):
+        body = self.json_body()
+        member = await self.in_thread(self.member_for, request_id)
+        view = await self.in_thread(requests.decide, self.datashare, request_id, member.id, body.get("decision"),
+                                    body.get("reason"), client=self.client)  # fmt: skip
+        self.send_json(view)
+
+
+class BulkDecisionAPI(CommitteeAPIHandler):
+    """Several requests at once; each still gets its own recorded decision."""
+
+    @web.authenticated
+    @authorized
+    async def post(self):
+        body = self.json_body()
+        ids = body.get("requests")
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            raise InvalidInput("requests", "must be a non-empty list of request ids")
+        results = []
+        for request_id in ids:
+            try:
+                member = await self.in_thread(self.member_for, request_id)
+                view = await self.in_thread(requests.decide, self.datashare, request_id, member.id,
+                                            body.get("decision"), body.get("reason"), client=self.client)  # fmt: skip
+                results.append({"id": request_id, "status": view["status"]})
+            except (InvalidInput, NotFound) as exc:
+                if isinstance(exc, InvalidInput) and exc.field in ("decision", "reason") and "already" not in exc.message:
+                    raise  # the same bad input for every request: say it once
+                results.append({"id": request_id, "error": exc.message})
+        self.send_json({"results": results})
+
+
+class GrantAPI(CommitteeAPIHandler):
+    @web.authenticated
+    @authorized
+    async def delete(self, grant_id):
+        body = self.json_body() if self.request.body else {}
+        with reading(self.datashare.engine) as s:
+            from ..core.models import Grant
+
+            grant = s.get(Grant, grant_id)
+        if grant is None or not await self.in_thread(self.may_read, grant.dataset_id):
+            raise NotFound(f"no grant '{grant_id}'")
+        row = await self.in_thread(grants.revoke, self.datashare, grant_id, self.username, body.get("reason"),
+                                   client=self.client)  # fmt: skip
+        self.send_json(grants.view(row, self.datashare.now()))
+
+
+class DatasetGrantsAPI(CommitteeAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, dataset_id):
+        if not await self.in_thread(self.may_read, dataset_id):
+            raise NotFound("no such dataset")
+        self.send_json({"grants": await self.in_thread(grants.for_dataset, self.datashare, dataset_id)})
+
+
+class CommitteeMembersAPI(CommitteeAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, dataset_id):
+        ctx = self.datashare
+        ds = await self.in_thread(datasets.load_owned, ctx, self.owner, dataset_id)
+        with reading(ctx.engine) as s:
+            members = [committee.member_view(m, ds.owner) for m in committee.active(s, ds.id)]
+        self.send_json({"members": members, "required_approvals": ds.required_approvals, "rule": ds.decision_rule})
