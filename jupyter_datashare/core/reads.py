@@ -13,7 +13,7 @@ from typing import BinaryIO, Iterator
 
 from sqlalchemy import select
 
-from . import links, policy
+from . import grants, links, policy
 from .audit import Event
 from .db import reading
 from .errors import AccessDenied, NotFound, RangeNotSatisfiable
@@ -105,7 +105,8 @@ def open_file(
     ``if_range`` (an ETag) makes the range apply only if the file is still that content.
     """
     now = ctx.now()
-    link: ReviewLink | None = principal.link
+    grant = principal.link if principal.kind == "grant" else None
+    link: ReviewLink | None = principal.link if principal.kind == "link" else None
     if link is not None:
         if version not in (None, link.version_number):
             raise NotFound("this review link opens one version only")
@@ -121,8 +122,9 @@ def open_file(
         range_header = None
     start, end, partial = parse_range(range_header, entry.size) if decision.allowed else (0, 0, False)
     if decision.audited or not decision.allowed:
+        action = ("grant.used" if grant is not None else "file.downloaded") if decision.allowed else "file.denied"
         event = Event(
-            "file.downloaded" if decision.allowed else "file.denied",
+            action,
             principal.audit_actor,
             outcome="allowed" if decision.allowed else "denied",
             dataset_id=dataset.id,
@@ -132,11 +134,14 @@ def open_file(
             reason=decision.reason,
             client=client,
             link_id=link.id if link is not None else None,
+            grant_id=grant.id if grant is not None else None,
         )
         with ctx.audit.transaction() as s:
             ctx.audit.append(s, event)
             if link is not None and decision.allowed:
                 links.record_use(ctx, s, link)
+            if grant is not None and decision.allowed:
+                grants.record_use(ctx, s, grant)
     if not decision.allowed:
         raise AccessDenied(decision.reason)
     return FileRead(entry.path, entry.size, entry.sha256, start, end, partial, ctx.store)
