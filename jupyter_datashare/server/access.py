@@ -68,11 +68,6 @@ class RequestForm(FormHandler):
         else:
             self.page("submitted.html", 201, status_url=url, flags=row.flags)
 
-    def absolute_url(self, *parts: str) -> str:
-        public = self.datashare.settings.public_base_url.rstrip("/")
-        path = url_path_join(self.base_url, *parts)
-        return (public or f"{self.request.protocol}://{self.request.host}") + path
-
 
 class StatusPage(FormHandler):
     capability = True
@@ -94,7 +89,8 @@ class StatusPage(FormHandler):
         if self.wants_json():
             self.send_json(view)
         else:
-            self.page("status.html", v=view, notice=notice, noindex=True)
+            # Relative to .../s/<secret>: the address itself never has to be written into a log.
+            self.page("status.html", v=view, notice=notice, noindex=True, renewal_action=f"{secret}/renewal")
 
 
 class StatusRenewal(StatusPage):

@@ -29,6 +29,11 @@ def _int_arg(handler, name: str, default=None, *, low: int = 0, high: int | None
 
 
 class DatasetView:
+    def committee_links(self, made) -> list[dict]:
+        """Personal links of new external committee members: shown in this response only."""
+        return [{"member_id": m.id, "name": m.name, "email": m.email, "url": self.absolute_url("datashare", "c", secret)}
+                for m, secret in made if secret]  # fmt: skip
+
     def owner_view(self, dataset_id: str, number: int | None = None) -> dict:
         out = datasets.describe_for_owner(self.datashare, self.owner, dataset_id, number)
         base = url_path_join(self.base_url, "datashare")
@@ -51,8 +56,12 @@ class DatasetsAPI(DatasetView, OwnerAPIHandler):
     @authorized
     async def post(self):
         body = self.json_body()
-        dataset_id = await self.in_thread(datasets.share, self.datashare, self.owner, body, client=self.client)
+        made: list = []
+        dataset_id = await self.in_thread(
+            datasets.share, self.datashare, self.owner, body, client=self.client, committee_links=made
+        )
         out = await self.in_thread(self.owner_view, dataset_id)
+        out["committee_links"] = self.committee_links(made)
         self.set_header("Location", url_path_join(self.base_url, "datashare", "api", "datasets", dataset_id))
         self.send_json(out, 201)
 
@@ -67,8 +76,13 @@ class DatasetAPI(DatasetView, OwnerAPIHandler):
     @authorized
     async def patch(self, dataset_id):
         body = self.json_body()
-        await self.in_thread(datasets.update, self.datashare, self.owner, dataset_id, body, client=self.client)
-        self.send_json(await self.in_thread(self.owner_view, dataset_id))
+        made: list = []
+        await self.in_thread(
+            datasets.update, self.datashare, self.owner, dataset_id, body, client=self.client, committee_links=made
+        )
+        out = await self.in_thread(self.owner_view, dataset_id)
+        out["committee_links"] = self.committee_links(made)
+        self.send_json(out)
 
     @web.authenticated
     @authorized
@@ -105,7 +119,7 @@ class OwnerFileAPI(DownloadMixin, OwnerAPIHandler):
     head = get
 
 
-class LinksAPI(OwnerAPIHandler):
+class LinksAPI(DatasetView, OwnerAPIHandler):
     auth_resource = "datashare:links"
 
     @web.authenticated
@@ -125,12 +139,6 @@ class LinksAPI(OwnerAPIHandler):
         out["url"] = self.absolute_url("datashare", "r", secret)
         self.send_json(out, 201)
 
-    def absolute_url(self, *parts: str) -> str:
-        public = self.datashare.settings.public_base_url.rstrip("/")
-        path = url_path_join(self.base_url, *parts)
-        if public:
-            return public + path
-        return f"{self.request.protocol}://{self.request.host}{path}"
 
 
 class LinkAPI(OwnerAPIHandler):

@@ -7,6 +7,7 @@ from typing import Any
 
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
+from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.ioloop import IOLoop
 
@@ -47,6 +48,12 @@ class DataShareMixin(ExtensionHandlerMixin):
         if not isinstance(body, dict):
             raise InvalidInput("body", "must be a JSON object")
         return body
+
+    def absolute_url(self, *parts: str) -> str:
+        """A full URL to hand to someone else (links in responses, e-mails)."""
+        public = self.datashare.settings.public_base_url.rstrip("/")
+        path = url_path_join(self.base_url, *parts)
+        return (public or f"{self.request.protocol}://{self.request.host}") + path
 
     def send_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)

@@ -12,7 +12,7 @@ from urllib.parse import quote
 from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.utils import url_path_join
 
-from ..core import datasets, links, policy, views
+from ..core import datasets, duo, links, policy, requests, views
 from ..core.errors import AccessDenied, InvalidInput, NotFound
 from .base import PublicHandler
 from .download import DownloadMixin
@@ -39,7 +39,8 @@ class LandingMixin:
         noindex = self.capability or view["access"]["level_in_force"] != policy.OPEN
         page = self.settings["datashare_pages"].render(
             "dataset.html", d=view, can_download=decision.allowed, denial=decision.reason,
-            review=review, anonymous=anonymous, noindex=noindex,
+            review=review, anonymous=anonymous, noindex=noindex, xsrf_form_html=self.xsrf_form_html,
+            purposes=duo.PRIMARY, min_purpose=requests.MIN_PURPOSE,
         )  # fmt: skip
         self.finish(page)
 
@@ -53,6 +54,14 @@ class LandingMixin:
         for f in view["files"]:
             f["url"] = url_path_join(files_base, "files", quote(f["path"])) + suffix
         view["can_download"] = decision.allowed
+        if view["access"]["level_in_force"] == policy.RESTRICTED and not review and not ds.withdrawn_at:
+            # What a requester needs to ask for access, and how this committee has been deciding.
+            view["use_conditions"] = duo.describe(ds.use_conditions or [])
+            view["agreement"] = ds.agreement
+            view["agreement_sha256"] = requests.agreement_hash(ds.agreement)
+            view["transparency"] = requests.transparency(ctx, ds.id)
+            view["request_url"] = url_path_join(self.base_url, "datashare", "d", ds.id, "request")
+            view["max_grant_days"] = ctx.settings.max_grant_days
         return view, decision
 
 
