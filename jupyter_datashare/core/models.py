@@ -210,6 +210,7 @@ class AccessRequest(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Decision(Base):
@@ -241,5 +242,6 @@ class Grant(Base):
     revoke_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     expiry_recorded: Mapped[bool] = mapped_column(Boolean, default=False)
     renewal_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    expiry_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     use_count: Mapped[int] = mapped_column(Integer, default=0)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -12,7 +12,7 @@ from statistics import median
 
 from sqlalchemy import select
 
-from . import committee, duo, grants, policy, secrets
+from . import committee, duo, grants, notify, policy, secrets
 from .audit import Event
 from .db import reading
 from .errors import AccessDenied, InvalidInput, NotFound
@@ -106,6 +106,7 @@ def submit(ctx, dataset_id: str, body: dict, *, client: str, identity: str | Non
         if flags:
             ctx.audit.append(s, Event("request.flagged", "system", dataset_id=dataset_id,
                                       details={"request": row.id, "conflicts": flags}))  # fmt: skip
+    notify.new_request(ctx, row.id)
     return row, status_secret
 
 
@@ -191,7 +192,10 @@ def decide(ctx, request_id: str, member_id: str, decision, reason, *, client: st
                                   details={"request": r.id, "member": member.id, "decision": decision,
                                            "counts": committee.counted(member, s.get(Dataset, r.dataset_id).owner)}))  # fmt: skip
         _close_if_decided(ctx, s, r, now)
-        return view(s, r, now)
+        out = view(s, r, now)
+    if out["status"] != PENDING:
+        notify.decision(ctx, request_id)
+    return out
 
 
 def _close_if_decided(ctx, s, r: AccessRequest, now) -> None:

@@ -1,0 +1,95 @@
+"""Notifications against a real SMTP server (aiosmtpd on loopback), started by the test."""
+
+import socket
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from jupyter_datashare.core import datasets, notify, requests
+from tests.server.test_requests import PURPOSE
+
+OWNER = "ada-owner"
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((sorted(envelope.rcpt_tos), envelope.content.decode()))
+        return "250 OK"
+
+    def to(self, address):
+        return [body for rcpt, body in self.messages if address in rcpt]
+
+
+@pytest.fixture
+def inbox():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    box = Inbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    box.port = port
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+def restricted(core, server_root, inbox):
+    core.mailer = notify.Mailer(notify.MailSettings(host="127.0.0.1", port=inbox.port, reminder_days=7,
+                                                    expiry_warning_days=14))  # fmt: skip
+    (server_root / "d").mkdir()
+    (server_root / "d" / "t.csv").write_text("a\n1\n")
+    made = []
+    ds = datasets.share(core, OWNER, {
+        "path": "d", "title": "Interviews", "access": {"level": "restricted"},
+        "committee": {"members": [{"name": "Grace", "email": "grace@example.org"},
+                                  {"name": "Lin", "email": "lin@example.org"}]}}, committee_links=made)  # fmt: skip
+    return ds, {m.email: m for m, _ in made}
+
+
+def submit(core, ds, **over):
+    body = {"name": "Rosalind", "email": "rosalind@uni.example", "institution": "U", "purpose": PURPOSE,
+            "intended_use": ["GRU"], "accept_agreement": True, "requested_days": 30, **over}  # fmt: skip
+    return requests.submit(core, ds, body, client="10.0.0.1")[0]
+
+
+def test_committee_hears_of_new_requests_and_requester_of_decisions(core, restricted, inbox):
+    ds, members = restricted
+    r = submit(core, ds)
+    assert len(inbox.to("grace@example.org")) == 1 and "New access request" in inbox.to("lin@example.org")[0]
+    requests.decide(core, r.id, members["grace@example.org"].id, "approve", None)
+    (mail,) = inbox.to("rosalind@uni.example")
+    assert "approved" in mail and "2026-03-31" in mail and "dss_" not in mail and "dsg_" not in mail
+    denied = submit(core, ds, email="other@uni.example")
+    requests.decide(core, denied.id, members["lin@example.org"].id, "deny", "no ethics approval")
+    assert "no ethics approval" in inbox.to("other@uni.example")[0]
+    kinds = [e["details"]["kind"] for e in core.audit.events() if e["action"] == "notification.sent"]
+    assert kinds == ["request.new", "request.approved", "request.new", "request.denied"]
+    assert "rosalind@uni.example" not in str(core.audit.events())
+
+
+def test_reminders_and_expiry_warnings_are_sent_once(core, restricted, inbox, clock):
+    ds, members = restricted
+    waiting = submit(core, ds)
+    granted = submit(core, ds, email="g@uni.example")
+    requests.decide(core, granted.id, members["grace@example.org"].id, "approve", None)
+    inbox.messages.clear()
+    assert notify.run_due(core) == {"reminders": 0, "expiry_warnings": 0}
+    clock.advance(days=8)
+    assert notify.run_due(core) == {"reminders": 1, "expiry_warnings": 0}
+    assert waiting.id in inbox.to("grace@example.org")[0]
+    clock.advance(days=10)  # 12 days before the 30-day grant ends
+    assert notify.run_due(core) == {"reminders": 1, "expiry_warnings": 1}
+    assert "ends on" in inbox.to("g@uni.example")[0]
+    assert notify.run_due(core) == {"reminders": 0, "expiry_warnings": 0}
+
+
+def test_an_unreachable_mail_server_never_blocks_the_workflow(core, restricted):
+    ds, members = restricted
+    core.mailer.settings.port = 1  # nothing listens there
+    r = submit(core, ds)
+    assert requests.decide(core, r.id, members["lin@example.org"].id, "approve", None)["status"] == "approved"
+    assert [e["action"] for e in core.audit.events()].count("notification.failed") == 2
