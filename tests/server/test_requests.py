@@ -301,3 +301,19 @@ async def test_other_identities_cannot_act_as_owner(call, share):
     await share()
     r = await call("GET", "datashare", "api", "datasets", headers=BOB)
     assert r.code == 403
+
+
+async def test_bulk_decisions_record_one_decision_per_request(call, share):
+    restricted = await share_restricted(share)
+    for email in ("a@uni.example", "b@uni.example"):
+        await submit(call, restricted["id"], email=email)
+    ids = [r["id"] for r in (await call.json("GET", "datashare", "api", "requests", headers=BOB))["requests"]]
+    out = await call.json("POST", "datashare", "api", "requests", "decisions", headers=BOB,
+                          body={"requests": ids + ["req-unknown"], "decision": "approve"})  # fmt: skip
+    assert [x.get("status") for x in out["results"]] == ["pending", "pending", None]
+    assert "error" in out["results"][2]
+    events = (await call.json("GET", "datashare", "api", "audit", params={"action": "decision.recorded"}))["events"]
+    assert sorted(e["details"]["request"] for e in events) == sorted(ids)
+    bad = await call("POST", "datashare", "api", "requests", "decisions", headers=BOB,
+                     body={"requests": ids, "decision": "deny"})  # fmt: skip
+    assert bad.code == 400 and json.loads(bad.body)["field"] == "reason"
