@@ -116,7 +116,35 @@ def _publication(value) -> str | None:
     raise InvalidInput("related_publication", f"'{value}' is neither a DOI nor an http(s) URL")
 
 
-FIELDS = ("title", "description", "creators", "keywords", "license", "license_text", "related_publication")
+DECLARATION_PEOPLE = ("principal_investigator", "first_author", "corresponding_author")
+
+
+def _declaration(value) -> dict:
+    """The data rights declaration: what the authors assert about the data, and who agreed."""
+    if value in (None, {}):
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidInput("rights_declaration", "must be an object")
+    allowed = {"no_secrets", "no_unprotected_personal_data", *DECLARATION_PEOPLE}
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise InvalidInput(f"rights_declaration.{unknown[0]}", "is not part of the declaration")
+    out = {}
+    for flag in ("no_secrets", "no_unprotected_personal_data"):
+        if flag in value:
+            if not isinstance(value[flag], bool):
+                raise InvalidInput(f"rights_declaration.{flag}", "must be true or false")
+            out[flag] = value[flag]
+    for person in DECLARATION_PEOPLE:
+        if value.get(person) not in (None, ""):
+            if not isinstance(value[person], str):
+                raise InvalidInput(f"rights_declaration.{person}", "must be a name")
+            out[person] = value[person].strip()
+    return out
+
+
+FIELDS = ("title", "description", "creators", "keywords", "license", "license_text", "related_publication",
+          "provenance", "rights_declaration")  # fmt: skip
 
 
 def validate(body: dict, *, partial: bool = False) -> dict:
@@ -136,4 +164,8 @@ def validate(body: dict, *, partial: bool = False) -> dict:
         out["license_id"], out["license_text"] = _licence(body)
     if not partial or "related_publication" in body:
         out["related_publication"] = _publication(body.get("related_publication"))
+    if not partial or "provenance" in body:
+        out["provenance"] = _text(body, "provenance")
+    if not partial or "rights_declaration" in body:
+        out["rights_declaration"] = _declaration(body.get("rights_declaration"))
     return out

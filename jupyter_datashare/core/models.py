@@ -54,6 +54,8 @@ class Dataset(Base):
     license_id: Mapped[str] = mapped_column(String(100))
     license_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     related_publication: Mapped[str | None] = mapped_column(Text, nullable=True)
+    provenance: Mapped[str] = mapped_column(Text, default="")  # how the data was produced
+    rights_declaration: Mapped[dict] = mapped_column(JSON, default=dict)
     access_level: Mapped[str] = mapped_column(String(20))
     embargo_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     after_embargo: Mapped[str | None] = mapped_column(String(20), nullable=True)

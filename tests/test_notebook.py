@@ -1,0 +1,55 @@
+"""The notebook API: one call to share a path or a DataFrame, read back by id or link URL."""
+
+import pandas as pd
+import pytest
+
+import jupyter_datashare as ds
+from jupyter_datashare.core.errors import InvalidInput, NotFound
+
+
+@pytest.fixture
+def nb(tmp_path, server_root, clock):
+    ctx = ds.connect(root_dir=str(server_root), data_dir=str(tmp_path / "data"), owner="ada-owner",
+                     base_url="http://localhost:8888/", clock=clock)  # fmt: skip
+    yield ctx
+    ctx.close()
+
+
+def test_share_a_dataframe_and_read_it_back(nb, server_root):
+    df = pd.DataFrame({"site": ["A", "B"], "temp": [12.5, 13.1]})
+    shared = ds.share(df, title="River temperatures", name="temps", level="reviewer-only")
+    assert shared.files[0]["path"] == "temps.csv" and (server_root / "shared-data" / "temps.csv").exists()
+    assert "River temperatures" in shared._repr_html_() and "reviewer-only" in shared._repr_html_()
+    back = ds.read(shared.id)
+    pd.testing.assert_frame_equal(back, df)
+    link = ds.link(shared.id, label="Reviewer 2", days=7)
+    assert link.url.startswith("http://localhost:8888/datashare/r/dsr_")
+    pd.testing.assert_frame_equal(ds.read(link.url), df)
+    actions = [e["action"] for e in nb.audit.events()]
+    assert actions.count("file.downloaded") == 2  # non-open reads are audited, from the kernel too
+
+
+def test_share_a_path_and_list(nb, make_files):
+    make_files({"study/a.tsv": "x\ty\n1\t2\n"})
+    shared = ds.share("study", title="Study", keywords=["demo"])
+    assert [d.id for d in ds.list_datasets()] == [shared.id]
+    assert ds.read(shared.id, "a.tsv")["y"].tolist() == [2]
+
+
+def test_bad_input(nb, clock):
+    df = pd.DataFrame({"nested": [{"a": 1}, {"b": 2}]})
+    with pytest.raises(InvalidInput) as info:
+        ds.share(df, title="Nested", format="csv")
+    assert info.value.field == "data"
+    with pytest.raises(InvalidInput) as info:
+        ds.share(pd.DataFrame({"a": [1]}), title="x", format="xml")
+    assert info.value.field == "format"
+    shared = ds.share(pd.DataFrame({"a": [1]}), title="One", level="reviewer-only")
+    with pytest.raises(InvalidInput) as info:
+        ds.read("https://elsewhere.example/datashare/r/dsr_" + "A" * 43)
+    assert info.value.field == "url"
+    link = ds.link(shared.id, days=1)
+    clock.advance(days=2)
+    with pytest.raises(NotFound):
+        ds.read(link.url)
+    ds.revoke(link.info["id"])
