@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Benchmark: review-link download vs jupyter-server's /files/ handler vs a plain disk read,
-server memory growth during a download, and the durable audit append rate.
+the same file through a review link of an encrypted dataset, server memory growth during the
+downloads, and the durable audit append rate.
 
 A measurement, not a test: exits 0 even when a target FAILs, non-zero when something breaks.
 Run from the repository root:  python bench/bench_download.py [--quick]   (see bench/README.md)
@@ -30,7 +31,7 @@ sys.path.insert(0, str(REPO))
 CURL = "/usr/bin/curl"
 MiB = 1 << 20
 FILE_NAME = "big.bin"
-TARGETS = {"link_vs_files": 0.9, "link_vs_plain": 0.5, "mem_mib": 64, "audit_eps": 2000}
+TARGETS = {"link_vs_files": 0.9, "link_vs_plain": 0.5, "encrypted_vs_link": 0.5, "mem_mib": 64, "audit_eps": 2000}
 # Plain read in a child process: 1 MiB reads, prints "<bytes> <seconds>" like the curl calls do.
 PLAIN_READ = (
     "import sys, time\nt = time.perf_counter(); n = 0\nwith open(sys.argv[1], 'rb', buffering=0) as f:\n"
@@ -225,45 +226,68 @@ def bench_audit(root: Path, work: Path) -> dict:
         ctx.close()
 
 
-def bench_http(server: Server, work: Path, size: int, repeat: int) -> dict:
-    """Share the file, make a review link, then time the three paths and 1 MiB ranges."""
+def share_with_link(server: Server, level: str) -> tuple[dict, str]:
+    """Share the big file at ``level``; returns the owner view and a review link to the file."""
     t = time.perf_counter()
-    body = {"path": FILE_NAME, "title": "Download benchmark", "access": {"level": "reviewer-only"}}
+    body = {"path": FILE_NAME, "title": f"Download benchmark ({level})", "access": {"level": level}}
     ds = server.api("POST", "/datashare/api/datasets", body)
-    print(f"shared {ds['id']} in {time.perf_counter() - t:.1f} s (copy + hash + fsync)")
-    sha = ds["files"][0]["sha256"]
-    blob = work / "data" / "store" / "blobs" / sha[:2] / sha
-    if blob.stat().st_size != size:
-        raise BenchError(f"stored blob {blob} has {blob.stat().st_size} bytes, expected {size}")
-    link_url = server.api("POST", f"/datashare/api/datasets/{ds['id']}/links", {})["url"] + f"/files/{FILE_NAME}"
-    files_url, auth = f"{server.base}/files/{FILE_NAME}", {"Authorization": f"token {server.token}"}
-    for path in (work / "root" / FILE_NAME, blob):  # warm the page cache once, untimed
-        plain_read(path)
-    print(f"downloading {size / MiB:.0f} MiB, {repeat} round(s):")
-    res = measure({"link": ("review link", lambda: curl(link_url), server.pid),
-                   "files": ("/files/", lambda: curl(files_url, auth), server.pid),
-                   "plain": ("plain read", lambda: plain_read(blob), None)}, size, repeat)
+    print(f"shared {ds['id']} ({level}) in {time.perf_counter() - t:.1f} s (copy + hash + fsync)")
+    return ds, server.api("POST", f"/datashare/api/datasets/{ds['id']}/links", {})["url"] + f"/files/{FILE_NAME}"
+
+
+def check_stored(path: Path, expected: int) -> Path:
+    if not path.is_file() or path.stat().st_size != expected:
+        raise BenchError(f"stored file {path} missing or not {expected} bytes")
+    return path
+
+
+def range_latency(url: str, label: str) -> dict:
     lat = []
     for _ in range(10):  # 1 MiB ranges through the link, nothing else running
-        code, got, secs = curl(link_url, byte_range=f"0-{MiB - 1}")
+        code, got, secs = curl(url, byte_range=f"0-{MiB - 1}")
         if code != 206 or got != MiB:
-            raise BenchError(f"range request: HTTP {code}, {got} bytes, expected 206 and {MiB}")
+            raise BenchError(f"range request ({label}): HTTP {code}, {got} bytes, expected 206 and {MiB}")
         lat.append(secs * 1000)
-    full_ms = size / (res["link"]["median_mbps"] * 1e6) * 1000
-    res["range_1mib"] = {"best_ms": min(lat), "median_ms": statistics.median(lat),
-                         "fraction_of_full_download": statistics.median(lat) / full_ms}
-    print(f"  1 MiB range via link: median {statistics.median(lat):.1f} ms, best {min(lat):.1f} ms")
+    print(f"  1 MiB range via {label}: median {statistics.median(lat):.1f} ms, best {min(lat):.1f} ms")
+    return {"best_ms": min(lat), "median_ms": statistics.median(lat)}
+
+
+def bench_http(server: Server, work: Path, size: int, repeat: int) -> dict:
+    """Share the file twice, open (stored plain, sent zero-copy) and reviewer-only (stored
+    encrypted, decrypted as it streams), each with a review link; then time the four paths
+    and 1 MiB ranges."""
+    from jupyter_datashare.core.crypto import stored_size
+
+    plain_ds, link_url = share_with_link(server, "open")
+    enc_ds, enc_url = share_with_link(server, "reviewer-only")
+    sha, store = plain_ds["files"][0]["sha256"], work / "data" / "store"
+    blob = check_stored(store / "blobs" / sha[:2] / sha, size)
+    check_stored(store / "encrypted" / enc_ds["id"] / sha, stored_size(size))
+    files_url, auth = f"{server.base}/files/{FILE_NAME}", {"Authorization": f"token {server.token}"}
+    for path in (work / "root" / FILE_NAME, blob, store / "encrypted" / enc_ds["id"] / sha):
+        plain_read(path)  # warm the page cache once, untimed
+    print(f"downloading {size / MiB:.0f} MiB, {repeat} round(s):")
+    res = measure({"link": ("review link", lambda: curl(link_url), server.pid),
+                   "encrypted": ("encrypted", lambda: curl(enc_url), server.pid),
+                   "files": ("/files/", lambda: curl(files_url, auth), server.pid),
+                   "plain": ("plain read", lambda: plain_read(blob), None)}, size, repeat)
+    for key, url, label in (("range_1mib", link_url, "link"), ("range_1mib_encrypted", enc_url, "encrypted link")):
+        res[key] = range_latency(url, label)
+        full_ms = size / (res["encrypted" if "encrypted" in key else "link"]["median_mbps"] * 1e6) * 1000
+        res[key]["fraction_of_full_download"] = res[key]["median_ms"] / full_ms
     return res
 
 
 def report(res: dict, work: Path) -> None:
     """Print the summary table with PASS/FAIL and write the figures as JSON."""
-    link, files, plain, audit = res["link"], res["files"], res["plain"], res["audit"]
+    link, files, plain, audit, enc = res["link"], res["files"], res["plain"], res["audit"], res["encrypted"]
     r = res["ratios"] = {
         "link_vs_files": link["median_mbps"] / files["median_mbps"],
         "link_vs_plain": link["median_mbps"] / plain["median_mbps"],
+        "encrypted_vs_link": enc["median_mbps"] / link["median_mbps"],
         "link_vs_files_best": link["best_mbps"] / files["best_mbps"],
         "link_vs_plain_best": link["best_mbps"] / plain["best_mbps"],
+        "encrypted_vs_link_best": enc["best_mbps"] / link["best_mbps"],
     }
     checks = [
         ("link / files handler (median)", f"{r['link_vs_files']:.2f}x", f">= {TARGETS['link_vs_files']}x",
@@ -272,25 +296,31 @@ def report(res: dict, work: Path) -> None:
          r["link_vs_plain"] >= TARGETS["link_vs_plain"]),
         ("server RSS growth, link", f"{link['peak_rss_growth_mib']:.1f} MiB", f"< {TARGETS['mem_mib']} MiB",
          link["peak_rss_growth_mib"] < TARGETS["mem_mib"]),
+        ("encrypted / plaintext link (median)", f"{r['encrypted_vs_link']:.2f}x", f">= {TARGETS['encrypted_vs_link']}x",
+         r["encrypted_vs_link"] >= TARGETS["encrypted_vs_link"]),
+        ("server RSS growth, encrypted", f"{enc['peak_rss_growth_mib']:.1f} MiB", f"< {TARGETS['mem_mib']} MiB",
+         enc["peak_rss_growth_mib"] < TARGETS["mem_mib"]),
         ("audit appends, 16 threads", f"{audit['concurrent_eps']:.0f} ev/s", f">= {TARGETS['audit_eps']} ev/s",
          audit["concurrent_eps"] >= TARGETS["audit_eps"]),
     ]
     res["pass"] = {name: ok for name, _, _, ok in checks}
     print(f"\n=== summary: {res['size_bytes'] / MiB:.0f} MiB file, {res['repeat']} run(s) per path, "
           f"download chunk size {res['chunk_size']}, {res['cpus']} CPUs ===")
-    print(f"{'path':<16}{'best MB/s':>12}{'median MB/s':>13}{'RSS growth':>13}")
-    for name, p in (("review link", link), ("/files/ handler", files), ("plain read", plain)):
+    print(f"{'path':<18}{'best MB/s':>12}{'median MB/s':>13}{'RSS growth':>13}")
+    for name, p in (("review link", link), ("encrypted link", enc), ("/files/ handler", files), ("plain read", plain)):
         mem = f"{p['peak_rss_growth_mib']:.1f} MiB" if p["peak_rss_growth_mib"] is not None else "-"
-        print(f"{name:<16}{p['best_mbps']:>12.1f}{p['median_mbps']:>13.1f}{mem:>13}")
-    print(f"ratios, best of runs: link/files {r['link_vs_files_best']:.2f}x, link/plain {r['link_vs_plain_best']:.2f}x")
-    rng = res["range_1mib"]
-    print(f"1 MiB range via link: median {rng['median_ms']:.1f} ms (best {rng['best_ms']:.1f} ms), "
-          f"{rng['fraction_of_full_download'] * 100:.2f}% of a full download")
+        print(f"{name:<18}{p['best_mbps']:>12.1f}{p['median_mbps']:>13.1f}{mem:>13}")
+    print(f"ratios, best of runs: link/files {r['link_vs_files_best']:.2f}x, link/plain {r['link_vs_plain_best']:.2f}x, "
+          f"encrypted/link {r['encrypted_vs_link_best']:.2f}x")
+    for key, label in (("range_1mib", "link"), ("range_1mib_encrypted", "encrypted link")):
+        rng = res[key]
+        print(f"1 MiB range via {label}: median {rng['median_ms']:.1f} ms (best {rng['best_ms']:.1f} ms), "
+              f"{rng['fraction_of_full_download'] * 100:.2f}% of a full download")
     print(f"audit appends: sequential {audit['sequential_eps']:.0f} ev/s, 16 threads {audit['concurrent_eps']:.0f} ev/s, "
           f"verify ok={audit['verify']['ok']} ({audit['verify']['events']} events)")
-    print(f"\n{'check':<32}{'measured':>14}{'target':>16}  result")
+    print(f"\n{'check':<38}{'measured':>14}{'target':>16}  result")
     for name, value, target, ok in checks:
-        print(f"{name:<32}{value:>14}{target:>16}  {'PASS' if ok else 'FAIL'}")
+        print(f"{name:<38}{value:>14}{target:>16}  {'PASS' if ok else 'FAIL'}")
     out = work / "bench-results.json"
     out.write_text(json.dumps(res, indent=2) + "\n")
     print(f"\nresults written to {out}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from . import committee, duo, metadata, paths, policy
+from . import committee, duo, keyring, metadata, paths, policy
 from .audit import Event
 from .db import reading, writing
 from .errors import InvalidInput, NotFound
@@ -36,11 +36,20 @@ def _bool(body: dict, field: str, default: bool = False) -> bool:
     return value
 
 
-def _freeze(ctx, source_files, progress=None) -> list[dict]:
+def _freeze(ctx, source_files, progress=None, dataset_id=None, data_key=None) -> list[dict]:
+    """Copy the files into the store; encrypted for ``dataset_id`` if a data key is given."""
     manifest = []
-    for f in source_files:
-        sha, size = ctx.store.freeze(f.abspath, progress)
-        manifest.append({"path": f.relpath, "size": size, "sha256": sha})
+    try:
+        for f in source_files:
+            if data_key is None:
+                sha, size = ctx.store.freeze(f.abspath, progress)
+            else:
+                sha, size = ctx.store.freeze_encrypted(f.abspath, dataset_id, data_key, progress)
+            manifest.append({"path": f.relpath, "size": size, "sha256": sha})
+    except BaseException:
+        if data_key is not None and not keyring.has_key(ctx, dataset_id):
+            ctx.store.remove_dataset(dataset_id)  # a new dataset's files, whose key dies here
+        raise
     return manifest
 
 
@@ -91,11 +100,14 @@ def share(ctx, owner: str, body: dict, *, client: str | None = None, progress=No
     root = ctx.settings.root_dir
     target = paths.resolve(root, body.get("path"), include_hidden, forbidden=(ctx.settings.data_dir,))
     files = paths.collect(root, target, include_hidden)
-    manifest = _freeze(ctx, files, progress)
+    dataset_id = new_id("ds-")
+    # The files of a dataset that is not open are encrypted as they are frozen: never plain on disk.
+    data_key = ctx.keyring.new_data_key() if access.level != policy.OPEN else None
+    manifest = _freeze(ctx, files, progress, dataset_id, data_key)
     rel_source = str(target.relative_to(_real_root(root))).replace("\\", "/")
     with writing(ctx.engine) as s:
         dataset = Dataset(
-            id=new_id("ds-"),
+            id=dataset_id,
             owner=owner,
             source_path=rel_source,
             include_hidden=include_hidden,
@@ -111,6 +123,8 @@ def share(ctx, owner: str, body: dict, *, client: str | None = None, progress=No
         dataset.agreement = restricted.get("agreement", "")
         s.add(dataset)
         s.flush()
+        if data_key is not None:
+            ctx.keyring.add(s, dataset.id, data_key, now, sealed=True)
         _add_version(s, dataset, 1, manifest, now)
         ctx.audit.append(s, Event("dataset.shared", owner, dataset_id=dataset.id, version=1, client=client,
                                   details={"level": access.level, "files": len(manifest)}))  # fmt: skip
@@ -167,6 +181,8 @@ def update(ctx, owner: str, dataset_id: str, body: dict, *, client: str | None =
                                       details={"from": before, "to": access.level,
                                                "embargo_until": access.embargo_until.isoformat() if access.embargo_until else None}))  # fmt: skip
         ds.updated_at = now
+    if access is not None and access.level != policy.OPEN:
+        keyring.seal(ctx, dataset_id, actor=owner, client=client)  # no longer open: encrypt its files
 
 
 def new_version(ctx, owner: str, dataset_id: str, *, client: str | None = None, progress=None) -> int:
@@ -176,9 +192,11 @@ def new_version(ctx, owner: str, dataset_id: str, *, client: str | None = None, 
         if ds.withdrawn_at is not None:
             raise InvalidInput("id", "the dataset was withdrawn")
         source, hidden = ds.source_path, ds.include_hidden
+        encrypted = keyring.encrypts(s, ds)
+    data_key = keyring.seal(ctx, dataset_id, actor=owner, client=client) if encrypted else None
     root = ctx.settings.root_dir
     target = paths.resolve(root, source, hidden, forbidden=(ctx.settings.data_dir,))
-    manifest = _freeze(ctx, paths.collect(root, target, hidden), progress)
+    manifest = _freeze(ctx, paths.collect(root, target, hidden), progress, dataset_id, data_key)
     now = ctx.now()
     with writing(ctx.engine) as s:
         ds = owned(s, owner, dataset_id)
@@ -202,16 +220,10 @@ def withdraw(ctx, owner: str, dataset_id: str, reason: str = "", *, client: str 
         ds.withdrawn_at, ds.withdrawal_reason, ds.updated_at = now, reason.strip() or None, now
         for link in s.scalars(select(ReviewLink).where(ReviewLink.dataset_id == ds.id, ReviewLink.revoked_at.is_(None))):
             link.revoked_at = now
+        keyring.destroy(ctx, s, ds.id, now, actor=owner, client=client)  # crypto-shredding, in this commit
         ctx.audit.append(s, Event("dataset.withdrawn", owner, dataset_id=ds.id, client=client, reason=reason or None))
-    # Only after the commit: bytes no live version refers to are removed from disk.
-    with reading(ctx.engine) as s:
-        live = s.scalars(
-            select(VersionFile.sha256)
-            .join(DatasetVersion)
-            .join(Dataset)
-            .where(Dataset.withdrawn_at.is_(None))
-        ).all()
-    ctx.store.delete_unreferenced(live)
+    # Only after the commit: bytes no live version needs are removed from disk.
+    keyring.remove_withdrawn_files(ctx, ds.id)
 
 
 def record_embargo_lift(ctx, dataset: Dataset) -> None:

@@ -2,21 +2,22 @@
 
 ``open_file`` decides (policy), writes the audit event and commits it durably, and only then
 hands back something that can produce bytes. If the event cannot be written the read fails.
-No other code opens blobs of the store.
+No other code opens blobs of the store. Files of encrypted datasets come back decrypted,
+segment by segment; a damaged segment fails the read (and is audited), never yields wrong bytes.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from sqlalchemy import select
 
-from . import grants, links, policy
+from . import crypto, grants, keyring, links, policy
 from .audit import Event
 from .db import reading
-from .errors import AccessDenied, NotFound, RangeNotSatisfiable
+from .errors import AccessDenied, DataShareError, NotFound, RangeNotSatisfiable
 from .models import Dataset, DatasetVersion, ReviewLink, VersionFile
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
@@ -31,18 +32,47 @@ class FileRead:
     end: int  # inclusive
     partial: bool
     _store: object
+    _dataset_id: str | None = None  # set, with the data key, when the stored copy is encrypted
+    _data_key: bytes | None = None
+    _on_damage: Callable[[crypto.DamagedFile], None] | None = None
 
     @property
     def length(self) -> int:
         return self.end - self.start + 1 if self.size else 0
 
+    @property
+    def encrypted(self) -> bool:
+        """Encrypted files are only read through ``chunks`` (no zero-copy sending)."""
+        return self._data_key is not None
+
     def open(self) -> BinaryIO:
-        """The stored file, positioned at ``start`` (for zero-copy sending)."""
+        """The stored plain file, positioned at ``start`` (for zero-copy sending)."""
+        if self.encrypted:
+            raise ValueError("an encrypted file has no plain bytes on disk; read it through chunks()")
         f = self._store.open(self.sha256)
         f.seek(self.start)
         return f
 
     def chunks(self, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        if self.encrypted:
+            return (bytes(view) for view in self.views(chunk_size))
+        return self._plain(chunk_size)
+
+    def views(self, chunk_size: int = 1 << 20) -> Iterator[memoryview]:
+        """An encrypted file's chunks, decrypted into one reused buffer: each view is valid
+        only until the next is asked for (the download path sends each one first)."""
+        if self.length == 0:
+            return
+        try:
+            with self._store.open(self.sha256, self._dataset_id) as f:
+                stored = crypto.EncryptedFile(f, self._data_key, self.size, self.sha256)
+                yield from stored.views(self.start, self.end, chunk_size)
+        except crypto.DamagedFile as exc:
+            if self._on_damage is not None:
+                self._on_damage(exc)
+            raise
+
+    def _plain(self, chunk_size: int) -> Iterator[bytes]:
         remaining = self.length
         with self.open() as f:
             while remaining > 0:
@@ -144,4 +174,19 @@ def open_file(
                 grants.record_use(ctx, s, grant)
     if not decision.allowed:
         raise AccessDenied(decision.reason)
-    return FileRead(entry.path, entry.size, entry.sha256, start, end, partial, ctx.store)
+    data_key = keyring.key_for_file(ctx, dataset.id, entry.sha256)
+    damage = Event("file.corrupt", principal.audit_actor, outcome="error", dataset_id=dataset.id, version=number,
+                   file=entry.path, byte_range=f"{start}-{end}" if partial else None, client=client,
+                   link_id=link.id if link is not None else None, grant_id=grant.id if grant is not None else None)  # fmt: skip
+    return FileRead(entry.path, entry.size, entry.sha256, start, end, partial, ctx.store,
+                    dataset.id if data_key else None, data_key, _report_damage(ctx, damage))  # fmt: skip
+
+
+def _report_damage(ctx, event: Event) -> Callable[[crypto.DamagedFile], None]:
+    def report(exc: crypto.DamagedFile) -> None:
+        event.reason = exc.problem
+        try:
+            ctx.audit.record(event)
+        except DataShareError:
+            pass  # the read fails either way; nothing wrong is served
+    return report

@@ -1,4 +1,4 @@
-"""The core's one object: the database, the store, the audit log, the clock and the settings.
+"""The core's one object: the database, the store, the keyring, the audit log, the clock and the settings.
 
 The feature modules (``datasets``, ``links``, ``reads``) are functions taking a ``DataShare``;
 the HTTP handlers, the CLI and the notebook API all go through them.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+from . import keyring
 from .audit import AuditLog
 from .clock import Clock
 from .db import make_engine, migrate
@@ -25,6 +26,7 @@ class DataShare:
         self.engine = make_engine(settings.db_url, settings.db_busy_timeout_ms)
         migrate(self.engine)
         self.store = BlobStore(settings.store_dir)
+        self.keyring = keyring.Keyring(self.engine, settings.data_dir, settings.master_key)
         self.audit = AuditLog(
             self.engine,
             load_or_create_key(settings.data_dir),
@@ -47,6 +49,8 @@ class DataShare:
             overall=max(settings.requests_per_client * 100, 1000),
             overall_window=settings.requests_client_window,
         )
+        # Datasets that should be encrypted and are not entirely yet (an older store, a crash).
+        keyring.seal_pending(self)
 
     def now(self):
         return self.clock.now()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 def default_owner() -> str:
@@ -34,12 +34,15 @@ class Settings:
     failed_lookups_overall: int = 1000
     failed_lookups_overall_window: float = 3600.0
     db_busy_timeout_ms: int = 10_000
+    # Base64 of 32 bytes that wrap the data keys of encrypted datasets; empty: <data_dir>/master.key.
+    master_key: str = field(default="", repr=False)
     # Usernames that act as the owner; empty: anyone the server authenticates (single-user server).
     owner_identities: tuple[str, ...] = ()
     default_grant_days: int = 365
     max_grant_days: int = 730
     requests_per_client: int = 5
     requests_client_window: float = 3600.0
+    publisher: str = "jupyter-datashare"  # the publisher named in citations (your institution)
 
     def __post_init__(self):
         self.data_dir = self.data_dir or default_data_dir()

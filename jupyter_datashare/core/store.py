@@ -1,12 +1,21 @@
-"""Content-addressed blob store: a file is kept once per distinct content, named by its SHA-256."""
+"""The file store.
+
+Files of open datasets are content-addressed: ``blobs/<sha[:2]>/<sha>``, kept once per distinct
+content however many datasets share it. Files of every other dataset are encrypted with that
+dataset's key (``crypto``), so they cannot be shared between datasets; they live in
+``encrypted/<dataset id>/<sha>``, still once per content within the dataset (across versions).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Iterable
+from typing import BinaryIO, Callable, Iterable
+
+from . import crypto
 
 COPY_CHUNK = 1 << 20
 
@@ -15,54 +24,90 @@ class BlobStore:
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
         self.blobs = self.root / "blobs"
+        self.encrypted = self.root / "encrypted"
         self.tmp = self.root / "tmp"
-        for d in (self.blobs, self.tmp):
+        for d in (self.blobs, self.encrypted, self.tmp):
             d.mkdir(parents=True, exist_ok=True)
 
-    def path(self, sha256: str) -> Path:
-        return self.blobs / sha256[:2] / sha256
+    def path(self, sha256: str, dataset_id: str | None = None) -> Path:
+        """Where a file is kept: in plain form, or encrypted for ``dataset_id``."""
+        if dataset_id is None:
+            return self.blobs / sha256[:2] / sha256
+        return self.encrypted / _safe(dataset_id) / sha256
 
-    def has(self, sha256: str) -> bool:
-        return self.path(sha256).is_file()
+    def has(self, sha256: str, dataset_id: str | None = None) -> bool:
+        return self.path(sha256, dataset_id).is_file()
 
     def freeze(self, source: str | os.PathLike, progress=None) -> tuple[str, int]:
-        """Copy ``source`` into the store, hashing as it goes; returns (sha256, size).
+        """Copy ``source`` into the store, hashing as it goes; returns (sha256, size)."""
 
-        The copy is written to a temporary file, synced, then renamed into place, so a
-        crash never leaves a half-written blob under a valid name.
+        def copy(src: BinaryIO, out: BinaryIO) -> tuple[str, int]:
+            digest, size = hashlib.sha256(), 0
+            while chunk := src.read(COPY_CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+                if progress:
+                    progress(len(chunk))
+            return digest.hexdigest(), size
+
+        return self._write(source, copy, None)
+
+    def freeze_encrypted(self, source: str | os.PathLike, dataset_id: str, data_key: bytes, progress=None) -> tuple[str, int]:
+        """Encrypt ``source`` into the dataset's part of the store; returns the plaintext's (sha256, size)."""
+        return self._write(source, lambda src, out: crypto.encrypt(data_key, src, out, progress), dataset_id)
+
+    def encrypt_existing(self, sha256: str, dataset_id: str, data_key: bytes) -> None:
+        """Encrypt a plain blob for ``dataset_id`` (when a dataset stops being open).
+
+        The plain blob is checked against its name on the way: damaged bytes are never sealed in.
         """
-        digest = hashlib.sha256()
-        size = 0
+        source = self.path(sha256)
+        self._write(source, lambda src, out: crypto.encrypt(data_key, src, out), dataset_id, expect=sha256)
+
+    def _write(self, source, fill: Callable[[BinaryIO, BinaryIO], tuple[str, int]], dataset_id, expect=None):
+        """Write through a temporary file, synced, then renamed into place, so a crash never
+        leaves a half-written file under a valid name."""
         fd, tmp_name = tempfile.mkstemp(dir=self.tmp)
         try:
             with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
-                while chunk := src.read(COPY_CHUNK):
-                    digest.update(chunk)
-                    out.write(chunk)
-                    size += len(chunk)
-                    if progress:
-                        progress(len(chunk))
+                sha, size = fill(src, out)
                 out.flush()
                 os.fsync(out.fileno())
-            sha = digest.hexdigest()
-            target = self.path(sha)
+            if expect is not None and sha != expect:
+                raise crypto.DamagedFile("the plain copy does not match its checksum, so it was not encrypted")
+            target = self.path(sha, dataset_id)
             if target.exists():
-                os.unlink(tmp_name)  # identical content is already stored
+                os.unlink(tmp_name)  # identical content is already stored (for this dataset)
             else:
-                target.parent.mkdir(exist_ok=True)
+                target.parent.mkdir(parents=True, exist_ok=True)
                 os.chmod(tmp_name, 0o400)
                 os.replace(tmp_name, target)
+                _sync_dir(target.parent)
             return sha, size
         except BaseException:
             if os.path.exists(tmp_name):
                 os.unlink(tmp_name)
             raise
 
-    def open(self, sha256: str) -> BinaryIO:
-        return open(self.path(sha256), "rb", buffering=0)
+    def open(self, sha256: str, dataset_id: str | None = None) -> BinaryIO:
+        """The stored bytes as they are on disk (encrypted for a dataset id): for ``reads`` only."""
+        return open(self.path(sha256, dataset_id), "rb", buffering=0)
+
+    def remove(self, sha256: str) -> bool:
+        """Remove one plain blob; True if it was there."""
+        try:
+            self.path(sha256).unlink()
+            return True
+        except FileNotFoundError:
+            return False
+
+    def remove_dataset(self, dataset_id: str) -> None:
+        """Remove every encrypted file of a dataset (withdrawal, or a share that failed)."""
+        shutil.rmtree(self.encrypted / _safe(dataset_id), ignore_errors=True)
 
     def delete_unreferenced(self, referenced: Iterable[str]) -> int:
-        """Remove blobs no version refers to any more; returns how many were removed."""
+        """Remove plain blobs no version needs any more; returns how many were removed."""
         keep = set(referenced)
         removed = 0
         for sub in self.blobs.iterdir():
@@ -71,3 +116,21 @@ class BlobStore:
                     blob.unlink()
                     removed += 1
         return removed
+
+
+def _safe(dataset_id: str) -> str:
+    # Dataset ids are generated ("ds-" + urlsafe characters); refuse anything path-like anyway.
+    if not dataset_id or "/" in dataset_id or "\\" in dataset_id or dataset_id.startswith("."):
+        raise ValueError(f"not a dataset id: {dataset_id!r}")
+    return dataset_id
+
+
+def _sync_dir(path: Path) -> None:
+    """Make a rename durable: the directory entry is data too (POSIX only)."""
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

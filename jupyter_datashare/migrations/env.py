@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+from jupyter_datashare.core import keyring  # noqa: F401  (its DatasetKey model is in the schema)
 from jupyter_datashare.core.models import Base
 
 config = context.config

@@ -143,9 +143,24 @@ class CommitteePage(FormHandler):
     async def post(self, secret):
         member = await self.in_thread(self._member, secret)
         body = self.form()
+        if body.get("grant_id"):  # the committee, not only the owner, can take access back
+            grant = await self.in_thread(self._grant_of_member, member, body["grant_id"])
+            await self.in_thread(grants.revoke, self.datashare, grant, f"member:{member.id}", body.get("reason"),
+                                 client=self.client)  # fmt: skip
+            await self.show(member, notice=f"Grant {grant} was revoked.")
+            return
         view = await self.in_thread(requests.decide, self.datashare, body.get("request_id"), member.id,
                                     body.get("decision"), body.get("reason"), client=self.client)  # fmt: skip
         await self.show(member, notice=f"Your decision on {view['id']} was recorded; the request is {view['status']}.")
+
+    def _grant_of_member(self, member, grant_id) -> str:
+        from ..core.models import Grant
+
+        with reading(self.datashare.engine) as s:
+            grant = s.get(Grant, grant_id) if isinstance(grant_id, str) else None
+        if grant is None or grant.dataset_id != member.dataset_id:
+            raise NotFound(f"no grant '{grant_id}'")
+        return grant.id
 
 
 # -- committee API for Jupyter identities ----------------------------------------------------
@@ -196,6 +211,18 @@ class RequestAPI(CommitteeAPIHandler):
         if not await self.in_thread(self.may_read, view["dataset_id"]):
             raise NotFound(f"no request '{request_id}'")
         self.send_json(view)
+
+
+class PersonalDataAPI(CommitteeAPIHandler):
+    """Erase a requester's personal data (their right to erasure); the audit log stays whole."""
+
+    @web.authenticated
+    @authorized
+    async def delete(self, request_id):
+        view = await self.in_thread(requests.get, self.datashare, request_id)
+        await self.in_thread(datasets.load_owned, self.datashare, self.owner, view["dataset_id"])
+        await self.in_thread(requests.erase_personal_data, self.datashare, request_id, self.owner)
+        self.send_json(await self.in_thread(requests.get, self.datashare, request_id))
 
 
 class DecisionAPI(CommitteeAPIHandler):

@@ -8,7 +8,7 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from ..core import datasets, links, views
+from ..core import citation, datasets, links, views
 from ..core.clock import parse_when
 from ..core.errors import InvalidInput, NotFound
 from .base import OwnerAPIHandler
@@ -166,6 +166,19 @@ class LinkAPI(OwnerAPIHandler):
     async def delete(self, link_id):
         row = await self.in_thread(links.revoke, self.datashare, self.owner, link_id, client=self.client)
         self.send_json(views.link(row, self.datashare.now()))
+
+
+class CitationAPI(OwnerAPIHandler):
+    """Citation (DataCite 4.5, BibTeX, text) and the statements a manuscript needs, for any level."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, dataset_id):
+        ctx = self.datashare
+        ds = await self.in_thread(datasets.load_owned, ctx, self.owner, dataset_id)
+        v, files = await self.in_thread(datasets.version_files, ctx, ds.id, ds.latest_version)
+        landing = self.absolute_url("datashare", "d", ds.id)
+        self.send_json(citation.everything(ds, v, files, landing, ctx.settings.publisher, ctx.now()))
 
 
 class AuditAPI(OwnerAPIHandler):

@@ -8,6 +8,7 @@ from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
 from traitlets import Bool, Float, Instance, Int, List, Unicode, default
 
+from ..core import notify
 from ..core.clock import Clock
 from ..core.secrets import redact
 from ..core.service import DataShare
@@ -70,6 +71,9 @@ class DataShareApp(ExtensionApp):
         hub_user = os.environ.get("JUPYTERHUB_USER")
         return [hub_user] if hub_user else []
 
+    publisher = Unicode("jupyter-datashare", help="Publisher named in citations, e.g. your institution.").tag(
+        config=True
+    )
     default_grant_days = Int(365, help="Grant lifetime when the requester asks for none (days).").tag(config=True)
     max_grant_days = Int(730, help="Longest grant a requester may ask for (days).").tag(config=True)
     requests_per_client = Int(5, help="Access requests accepted per client address per window.").tag(config=True)
@@ -91,9 +95,25 @@ class DataShareApp(ExtensionApp):
         config=True
     )
     failed_lookups_overall_window = Float(3600.0, help="Window of the overall limit (seconds).").tag(config=True)
+    smtp_host = Unicode("", help="SMTP server for e-mail notifications; empty: no e-mail.").tag(config=True)
+    smtp_port = Int(25, help="SMTP port.").tag(config=True)
+    smtp_from = Unicode("jupyter-datashare@localhost", help="Sender address of notifications.").tag(config=True)
+    smtp_username = Unicode("", help="SMTP login, if the server needs one.").tag(config=True)
+    smtp_password = Unicode("", help="SMTP password.").tag(config=True)
+    smtp_starttls = Bool(False, help="Upgrade the SMTP connection with STARTTLS.").tag(config=True)
+    reminder_days = Int(7, help="Remind the committee of requests pending this many days.").tag(config=True)
+    expiry_warning_days = Int(14, help="Warn requester and committee this many days before a grant ends.").tag(
+        config=True
+    )
     download_chunk_size = Int(1 << 20, help="Bytes read and sent per step of a download.").tag(config=True)
     zero_copy = Bool(True, help="Send plain files with sendfile() on non-TLS connections.").tag(config=True)
     db_busy_timeout_ms = Int(10_000, help="How long a write waits for the database lock (ms).").tag(config=True)
+    master_key = Unicode(
+        "",
+        help="Base64 of 32 random bytes (openssl rand -base64 32) that wrap the keys of encrypted "
+        "datasets. Default: the file master.key in data_dir, made on first use (mode 0600). "
+        "Changing it makes existing encrypted datasets unreadable.",
+    ).tag(config=True)
     clock = Instance(Clock, allow_none=True, help="Time source (tests inject a manual clock).").tag(config=True)
 
     def settings_for_core(self) -> Settings:
@@ -112,17 +132,24 @@ class DataShareApp(ExtensionApp):
             failed_lookups_overall=self.failed_lookups_overall,
             failed_lookups_overall_window=self.failed_lookups_overall_window,
             db_busy_timeout_ms=self.db_busy_timeout_ms,
+            master_key=self.master_key,
             owner_identities=tuple(self.owner_identities),
             default_grant_days=self.default_grant_days,
             max_grant_days=self.max_grant_days,
             requests_per_client=self.requests_per_client,
             requests_client_window=self.requests_client_window,
+            publisher=self.publisher,
         )
 
     def initialize_settings(self):
         if self.default_link_days > self.max_link_days:
             raise ValueError("DataShareApp.default_link_days must not exceed max_link_days")
         self.datashare = DataShare(self.settings_for_core(), self.clock)
+        if self.smtp_host:
+            self.datashare.mailer = notify.Mailer(notify.MailSettings(
+                host=self.smtp_host, port=self.smtp_port, sender=self.smtp_from, username=self.smtp_username,
+                password=self.smtp_password, starttls=self.smtp_starttls, reminder_days=self.reminder_days,
+                expiry_warning_days=self.expiry_warning_days))  # fmt: skip
         self.settings.update(
             datashare=self.datashare,
             datashare_pages=Pages(),
@@ -151,13 +178,16 @@ class DataShareApp(ExtensionApp):
                 (rf"/{p}/api/requests/decisions", access.BulkDecisionAPI),
                 (rf"/{p}/api/requests/([^/]+)", access.RequestAPI),
                 (rf"/{p}/api/requests/([^/]+)/decision", access.DecisionAPI),
+                (rf"/{p}/api/requests/([^/]+)/personal-data", access.PersonalDataAPI),
                 (rf"/{p}/api/grants/([^/]+)", access.GrantAPI),
+                (rf"/{p}/api/datasets/([^/]+)/citation", api.CitationAPI),
                 (rf"/{p}/api/audit", api.AuditAPI),
                 (rf"/{p}/api/audit/verify", api.AuditVerifyAPI),
                 (rf"/{p}/api/audit/checkpoint", api.AuditCheckpointAPI),
                 (rf"/{p}/d/([^/]+)", public.DatasetPage),
                 (rf"/{p}/d/([^/]+)/files/(.+)", public.DatasetFile),
                 (rf"/{p}/d/([^/]+)/request", access.RequestForm),
+                (rf"/{p}/d/([^/]+)/citation", public.DatasetCitation),
                 (rf"/{p}/s/({SECRET})", access.StatusPage),
                 (rf"/{p}/s/({SECRET})/renewal", access.StatusRenewal),
                 (rf"/{p}/g/({SECRET})/files/(.+)", access.GrantFile),
@@ -177,6 +207,8 @@ class DataShareApp(ExtensionApp):
         from tornado.ioloop import IOLoop
 
         await IOLoop.current().run_in_executor(None, self.datashare.audit.checkpoint)
+        # Reminders and expiry warnings ride on the same timer; they are idempotent.
+        await IOLoop.current().run_in_executor(None, notify.run_due, self.datashare)
 
     async def stop_extension(self):
         checkpointer = getattr(self, "_checkpointer", None)

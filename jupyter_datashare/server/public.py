@@ -12,7 +12,7 @@ from urllib.parse import quote
 from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.utils import url_path_join
 
-from ..core import datasets, duo, links, policy, requests, views
+from ..core import citation, datasets, duo, links, policy, requests, views
 from ..core.errors import AccessDenied, InvalidInput, NotFound
 from .base import PublicHandler
 from .download import DownloadMixin
@@ -54,6 +54,15 @@ class LandingMixin:
         for f in view["files"]:
             f["url"] = url_path_join(files_base, "files", quote(f["path"])) + suffix
         view["can_download"] = decision.allowed
+        if not review and not ds.withdrawn_at:
+            landing = self.absolute_url("datashare", "d", ds.id)
+            cite_base = url_path_join(self.base_url, "datashare", "d", ds.id, "citation")
+            view["citation"] = {
+                "text": citation.text(ds, v, landing, ctx.settings.publisher),
+                "availability_statement": citation.availability_statement(ds, landing, now),
+                "bibtex_url": cite_base + "?format=bibtex",
+                "datacite_url": cite_base + "?format=datacite",
+            }
         if view["access"]["level_in_force"] == policy.RESTRICTED and not review and not ds.withdrawn_at:
             # What a requester needs to ask for access, and how this committee has been deciding.
             view["use_conditions"] = duo.describe(ds.use_conditions or [])
@@ -83,6 +92,33 @@ class DatasetPage(LandingMixin, PublicHandler):
         await self.landing(ds, PUBLIC, number or ds.latest_version, base, status=status)
 
     head = get
+
+
+class DatasetCitation(PublicHandler):
+    """How to cite a dataset whose description is public: JSON, or ?format=bibtex|datacite|text."""
+
+    @allow_unauthenticated
+    async def get(self, dataset_id):
+        ctx = self.datashare
+        ds = await self.in_thread(datasets.load, ctx, dataset_id)
+        if ds is None or ds.withdrawn_at is not None or not policy.can_see_metadata(ds, PUBLIC, ctx.now()):
+            raise NotFound("no such dataset")
+        v, files = await self.in_thread(datasets.version_files, ctx, ds.id, ds.latest_version)
+        out = citation.everything(ds, v, files, self.absolute_url("datashare", "d", ds.id), ctx.settings.publisher,
+                                  ctx.now())  # fmt: skip
+        fmt = self.get_query_argument("format", "json")
+        if fmt == "bibtex":
+            self.set_header("Content-Type", "application/x-bibtex; charset=UTF-8")
+            self.finish(out["bibtex"])
+        elif fmt == "text":
+            self.set_header("Content-Type", "text/plain; charset=UTF-8")
+            self.finish(out["text"])
+        elif fmt == "datacite":
+            self.send_json(out["datacite"])
+        elif fmt == "json":
+            self.send_json(out)
+        else:
+            raise InvalidInput("format", "must be json, datacite, bibtex or text")
 
 
 class DatasetFile(DownloadMixin, PublicHandler):

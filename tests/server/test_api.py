@@ -77,7 +77,8 @@ async def test_update_metadata_and_access(call, share):
     r = await call("PATCH", "datashare", "api", "datasets", d["id"], body={"title": " "})
     assert r.code == 400 and json.loads(r.body)["field"] == "title"
     events = (await call.json("GET", "datashare", "api", "audit"))["events"]
-    assert [e["action"] for e in events][:2] == ["access.changed", "dataset.updated"]
+    # No longer open: the files were encrypted at rest right after the change.
+    assert [e["action"] for e in events][:3] == ["dataset.encrypted", "access.changed", "dataset.updated"]
 
 
 async def test_new_version_and_old_file_download(call, share, server_root):

@@ -317,3 +317,23 @@ async def test_bulk_decisions_record_one_decision_per_request(call, share):
     bad = await call("POST", "datashare", "api", "requests", "decisions", headers=BOB,
                      body={"requests": ids, "decision": "deny"})  # fmt: skip
     assert bad.code == 400 and json.loads(bad.body)["field"] == "reason"
+
+
+async def test_external_member_revokes_and_owner_erases(call, share):
+    restricted = await share_restricted(share)
+    await submit(call, restricted["id"])
+    (req,) = (await call.json("GET", "datashare", "api", "requests", headers=BOB))["requests"]
+    for who in (BOB, CAROL):
+        await call.json("POST", "datashare", "api", "requests", req["id"], "decision", headers=who, body={"decision": "approve"})
+    link = path_of(restricted["committee_links"][0]["url"])
+    browser = Browser(call)
+    html = (await browser.open(*link)).body.decode()
+    grant_id = re.search(r'name="grant_id" value="([^"]+)"', html).group(1)
+    r = await browser.post(*link, form={"grant_id": grant_id, "reason": "data breach reported"})
+    assert r.code == 200 and "was revoked" in r.body.decode()
+    view = await call.json("GET", "datashare", "api", "requests", req["id"], headers=CAROL)
+    assert view["grant"]["state"] == "revoked" and view["grant"]["revoke_reason"] == "data breach reported"
+    assert (await call("DELETE", "datashare", "api", "requests", req["id"], "personal-data", headers=BOB)).code == 403
+    erased = await call.json("DELETE", "datashare", "api", "requests", req["id"], "personal-data")
+    assert erased["email"] == "[erased]"
+    assert (await call.json("GET", "datashare", "api", "audit", "verify"))["ok"]

@@ -1,7 +1,7 @@
 """restricted data
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-22 05:09:56.396380
 """
 from alembic import op
@@ -10,7 +10,7 @@ import jupyter_datashare.core.models
 
 
 revision = '0003'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

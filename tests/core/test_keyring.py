@@ -1,0 +1,284 @@
+"""Master key, per-dataset data keys, encryption on level changes, and crypto-shredding."""
+
+import base64
+import hashlib
+import os
+import shutil
+import stat
+
+import pytest
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
+from sqlalchemy import select, text
+
+from jupyter_datashare.core import crypto, datasets, keyring, policy, reads
+from jupyter_datashare.core.db import reading
+from jupyter_datashare.core.errors import InvalidInput
+from jupyter_datashare.core.keyring import DatasetKey, KeyUnavailable
+from jupyter_datashare.core.service import DataShare
+from jupyter_datashare.core.settings import Settings
+from jupyter_datashare.core.store import BlobStore
+
+OWNER = "ada-owner"
+OWNER_P = policy.Principal("owner", OWNER)
+PAYLOAD = os.urandom(3 * crypto.SEGMENT + 5)
+SHA = hashlib.sha256(PAYLOAD).hexdigest()
+
+
+@pytest.fixture
+def folder(server_root):
+    (server_root / "study").mkdir()
+    (server_root / "study" / "big.bin").write_bytes(PAYLOAD)
+    (server_root / "study" / "notes.txt").write_text("about")
+    return server_root / "study"
+
+
+def share(core, level="reviewer-only", path="study", **extra) -> str:
+    return datasets.share(core, OWNER, {"path": path, "title": "T", "access": {"level": level, **extra}})
+
+
+def read_all(core, ds_id, path="big.bin", **kw) -> bytes:
+    fr = reads.open_file(core, datasets.load(core, ds_id), OWNER_P, path, **kw)
+    return b"".join(fr.chunks())
+
+
+def key_row(core, ds_id) -> DatasetKey | None:
+    with reading(core.engine) as s:
+        return s.get(DatasetKey, ds_id)
+
+
+def open_core(tmp_path, server_root, clock, **settings) -> DataShare:
+    return DataShare(Settings(root_dir=str(server_root), data_dir=str(tmp_path / "data"), owner=OWNER, **settings), clock)
+
+
+# -- master key ---------------------------------------------------------------------------------
+
+
+def test_master_key_file_is_made_on_first_use_owner_only_and_kept(core, folder, tmp_path, server_root, clock):
+    master = tmp_path / "data" / keyring.MASTER_KEY_FILE
+    share(core, "open")
+    assert not master.exists()  # open data needs no key
+    ds_id = share(core)
+    assert stat.S_IMODE(master.stat().st_mode) == 0o600 and len(master.read_bytes()) == 32
+    before = master.read_bytes()
+    core.close()
+    again = open_core(tmp_path, server_root, clock)
+    try:
+        assert read_all(again, ds_id) == PAYLOAD and master.read_bytes() == before
+    finally:
+        again.close()
+
+
+def test_loose_permissions_on_the_master_key_are_tightened(core, folder, tmp_path, server_root, clock):
+    ds_id = share(core)
+    core.close()
+    master = tmp_path / "data" / keyring.MASTER_KEY_FILE
+    os.chmod(master, 0o644)
+    again = open_core(tmp_path, server_root, clock)
+    try:
+        assert read_all(again, ds_id) == PAYLOAD
+        assert stat.S_IMODE(master.stat().st_mode) == 0o600
+    finally:
+        again.close()
+
+
+def test_a_missing_master_key_file_is_an_error_not_a_new_key(core, folder, tmp_path, server_root, clock):
+    ds_id = share(core)
+    core.close()
+    master = tmp_path / "data" / keyring.MASTER_KEY_FILE
+    master.unlink()
+    again = open_core(tmp_path, server_root, clock)
+    try:
+        with pytest.raises(KeyUnavailable, match="master key file .* is missing"):
+            read_all(again, ds_id)
+        with pytest.raises(KeyUnavailable):  # nor does sharing make a new one that orphans the old keys
+            share(again)
+        assert not master.exists()
+    finally:
+        again.close()
+
+
+def test_configured_master_key_wraps_the_data_keys_and_no_file_is_made(tmp_path, server_root, clock, folder):
+    configured = base64.b64encode(os.urandom(32)).decode()
+    core = open_core(tmp_path, server_root, clock, master_key=configured)
+    try:
+        ds_id = share(core)
+        assert not (tmp_path / "data" / keyring.MASTER_KEY_FILE).exists()
+        row = key_row(core, ds_id)
+        data_key = aes_key_unwrap(base64.b64decode(configured), row.wrapped_key)
+        assert len(data_key) == 32 and data_key not in row.wrapped_key
+        assert read_all(core, ds_id) == PAYLOAD
+    finally:
+        core.close()
+    wrong = open_core(tmp_path, server_root, clock, master_key=base64.b64encode(os.urandom(32)).decode())
+    try:
+        with pytest.raises(KeyUnavailable, match="wrapped by master key [0-9a-f]{16}, but the master key in use is"):
+            read_all(wrong, ds_id)
+    finally:
+        wrong.close()
+
+
+@pytest.mark.parametrize("value", ["short", base64.b64encode(os.urandom(16)).decode(), "not base64 !!"])
+def test_a_bad_configured_master_key_is_refused_naming_the_setting(tmp_path, server_root, clock, value):
+    with pytest.raises(InvalidInput) as info:
+        open_core(tmp_path, server_root, clock, master_key=value)
+    assert info.value.field == "master_key"
+
+
+def test_the_master_key_is_not_in_the_settings_repr():
+    secret = base64.b64encode(os.urandom(32)).decode()
+    assert secret not in repr(Settings(root_dir="/tmp", data_dir="/tmp/x", owner="o", master_key=secret))
+
+
+# -- where files are stored -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("level, extra", [("reviewer-only", {}), ("embargoed", {"embargo_until": "2026-06-01"})])
+def test_non_open_files_are_stored_only_encrypted(core, folder, level, extra):
+    ds_id = share(core, level, **extra)
+    assert list(core.store.blobs.rglob("*")) == []
+    stored = core.store.path(SHA, ds_id).read_bytes()
+    assert PAYLOAD[:4096] not in stored and len(stored) == crypto.stored_size(len(PAYLOAD))
+    assert read_all(core, ds_id, range_header="bytes=100-200") == PAYLOAD[100:201]
+    _, files = datasets.version_files(core, ds_id, 1)
+    assert {(f.path, f.size, f.sha256) for f in files} >= {("big.bin", len(PAYLOAD), SHA)}  # the manifest is unchanged
+
+
+def test_restricted_files_are_encrypted_too(core, folder):
+    ds_id = datasets.share(core, OWNER, {"path": "study", "title": "T", "access": {"level": "restricted"},
+                                         "committee": {"members": ["bob"]}})  # fmt: skip
+    assert core.store.has(SHA, ds_id) and not core.store.has(SHA)
+
+
+def test_encrypted_files_dedupe_within_a_dataset_not_across(core, folder, server_root):
+    a = share(core)
+    b = share(core)
+    (folder / "notes.txt").write_text("changed")
+    assert datasets.new_version(core, OWNER, a) == 2
+    assert sorted(p.name for p in (core.store.encrypted / a).iterdir()).count(SHA) == 1
+    assert len(list((core.store.encrypted / a).iterdir())) == 3  # big.bin once, two notes
+    assert core.store.path(SHA, a).read_bytes() != core.store.path(SHA, b).read_bytes()
+    assert read_all(core, a, version=1, path="notes.txt") == b"about" and read_all(core, a, path="notes.txt") == b"changed"
+
+
+def test_a_failed_share_leaves_no_encrypted_files(core, folder):
+    def crash(_n):
+        raise KeyboardInterrupt("power cut")
+
+    with pytest.raises(KeyboardInterrupt):
+        datasets.share(core, OWNER, {"path": "study", "title": "T", "access": {"level": "reviewer-only"}}, progress=crash)
+    assert list(core.store.encrypted.iterdir()) == [] and list(core.store.tmp.iterdir()) == []
+
+
+def test_encrypting_into_the_store_is_crash_safe(tmp_path):
+    """Temp file, fsync, rename: a crash half-way leaves nothing under the file's name."""
+    store = BlobStore(tmp_path / "store")
+    source = tmp_path / "big.bin"
+    source.write_bytes(PAYLOAD)
+    seen = []
+
+    def power_cut(n):
+        seen.append(n)
+        if len(seen) == 2:
+            raise KeyboardInterrupt("power cut")
+
+    with pytest.raises(KeyboardInterrupt):
+        store.freeze_encrypted(source, "ds-x", os.urandom(32), power_cut)
+    assert not store.has(SHA, "ds-x") and list(store.tmp.iterdir()) == []
+    sha, size = store.freeze_encrypted(source, "ds-x", os.urandom(32))
+    assert (sha, size) == (SHA, len(PAYLOAD)) and stat.S_IMODE(store.path(SHA, "ds-x").stat().st_mode) == 0o400
+
+
+def test_becoming_non_open_encrypts_and_drops_plain_copies_no_open_dataset_needs(core, folder, server_root):
+    (server_root / "copy").mkdir()
+    (server_root / "copy" / "same.bin").write_bytes(PAYLOAD)  # the same content, in another open dataset
+    ds_id, other = share(core, "open"), share(core, "open", path="copy")
+    notes_sha = hashlib.sha256(b"about").hexdigest()
+    datasets.update(core, OWNER, ds_id, {"access": {"level": "reviewer-only"}})
+    assert core.store.has(SHA, ds_id) and core.store.has(notes_sha, ds_id)
+    assert not core.store.has(notes_sha)  # nobody else needs it in plain form
+    assert core.store.has(SHA)  # the other open dataset still does
+    assert key_row(core, ds_id).sealed_at is not None
+    assert [e["action"] for e in core.audit.events()][-2:] == ["access.changed", "dataset.encrypted"]
+    assert read_all(core, ds_id) == PAYLOAD
+    datasets.withdraw(core, OWNER, other)
+    assert not core.store.has(SHA)  # only the encrypted dataset refers to it now
+
+
+def test_a_store_from_before_encryption_is_encrypted_at_start(core, folder, tmp_path, server_root, clock):
+    ds_id = share(core, "open")
+    with core.engine.begin() as conn:  # as a store from before revision 0002 left it
+        conn.execute(text("UPDATE datasets SET access_level = 'reviewer-only' WHERE id = :id"), {"id": ds_id})
+    core.close()
+    again = open_core(tmp_path, server_root, clock)
+    try:
+        assert again.store.has(SHA, ds_id) and not again.store.has(SHA)
+        assert read_all(again, ds_id) == PAYLOAD
+        assert keyring.seal_pending(again) == []  # nothing left to do
+    finally:
+        again.close()
+
+
+def test_an_interrupted_encryption_resumes_with_the_same_key(core, folder, tmp_path, server_root, clock, monkeypatch):
+    ds_id = share(core, "open")
+    calls, real = [], type(core.store).encrypt_existing
+
+    def fail_second(self, sha, dataset_id, data_key):
+        calls.append(sha)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real(self, sha, dataset_id, data_key)
+
+    monkeypatch.setattr(type(core.store), "encrypt_existing", fail_second)
+    with pytest.raises(OSError):
+        datasets.update(core, OWNER, ds_id, {"access": {"level": "reviewer-only"}})
+    monkeypatch.undo()
+    wrapped = key_row(core, ds_id).wrapped_key
+    assert key_row(core, ds_id).sealed_at is None
+    assert read_all(core, ds_id) == PAYLOAD and read_all(core, ds_id, path="notes.txt") == b"about"  # half done: still served
+    core.close()
+    again = open_core(tmp_path, server_root, clock)
+    try:
+        assert key_row(again, ds_id).wrapped_key == wrapped and key_row(again, ds_id).sealed_at is not None
+        assert again.store.has(SHA, ds_id) and not again.store.has(SHA)
+        assert read_all(again, ds_id) == PAYLOAD and read_all(again, ds_id, path="notes.txt") == b"about"
+    finally:
+        again.close()
+
+
+# -- withdrawal: crypto-shredding -----------------------------------------------------------------
+
+
+def test_withdrawing_destroys_the_key_so_an_earlier_copy_of_the_files_stays_unreadable(core, folder, tmp_path):
+    ds_id = share(core)
+    keep = share(core)  # another encrypted dataset: its key must survive
+    copy = tmp_path / "stolen"
+    shutil.copytree(core.store.encrypted / ds_id, copy)
+    wrapped = key_row(core, ds_id).wrapped_key
+    master = core.keyring.master()
+    assert aes_key_unwrap(master, wrapped)  # before: the system could decrypt the copy
+
+    datasets.withdraw(core, OWNER, ds_id, "consent withdrawn")
+
+    row = key_row(core, ds_id)
+    assert row.wrapped_key is None and row.destroyed_at is not None
+    assert not (core.store.encrypted / ds_id).exists() and core.store.has(SHA, keep)
+    actions = [e["action"] for e in core.audit.events()]
+    assert actions[-2:] == ["dataset.key_destroyed", "dataset.withdrawn"]
+    # Everything the system still has: the master key and every wrapped key left in the database.
+    with reading(core.engine) as s:
+        remaining = [r.wrapped_key for r in s.scalars(select(DatasetKey)) if r.wrapped_key is not None]
+    candidates = []
+    for w in remaining:
+        try:
+            candidates.append(aes_key_unwrap(master, w))
+        except InvalidUnwrap:
+            pass
+    assert candidates  # the other dataset's key is there...
+    for data_key in candidates:  # ...and it does not open the withdrawn dataset's files
+        with open(copy / SHA, "rb") as f, pytest.raises(crypto.DamagedFile):
+            b"".join(crypto.EncryptedFile(f, data_key, len(PAYLOAD), SHA).chunks(0, 10))
+    # Nor is the destroyed wrapped key still lying in the database files.
+    db_bytes = b"".join(p.read_bytes() for p in (tmp_path / "data").glob("datashare.sqlite*"))
+    assert wrapped not in db_bytes
+    with pytest.raises(InvalidInput):
+        datasets.withdraw(core, OWNER, ds_id)
