@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from . import committee, duo, keyring, metadata, paths, policy
+from . import committee, duo, keyring, metadata, paths, policy, privacy
 from .audit import Event
 from .db import reading, writing
 from .errors import InvalidInput, NotFound
@@ -17,8 +17,19 @@ from .models import Dataset, DatasetVersion, ReviewLink, VersionFile
 from .secrets import new_id
 
 RESTRICTED_FIELDS = {"committee", "use_conditions", "agreement"}
-SHARE_FIELDS = {"path", "include_hidden", "access", *metadata.FIELDS, *RESTRICTED_FIELDS}
-UPDATE_FIELDS = {"access", *metadata.FIELDS, *RESTRICTED_FIELDS}
+SHARE_FIELDS = {"path", "include_hidden", "access", "privacy_override", *metadata.FIELDS, *RESTRICTED_FIELDS}
+UPDATE_FIELDS = {"access", "privacy_override", *metadata.FIELDS, *RESTRICTED_FIELDS}
+
+
+def _goes_public(access) -> bool:
+    """Open now, or open by itself once an embargo ends: check for identifiers before either."""
+    return access is not None and policy.OPEN in (access.level, access.after_embargo)
+
+
+def _record_override(ctx, session, owner, dataset_id, findings, reason, client) -> None:
+    if reason:
+        ctx.audit.append(session, Event("privacy.overridden", owner, dataset_id=dataset_id, client=client, reason=reason,
+                                        details={"findings": findings}))  # fmt: skip
 
 
 def _reject_unknown(body, allowed: set[str], what: str) -> None:
@@ -100,6 +111,8 @@ def share(ctx, owner: str, body: dict, *, client: str | None = None, progress=No
     root = ctx.settings.root_dir
     target = paths.resolve(root, body.get("path"), include_hidden, forbidden=(ctx.settings.data_dir,))
     files = paths.collect(root, target, include_hidden)
+    findings = privacy.scan_files([(f.relpath, f.abspath) for f in files], [owner]) if _goes_public(access) else []
+    override = privacy.require_override(findings, body.get("privacy_override"))
     dataset_id = new_id("ds-")
     # The files of a dataset that is not open are encrypted as they are frozen: never plain on disk.
     data_key = ctx.keyring.new_data_key() if access.level != policy.OPEN else None
@@ -128,6 +141,7 @@ def share(ctx, owner: str, body: dict, *, client: str | None = None, progress=No
         _add_version(s, dataset, 1, manifest, now)
         ctx.audit.append(s, Event("dataset.shared", owner, dataset_id=dataset.id, version=1, client=client,
                                   details={"level": access.level, "files": len(manifest)}))  # fmt: skip
+        _record_override(ctx, s, owner, dataset.id, findings, override, client)
         if restricted["committee"]:
             created = committee.apply(ctx, s, dataset, restricted["committee"], owner, client)
             if committee_links is not None:
@@ -154,10 +168,17 @@ def update(ctx, owner: str, dataset_id: str, body: dict, *, client: str | None =
     now = ctx.now()
     changes = metadata.validate(body, partial=True)
     access = policy.validate_access(body["access"], now) if "access" in body else None
+    findings, override = [], None
+    if _goes_public(access):
+        before = load_owned(ctx, owner, dataset_id)
+        if policy.level_in_force(before, now) != policy.OPEN and before.withdrawn_at is None:
+            findings = privacy.scan_dataset(ctx, owner, before, identities=[owner])
+        override = privacy.require_override(findings, body.get("privacy_override"))
     with writing(ctx.engine) as s:
         ds = owned(s, owner, dataset_id)
         if ds.withdrawn_at is not None:
             raise InvalidInput("id", "the dataset was withdrawn and can no longer change")
+        _record_override(ctx, s, owner, ds.id, findings, override, client)
         current = {"members": [committee.member_view(m, owner) for m in committee.active(s, ds.id)],
                    "required_approvals": ds.required_approvals, "rule": ds.decision_rule}  # fmt: skip
         in_force = access or policy.Access(ds.access_level, ds.embargo_until, ds.after_embargo)

@@ -19,12 +19,13 @@ class DataShareError(Exception):
 class InvalidInput(DataShareError):
     """Bad input, always naming the field it is about."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, **details):
         super().__init__(f"{field}: {message}")
         self.field = field
+        self.details = details  # e.g. the privacy check's findings, for the form to show
 
     def to_dict(self) -> dict:
-        return {**super().to_dict(), "field": self.field}
+        return {**super().to_dict(), "field": self.field, **self.details}
 
 
 class NotFound(DataShareError):

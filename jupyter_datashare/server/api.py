@@ -8,7 +8,7 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from ..core import citation, datasets, links, views
+from ..core import citation, datasets, links, privacy, views
 from ..core.clock import parse_when
 from ..core.errors import InvalidInput, NotFound
 from .base import OwnerAPIHandler
@@ -137,8 +137,17 @@ class LinksAPI(DatasetView, OwnerAPIHandler):
         out = views.link(row, self.datashare.now())
         # The only time the secret is shown: the URL is the capability.
         out["url"] = self.absolute_url("datashare", "r", secret)
+        if row.anonymous:
+            # What would give the authors away to an anonymous reviewer (kinds and counts only).
+            out["anonymity_findings"] = await self.in_thread(self._identity_traces, dataset_id)
         self.send_json(out, 201)
 
+
+
+    def _identity_traces(self, dataset_id: str) -> list[dict]:
+        ds = datasets.load_owned(self.datashare, self.owner, dataset_id)
+        identities = privacy.identities_of(self.owner, ds.creators)
+        return privacy.scan_dataset(self.datashare, self.owner, ds, identities=identities, tables=False)
 
 
 class LinkAPI(OwnerAPIHandler):

@@ -42,3 +42,9 @@ def test_malformed_and_unknown_files_do_not_break_the_scan(tmp_path):
     other = tmp_path / "image.png"
     other.write_bytes(b"\x89PNG")
     assert privacy.scan_files([("bad.csv", str(bad)), ("image.png", str(other))]) == []
+
+
+def test_dates_and_measurements_are_not_phone_numbers():
+    df = pd.DataFrame({"date": ["2025-04-01", "2025-04-08"], "reading": ["123456789.5", "987654321.25"],
+                       "when": ["01/04/2025", "08/04/2025"]})  # fmt: skip
+    assert privacy.scan_table(df) == []
