@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from . import committee, duo, keyring, metadata, paths, policy, privacy
+from . import committee, duo, keyring, metadata, paths, policy, previews, privacy
 from .audit import Event
 from .db import reading, writing
 from .errors import InvalidInput, NotFound
@@ -17,8 +17,9 @@ from .models import Dataset, DatasetVersion, ReviewLink, VersionFile
 from .secrets import new_id
 
 RESTRICTED_FIELDS = {"committee", "use_conditions", "agreement"}
-SHARE_FIELDS = {"path", "include_hidden", "access", "privacy_override", *metadata.FIELDS, *RESTRICTED_FIELDS}
-UPDATE_FIELDS = {"access", "privacy_override", *metadata.FIELDS, *RESTRICTED_FIELDS}
+SHARE_FIELDS = {"path", "include_hidden", "access", "privacy_override", "preview_rows_public", *metadata.FIELDS,
+                *RESTRICTED_FIELDS}  # fmt: skip
+UPDATE_FIELDS = {"access", "privacy_override", "preview_rows_public", *metadata.FIELDS, *RESTRICTED_FIELDS}
 
 
 def _goes_public(access) -> bool:
@@ -56,7 +57,8 @@ def _freeze(ctx, source_files, progress=None, dataset_id=None, data_key=None) ->
                 sha, size = ctx.store.freeze(f.abspath, progress)
             else:
                 sha, size = ctx.store.freeze_encrypted(f.abspath, dataset_id, data_key, progress)
-            manifest.append({"path": f.relpath, "size": size, "sha256": sha})
+            # From the source, before encryption: reading a table's head is cheap and bounded.
+            manifest.append({"path": f.relpath, "size": size, "sha256": sha, "preview": previews.preview(f.abspath, f.relpath)})
     except BaseException:
         if data_key is not None and not keyring.has_key(ctx, dataset_id):
             ctx.store.remove_dataset(dataset_id)  # a new dataset's files, whose key dies here
@@ -132,6 +134,7 @@ def share(ctx, owner: str, body: dict, *, client: str | None = None, progress=No
             updated_at=now,
             **meta,
         )
+        dataset.preview_rows_public = _bool(body, "preview_rows_public")
         dataset.use_conditions = restricted.get("use_conditions", [])
         dataset.agreement = restricted.get("agreement", "")
         s.add(dataset)
@@ -184,6 +187,8 @@ def update(ctx, owner: str, dataset_id: str, body: dict, *, client: str | None =
         in_force = access or policy.Access(ds.access_level, ds.embargo_until, ds.after_embargo)
         restricted = _restricted_settings(body, owner, in_force, current)
         changes.update({k: restricted[k] for k in ("use_conditions", "agreement") if k in restricted})
+        if "preview_rows_public" in body:
+            changes["preview_rows_public"] = _bool(body, "preview_rows_public")
         if restricted["committee"]:
             created = committee.apply(ctx, s, ds, restricted["committee"], owner, client)
             if committee_links is not None:

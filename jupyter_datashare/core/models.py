@@ -70,6 +70,8 @@ class Dataset(Base):
     decision_rule: Mapped[str] = mapped_column(String(20), default="veto")
     use_conditions: Mapped[list] = mapped_column(JSON, default=list)
     agreement: Mapped[str] = mapped_column(Text, default="")
+    # Restricted data shows schema and summary only; the owner may also show the first rows.
+    preview_rows_public: Mapped[bool] = mapped_column(Boolean, default=False)
 
     versions: Mapped[list[DatasetVersion]] = relationship(
         back_populates="dataset", order_by="DatasetVersion.number"
@@ -102,6 +104,7 @@ class VersionFile(Base):
     path: Mapped[str] = mapped_column(Text)
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
+    preview: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # core/previews.py
 
     version: Mapped[DatasetVersion] = relationship(back_populates="files")
 

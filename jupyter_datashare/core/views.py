@@ -9,6 +9,7 @@ from __future__ import annotations
 from .clock import iso
 from .metadata import LICENCES
 from .models import Dataset, DatasetVersion, ReviewLink, VersionFile
+from . import previews
 from .policy import level_in_force
 
 
@@ -32,11 +33,16 @@ def version(v: DatasetVersion) -> dict:
     return {"number": v.number, "created_at": iso(v.created_at), "file_count": v.file_count, "total_size": v.total_size}
 
 
-def files(rows: list[VersionFile]) -> list[dict]:
-    return [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in rows]
+def files(rows: list[VersionFile], preview_rows: bool = True) -> list[dict]:
+    return [{"path": f.path, "size": f.size, "sha256": f.sha256, "preview": previews.public_part(f.preview, preview_rows)}
+            for f in rows]  # fmt: skip
 
 
-def public(ds: Dataset, v: DatasetVersion, rows: list[VersionFile], now, *, anonymous: bool = False) -> dict:
+def public(ds: Dataset, v: DatasetVersion, rows: list[VersionFile], now, *, anonymous: bool = False,
+           preview_rows: bool | None = None) -> dict:  # fmt: skip
+    """``preview_rows``: show tables' first rows (default: only where the files are open anyway)."""
+    if preview_rows is None:
+        preview_rows = level_in_force(ds, now) == "open" or ds.preview_rows_public
     out = {
         "id": ds.id,
         "title": ds.title,
@@ -48,7 +54,7 @@ def public(ds: Dataset, v: DatasetVersion, rows: list[VersionFile], now, *, anon
         "version": v.number,
         "latest_version": ds.latest_version,
         "created_at": iso(v.created_at),
-        "files": files(rows),
+        "files": files(rows, preview_rows),
         "file_count": v.file_count,
         "total_size": v.total_size,
         "withdrawn": ds.withdrawn_at is not None,
@@ -59,7 +65,8 @@ def public(ds: Dataset, v: DatasetVersion, rows: list[VersionFile], now, *, anon
 
 
 def owner(ds: Dataset, v: DatasetVersion, rows: list[VersionFile], now) -> dict:
-    return public(ds, v, rows, now) | {
+    return public(ds, v, rows, now, preview_rows=True) | {
+        "preview_rows_public": ds.preview_rows_public,
         "owner": ds.owner,
         "source_path": ds.source_path,
         "include_hidden": ds.include_hidden,

@@ -48,7 +48,7 @@ class LandingMixin:
         ctx = self.datashare
         now = ctx.now()
         v, rows = datasets.version_files(ctx, ds.id, number)
-        view = views.public(ds, v, rows, now, anonymous=anonymous)
+        view = views.public(ds, v, rows, now, anonymous=anonymous, preview_rows=True if review else None)
         decision = policy.can_read_files(ds, principal, now)
         suffix = f"?version={v.number}" if (not review and v.number != ds.latest_version) else ""
         for f in view["files"]:
