@@ -1,9 +1,9 @@
 """jupyter-datashare: share datasets from Jupyter under controlled access."""
 
 from ._version import __version__
-from .notebook import connect, dataset, link, list_datasets, read, revoke, share
+from .notebook import cite, connect, dataset, link, list_datasets, read, revoke, share
 
-__all__ = ["__version__", "connect", "dataset", "link", "list_datasets", "read", "revoke", "share"]
+__all__ = ["__version__", "cite", "connect", "dataset", "link", "list_datasets", "read", "revoke", "share"]
 
 
 def _jupyter_server_extension_points():

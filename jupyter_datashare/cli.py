@@ -14,7 +14,7 @@ import sys
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from .core import datasets, links, views
+from .core import citation, datasets, links, views
 from .core.errors import DataShareError, InvalidInput
 from .core.policy import LEVELS
 from .core.settings import Settings, default_data_dir, default_owner
@@ -167,6 +167,16 @@ def cmd_version(ctx, args) -> None:
     number = datasets.new_version(ctx, ctx.settings.owner, args.id, client=CLIENT)
     v, _ = datasets.version_files(ctx, args.id, number)
     print(f"published version {number} of {args.id}: {v.file_count} files, {_size(v.total_size)}")
+
+
+def cmd_cite(ctx, args) -> None:
+    ds = datasets.load_owned(ctx, ctx.settings.owner, args.id)
+    v, files = datasets.version_files(ctx, ds.id, ds.latest_version)
+    out = citation.everything(ds, v, files, _url(args, "d", ds.id), args.publisher or ctx.settings.publisher, ctx.now())
+    if args.format == "datacite":
+        return _print_json(out["datacite"])
+    key = {"bibtex": "bibtex", "text": "text", "availability": "availability_statement", "rights": "rights_statement"}
+    print(out[key[args.format]].rstrip("\n"))
 
 
 def cmd_withdraw(ctx, args) -> None:
@@ -338,6 +348,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command(sub, "version", cmd_version, "freeze the dataset's file or folder again, as its next version")
     p.add_argument("id", metavar="ID", help="dataset id")
+
+    p = command(sub, "cite", cmd_cite, "how to cite a dataset, and the statements a manuscript needs")
+    p.add_argument("id", metavar="ID", help="dataset id")
+    p.add_argument("--format", choices=("text", "bibtex", "datacite", "availability", "rights"), default="text",
+                   help="text citation (default), BibTeX, DataCite 4.5 JSON, data availability or data rights statement")
+    p.add_argument("--publisher", help="publisher named in the citation (default: jupyter-datashare)")
 
     p = command(sub, "withdraw", cmd_withdraw, "withdraw a dataset: its files stop being served, its links are revoked")
     p.add_argument("id", metavar="ID", help="dataset id")

@@ -180,6 +180,21 @@ def revoke(link_id: str) -> ReviewLink:
     return ReviewLink(views.link(_links.revoke(ctx, ctx.settings.owner, link_id, client=CLIENT), ctx.now()))
 
 
+def cite(dataset_id: str, format: str = "text", publisher: str | None = None):  # noqa: A002
+    """Citation (``text``, ``bibtex``, ``datacite``) or a statement (``availability``, ``rights``)."""
+    from .core import citation
+
+    ctx = _ctx()
+    ds = _datasets.load_owned(ctx, ctx.settings.owner, dataset_id)
+    v, files = _datasets.version_files(ctx, ds.id, ds.latest_version)
+    out = citation.everything(ds, v, files, _url("d", ds.id), publisher or ctx.settings.publisher, ctx.now())
+    keys = {"text": "text", "bibtex": "bibtex", "datacite": "datacite", "availability": "availability_statement",
+            "rights": "rights_statement"}  # fmt: skip
+    if format not in keys:
+        raise InvalidInput("format", f"must be one of {', '.join(keys)}")
+    return out[keys[format]]
+
+
 _LINK = re.compile(r"/datashare/r/(dsr_[A-Za-z0-9_-]{43})(?:/files/(.+))?$")
 
 

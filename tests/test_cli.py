@@ -499,3 +499,13 @@ def test_the_cli_runs_without_the_web_server_stack(tmp_path):
                        timeout=120)  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "no datasets yet" in r.stdout
+
+
+def test_cite_prints_citations_and_statements(run):
+    ds_id = run.share("survey", "--creator", "Ada Example|0000-0002-1825-0097|Example U")
+    assert run.ok("cite", ds_id).startswith("Ada Example (")
+    assert run.ok("cite", ds_id, "--format", "bibtex").startswith("@misc{")
+    assert json.loads(run.ok("cite", ds_id, "--format", "datacite"))["creators"][0]["name"] == "Ada Example"
+    assert "openly available at http://localhost:8888/datashare/d/" in run.ok("cite", ds_id, "--format", "availability")
+    code, _, err = run("cite", "ds-nope")
+    assert code == 2 and err.startswith("error:")

@@ -53,3 +53,13 @@ def test_bad_input(nb, clock):
     with pytest.raises(NotFound):
         ds.read(link.url)
     ds.revoke(link.info["id"])
+
+
+def test_cite_from_the_notebook(nb):
+    shared = ds.share(pd.DataFrame({"a": [1]}), title="Citable", creators=[{"name": "Ada Example"}])
+    assert ds.cite(shared.id).startswith("Ada Example (2026). Citable (Version 1) [Data set].")
+    assert ds.cite(shared.id, "bibtex").startswith("@misc{")
+    assert ds.cite(shared.id, "datacite")["types"]["resourceTypeGeneral"] == "Dataset"
+    assert "openly available" in ds.cite(shared.id, "availability")
+    with pytest.raises(InvalidInput):
+        ds.cite(shared.id, "ris")
