@@ -262,6 +262,8 @@ def cmd_demo(ctx, args) -> None:
         print(f"    landing page: {_url(args, 'd', d['id'])}")
         for link in d["links"]:
             print(f"    review link '{link['label']}' (expires {link['expires_at']}): {_url(args, 'r', link['secret'])}")
+        if d.get("pending_request"):
+            print(f"    access request {d['pending_request']} is waiting for the committee")
         for member in d.get("committee_links", []):
             print(f"    committee link for {member['name']}: {_url(args, 'c', member['secret'])}")
     if not all(d["created"] for d in made):

@@ -56,10 +56,43 @@ def _participants(rng: random.Random) -> str:
     return _table(["participant", "age_band", "gender", "sleep_quality_1to5", "stress_1to5"], rows)
 
 
+WALKTHROUGH = [
+    ("markdown", "# Sharing data with jupyter-datashare\n\nThis notebook walks through what a researcher, a "
+     "reviewer, a requester and a committee member each do. Run the cells in order."),
+    ("code", "import pandas as pd\nimport jupyter_datashare as ds\nds.list_datasets()"),
+    ("markdown", "## 1. Share a table as a reviewer-only dataset\nThe file is frozen (checksummed, "
+     "encrypted at rest because it is not open) and every access to it is logged."),
+    ("code", "df = pd.DataFrame({'site': ['A', 'B', 'C'], 'count': [3, 5, 8]})\n"
+     "d = ds.share(df, title='Walkthrough counts', name='walkthrough-counts', level='reviewer-only')\nd"),
+    ("markdown", "## 2. Give a reviewer a private link\nThe URL is shown once. Open it in a private browser "
+     "window: that is what the reviewer sees, without a Jupyter account."),
+    ("code", "link = ds.link(d.id, label='Reviewer 1', days=30, anonymous=True)\nprint(link.url)"),
+    ("code", "ds.read(link.url)  # reading through the link is logged like the reviewer's download"),
+    ("markdown", "## 3. Cite it in the manuscript\n"),
+    ("code", "print(ds.cite(d.id))\nprint(ds.cite(d.id, 'availability'))"),
+    ("markdown", "## 4. Request and decide access to restricted data\nOpen the landing page of the restricted "
+     "demo dataset (printed by `jupyter datashare demo`), fill in the request form, and keep the status "
+     "link. A committee member decides on their personal committee link (also printed by the demo) or "
+     "through `datashare/api/requests`; the status page then shows the downloads until the grant expires."),
+    ("code", "[(x.id, x.access['level_in_force']) for x in ds.list_datasets()]"),
+]
+
+
+def _notebook() -> str:
+    import json
+
+    cells = [{"cell_type": kind, "metadata": {}, "source": text,
+              **({"outputs": [], "execution_count": None} if kind == "code" else {})} for kind, text in WALKTHROUGH]  # fmt: skip
+    return json.dumps({"cells": cells, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                   "language": "python"}},
+                       "nbformat": 4, "nbformat_minor": 5}, indent=1) + "\n"  # fmt: skip
+
+
 def files() -> dict[str, str]:
     """The demo's files (relative path -> text); the same every time."""
     rng = random.Random(2026)
     return {
+        "walkthrough.ipynb": _notebook(),
         "river-survey/measurements.csv": _river(rng),
         "river-survey/README.txt": "Weekly river temperature and dissolved oxygen at three sites, April-December 2025.\n"
         "Made-up data for the jupyter-datashare demo.\n",
@@ -146,5 +179,19 @@ def run(ctx, owner: str) -> list[dict]:
             row, secret = links.create(ctx, owner, dataset_id, link, client=CLIENT)
             expires = views.link(row, ctx.now())["expires_at"]
             entry["links"].append({"label": row.label, "id": row.id, "expires_at": expires, "secret": secret})
+        if body["access"]["level"] == "restricted":
+            entry["pending_request"] = _pending_request(ctx, dataset_id)
         out.append(entry | {"id": dataset_id, "created": True})
     return out
+
+
+def _pending_request(ctx, dataset_id: str) -> str:
+    """One made-up request waiting for the committee, so there is something to decide."""
+    from .core import requests
+
+    body = {"name": "Rosalind Demo", "email": "rosalind.demo@example.org", "institution": "Example Institute",
+            "purpose": "Replicate the published association between sleep quality and stress in adults, using the "
+                       "de-identified answers only, for a methods paper on questionnaire reliability.",
+            "intended_use": ["HMB"], "accept_agreement": True, "requested_days": 180}  # fmt: skip
+    row, _ = requests.submit(ctx, dataset_id, body, client=CLIENT)
+    return row.id
