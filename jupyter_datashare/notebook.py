@@ -195,7 +195,7 @@ def cite(dataset_id: str, format: str = "text", publisher: str | None = None):  
     return out[keys[format]]
 
 
-_LINK = re.compile(r"/datashare/r/(dsr_[A-Za-z0-9_-]{43})(?:/files/(.+))?$")
+_LINK = re.compile(r"/datashare/(r|g)/(ds[rg]_[A-Za-z0-9_-]{43})(?:/files/(.+))?$")
 
 
 def _open(source: str, path: str | None):
@@ -207,15 +207,22 @@ def _open(source: str, path: str | None):
             raise InvalidInput("url", f"is a link of another server ({u.netloc}); this notebook reads {ours.netloc}")
         m = _LINK.search(unquote(u.path))
         if not m:
-            raise InvalidInput("url", "is not a review link (…/datashare/r/dsr_…)")
-        row, ds, _ = _links.resolve(ctx, m.group(1), CLIENT)
-        return ds, _links.principal(row), path or m.group(2)
+            raise InvalidInput("url", "is not a review link (…/datashare/r/dsr_…) or a grant link (…/datashare/g/dsg_…)")
+        kind, secret, in_url = m.groups()
+        if kind == "g":
+            from .core import grants
+
+            grant, ds = grants.resolve(ctx, secret, CLIENT)
+            return ds, grants.principal(grant), path or in_url
+        row, ds, _ = _links.resolve(ctx, secret, CLIENT)
+        return ds, _links.principal(row), path or in_url
     ds = _datasets.load_owned(ctx, ctx.settings.owner, source)
     return ds, policy.Principal("owner", ctx.settings.owner), path
 
 
 def read(source: str, path: str | None = None, **pandas_kwargs):
-    """Read a dataset file into a DataFrame: by dataset id (yours) or by a review link URL.
+    """Read a dataset file into a DataFrame: by dataset id (yours), or by a review link or grant
+    download URL (``…/datashare/g/dsg_…/files/table.csv``).
 
     Goes through the same read function as the server, so non-open reads are audited.
     """

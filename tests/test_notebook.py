@@ -63,3 +63,21 @@ def test_cite_from_the_notebook(nb):
     assert "openly available" in ds.cite(shared.id, "availability")
     with pytest.raises(InvalidInput):
         ds.cite(shared.id, "ris")
+
+
+def test_read_through_a_grant_link(nb, server_root):
+    from jupyter_datashare.core import committee, grants, requests
+    from jupyter_datashare.core.db import reading
+
+    (server_root / "r").mkdir()
+    (server_root / "r" / "t.csv").write_text("a,b\n1,2\n")
+    shared = ds.share("r", title="Restricted", level="restricted", committee={"members": [{"name": "M", "email": "m@x.org"}]})
+    body = {"name": "R", "email": "r@uni.example", "institution": "U", "purpose": "p" * 120, "intended_use": ["GRU"],
+            "accept_agreement": True}  # fmt: skip
+    req, status_secret = requests.submit(nb, shared.id, body, client="c")
+    with reading(nb.engine) as s:
+        (m,) = committee.active(s, shared.id)
+    requests.decide(nb, req.id, m.id, "approve", None)
+    url = f"http://localhost:8888/datashare/g/{grants.derive_secret(status_secret)}/files/t.csv"
+    assert ds.read(url)["b"].tolist() == [2]
+    assert "grant.used" in [e["action"] for e in nb.audit.events()]

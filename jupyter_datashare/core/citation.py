@@ -33,6 +33,9 @@ def datacite(ds: Dataset, v: DatasetVersion, files: list[VersionFile], landing_u
         creator = {"name": c["name"], "nameType": "Personal"}
         if c.get("affiliation"):
             creator["affiliation"] = [{"name": c["affiliation"]}]
+            if c.get("affiliation_ror"):
+                creator["affiliation"][0] |= {"affiliationIdentifier": c["affiliation_ror"],
+                                              "affiliationIdentifierScheme": "ROR", "schemeUri": "https://ror.org"}  # fmt: skip
         if c.get("orcid"):
             creator["nameIdentifiers"] = [{"nameIdentifier": f"https://orcid.org/{c['orcid']}",
                                            "nameIdentifierScheme": "ORCID", "schemeUri": "https://orcid.org"}]  # fmt: skip

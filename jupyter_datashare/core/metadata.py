@@ -56,7 +56,7 @@ def _creators(value) -> list[dict]:
             item = {"name": item}
         if not isinstance(item, dict):
             raise InvalidInput(field, "must be an object with a name")
-        unknown = set(item) - {"name", "orcid", "affiliation"}
+        unknown = set(item) - {"name", "orcid", "affiliation", "affiliation_ror"}
         if unknown:
             raise InvalidInput(f"{field}.{sorted(unknown)[0]}", "is not a creator field")
         name = _text(item, "name", max_len=300) if isinstance(item.get("name"), str) else None
@@ -68,6 +68,11 @@ def _creators(value) -> list[dict]:
             if not isinstance(orcid, str) or not idutils.is_orcid(orcid.strip()):
                 raise InvalidInput(f"{field}.orcid", f"'{orcid}' is not a valid ORCID iD")
             creator["orcid"] = idutils.normalize_orcid(orcid.strip())
+        ror = item.get("affiliation_ror")
+        if ror not in (None, ""):
+            if not isinstance(ror, str) or not idutils.is_ror(ror.strip()):
+                raise InvalidInput(f"{field}.affiliation_ror", f"'{ror}' is not a ROR id such as https://ror.org/03yrm5c26")
+            creator["affiliation_ror"] = "https://ror.org/" + idutils.normalize_ror(ror.strip())
         affiliation = item.get("affiliation")
         if affiliation not in (None, ""):
             if not isinstance(affiliation, str):

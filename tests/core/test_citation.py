@@ -26,7 +26,8 @@ def ds(core, server_root):
 
 def test_datacite_json_is_valid_4_5(ds, core):
     d, v, files = ds(
-        creators=[{"name": "Ada Example", "orcid": "0000-0002-1825-0097", "affiliation": "Example U"}, {"name": "Bo Li"}],
+        creators=[{"name": "Ada Example", "orcid": "0000-0002-1825-0097", "affiliation": "Example U",
+                   "affiliation_ror": "03yrm5c26"}, {"name": "Bo Li"}],
         keywords=["soil"], related_publication="10.1234/paper.1", description="Cores.", provenance="Sampled in 2025.",
         access={"level": "embargoed", "embargo_until": "2026-09-01"},
     )  # fmt: skip
@@ -35,6 +36,7 @@ def test_datacite_json_is_valid_4_5(ds, core):
     assert errors == [] and schema45.validate(out)
     assert out["creators"][0]["nameIdentifiers"][0]["nameIdentifier"] == "https://orcid.org/0000-0002-1825-0097"
     assert {"date": "2026-09-01", "dateType": "Available"} in out["dates"]
+    assert out["creators"][0]["affiliation"][0]["affiliationIdentifier"] == "https://ror.org/03yrm5c26"
     assert out["rightsList"][0]["rightsIdentifier"] == "CC-BY-4.0"
     assert out["relatedIdentifiers"][0] == {"relatedIdentifier": "10.1234/paper.1", "relatedIdentifierType": "DOI",
                                             "relationType": "IsSupplementTo"}  # fmt: skip

@@ -43,6 +43,7 @@ def test_bad_creators_name_the_entry():
     bad({"title": "t", "creators": [{"name": "A", "orcid": "0000-0002-1825-0098"}]}, "creators[0].orcid")
     bad({"title": "t", "creators": "Ada"}, "creators")
     bad({"title": "t", "creators": [{"name": "A", "email": "a@b"}]}, "creators[0].email")
+    bad({"title": "t", "creators": [{"name": "A", "affiliation_ror": "not-a-ror"}]}, "creators[0].affiliation_ror")
 
 
 def test_publication_must_be_doi_or_url():
