@@ -159,17 +159,23 @@ class AuditLog:
             self._queue.append(pending)
         with self._writer_lock:
             if not pending.done.is_set():
-                with self._queue_lock:
-                    batch, self._queue = self._queue, []
+                batch: list[_Pending] = []
                 try:
                     try:
                         with immediate(self.engine).begin() as conn:
+                            # Taken once the write lock is held: events that arrived while we
+                            # waited for it ride along in the same commit.
+                            with self._queue_lock:
+                                batch, self._queue = self._queue, []
                             seqs = self._append_all(conn, [p.event for p in batch])
                     except SQLAlchemyError as exc:
                         raise AuditUnavailable() from exc
                     for p, seq in zip(batch, seqs):
                         p.seq = seq
                 except BaseException as exc:
+                    if not batch:  # failed before taking the queue: its waiters must hear too
+                        with self._queue_lock:
+                            batch, self._queue = self._queue, []
                     for p in batch:
                         p.error = exc
                 finally:
