@@ -12,3 +12,7 @@ def _jupyter_server_extension_points():
     return [{"module": "jupyter_datashare", "app": DataShareApp}]
 
 
+
+
+def _jupyter_labextension_paths():
+    return [{"src": "labextension", "dest": "jupyter-datashare"}]

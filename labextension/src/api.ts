@@ -1,0 +1,384 @@
+/**
+ * The client of the datashare REST API (`<base_url>/datashare/api/...`).
+ *
+ * Every request goes through `ServerConnection.makeRequest`, so the token, the base URL and the
+ * XSRF header are handled exactly as JupyterLab handles them for its own services.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+import type {
+  AuditEvent,
+  CommitteeInfo,
+  DatasetDetail,
+  DatasetSummary,
+  Decision,
+  Grant,
+  LinkCreateBody,
+  NewLink,
+  ReviewLink,
+  AccessRequest,
+  ShareBody,
+  ShareResult,
+  VerifyReport
+} from './types';
+
+/** The API prefix, relative to the server's base URL. */
+export const API_PREFIX = 'datashare/api';
+
+/** A query value; `undefined`, `null` and `''` are left out of the URL. */
+export type QueryValue = string | number | boolean | null | undefined;
+
+/**
+ * An error answered by the server. For bad input (400) the server names the field the message is
+ * about, e.g. `title`, `access.embargo_until` or `committee.members[0].email`.
+ */
+export class DataShareError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly error: string = '',
+    readonly field: string | null = null
+  ) {
+    super(message);
+    this.name = 'DataShareError';
+  }
+
+  /** The message without its leading `field: ` (shown next to that field, it is redundant). */
+  get fieldMessage(): string {
+    const prefix = this.field ? `${this.field}: ` : '';
+    return prefix && this.message.startsWith(prefix)
+      ? this.message.slice(prefix.length)
+      : this.message;
+  }
+
+  /** Turn a failed response into an error, reading the server's JSON body when there is one. */
+  static async fromResponse(response: Response): Promise<DataShareError> {
+    let body: any = null;
+    try {
+      const text = await response.text();
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = null;
+    }
+    if (body && typeof body === 'object') {
+      const message =
+        typeof body.message === 'string' && body.message
+          ? body.message
+          : response.statusText || `HTTP ${response.status}`;
+      return new DataShareError(
+        message,
+        response.status,
+        typeof body.error === 'string' ? body.error : '',
+        typeof body.field === 'string' && body.field ? body.field : null
+      );
+    }
+    return new DataShareError(
+      response.statusText || `The server answered ${response.status}`,
+      response.status
+    );
+  }
+}
+
+/** A failure to reach the server at all (network down, server stopped). */
+export class NetworkFailure extends DataShareError {
+  constructor(message: string) {
+    super(message, 0, 'NetworkError');
+  }
+}
+
+/** Build `path?query` with the empty values left out. */
+export function withQuery(
+  path: string,
+  query?: Record<string, QueryValue>
+): string {
+  if (!query) {
+    return path;
+  }
+  const params: string[] = [];
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null || value === '') {
+      continue;
+    }
+    params.push(
+      `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`
+    );
+  }
+  return params.length ? `${path}?${params.join('&')}` : path;
+}
+
+/** Encode each segment of a dataset-relative file path (keeping the slashes). */
+export function encodePath(path: string): string {
+  return path.split('/').map(encodeURIComponent).join('/');
+}
+
+export interface IRequestOptions {
+  method?: string;
+  body?: unknown;
+  query?: Record<string, QueryValue>;
+}
+
+/** Filters of the audit log (`GET datashare/api/audit`). */
+export interface IAuditQuery {
+  dataset?: string;
+  action?: string;
+  since?: string;
+  limit?: number;
+  offset?: number;
+  order?: 'newest' | 'oldest';
+}
+
+export class DataShareClient {
+  constructor(serverSettings?: ServerConnection.ISettings) {
+    this.serverSettings = serverSettings ?? ServerConnection.makeSettings();
+  }
+
+  readonly serverSettings: ServerConnection.ISettings;
+
+  /** The full URL of an API path such as `datasets/ds-1/links`. */
+  url(path: string, query?: Record<string, QueryValue>): string {
+    return withQuery(
+      URLExt.join(this.serverSettings.baseUrl, API_PREFIX, path),
+      query
+    );
+  }
+
+  /** A URL under `<base_url>/datashare/` (landing pages), absolute when given a relative path. */
+  absolute(pathOrUrl: string): string {
+    if (/^https?:\/\//.test(pathOrUrl)) {
+      return pathOrUrl;
+    }
+    const base = new URL(
+      this.serverSettings.baseUrl,
+      typeof window !== 'undefined' ? window.location.href : 'http://localhost/'
+    );
+    return new URL(pathOrUrl, base).toString();
+  }
+
+  /** Send a request; resolves to the raw response when it succeeded, throws DataShareError otherwise. */
+  async fetch(path: string, options: IRequestOptions = {}): Promise<Response> {
+    const init: RequestInit = { method: options.method ?? 'GET' };
+    if (options.body !== undefined) {
+      init.body = JSON.stringify(options.body);
+      init.headers = { 'Content-Type': 'application/json' };
+    }
+    let response: Response;
+    try {
+      response = await ServerConnection.makeRequest(
+        this.url(path, options.query),
+        init,
+        this.serverSettings
+      );
+    } catch (reason) {
+      throw new NetworkFailure(
+        `Could not reach the Jupyter server: ${(reason as Error)?.message ?? reason}`
+      );
+    }
+    if (!response.ok) {
+      throw await DataShareError.fromResponse(response);
+    }
+    return response;
+  }
+
+  /** Send a request and parse its JSON answer. */
+  async request<T>(path: string, options: IRequestOptions = {}): Promise<T> {
+    const response = await this.fetch(path, options);
+    const text = await response.text();
+    return (text ? JSON.parse(text) : {}) as T;
+  }
+
+  // -- datasets ------------------------------------------------------------------------------
+
+  async listDatasets(includeWithdrawn = false): Promise<DatasetSummary[]> {
+    const out = await this.request<{ datasets: DatasetSummary[] }>('datasets', {
+      query: { withdrawn: includeWithdrawn ? 1 : undefined }
+    });
+    return out.datasets;
+  }
+
+  getDataset(id: string, version?: number): Promise<DatasetDetail> {
+    return this.request<DatasetDetail>(`datasets/${encodeURIComponent(id)}`, {
+      query: { version }
+    });
+  }
+
+  share(body: ShareBody): Promise<ShareResult> {
+    return this.request<ShareResult>('datasets', { method: 'POST', body });
+  }
+
+  update(id: string, body: Partial<ShareBody>): Promise<ShareResult> {
+    return this.request<ShareResult>(`datasets/${encodeURIComponent(id)}`, {
+      method: 'PATCH',
+      body
+    });
+  }
+
+  withdraw(id: string, reason: string): Promise<DatasetDetail> {
+    return this.request<DatasetDetail>(`datasets/${encodeURIComponent(id)}`, {
+      method: 'DELETE',
+      body: { reason }
+    });
+  }
+
+  publishVersion(id: string): Promise<DatasetDetail> {
+    return this.request<DatasetDetail>(
+      `datasets/${encodeURIComponent(id)}/versions`,
+      { method: 'POST', body: {} }
+    );
+  }
+
+  /** The owner's download of one file (audited for non-open data). */
+  downloadFile(id: string, path: string, version?: number): Promise<Response> {
+    return this.fetch(
+      `datasets/${encodeURIComponent(id)}/files/${encodePath(path)}`,
+      { query: { version } }
+    );
+  }
+
+  committee(id: string): Promise<CommitteeInfo> {
+    return this.request<CommitteeInfo>(
+      `datasets/${encodeURIComponent(id)}/committee`
+    );
+  }
+
+  // -- review links ----------------------------------------------------------------------------
+
+  async listLinks(id: string): Promise<ReviewLink[]> {
+    const out = await this.request<{ links: ReviewLink[] }>(
+      `datasets/${encodeURIComponent(id)}/links`
+    );
+    return out.links;
+  }
+
+  createLink(id: string, body: LinkCreateBody): Promise<NewLink> {
+    return this.request<NewLink>(`datasets/${encodeURIComponent(id)}/links`, {
+      method: 'POST',
+      body
+    });
+  }
+
+  revokeLink(linkId: string): Promise<ReviewLink> {
+    return this.request<ReviewLink>(`links/${encodeURIComponent(linkId)}`, {
+      method: 'DELETE'
+    });
+  }
+
+  // -- access requests, decisions and grants ------------------------------------------------------
+
+  async listRequests(
+    status?: 'pending' | 'approved' | 'denied'
+  ): Promise<AccessRequest[]> {
+    const out = await this.request<{ requests: AccessRequest[] }>('requests', {
+      query: { status }
+    });
+    return out.requests;
+  }
+
+  decide(
+    requestId: string,
+    decision: Decision,
+    reason?: string
+  ): Promise<AccessRequest> {
+    const body: { decision: Decision; reason?: string } = { decision };
+    if (reason && reason.trim()) {
+      body.reason = reason.trim();
+    }
+    return this.request<AccessRequest>(
+      `requests/${encodeURIComponent(requestId)}/decision`,
+      { method: 'POST', body }
+    );
+  }
+
+  async listGrants(id: string): Promise<Grant[]> {
+    const out = await this.request<{ grants: Grant[] }>(
+      `datasets/${encodeURIComponent(id)}/grants`
+    );
+    return out.grants;
+  }
+
+  revokeGrant(grantId: string, reason: string): Promise<Grant> {
+    return this.request<Grant>(`grants/${encodeURIComponent(grantId)}`, {
+      method: 'DELETE',
+      body: { reason }
+    });
+  }
+
+  // -- audit log -----------------------------------------------------------------------------
+
+  async audit(query: IAuditQuery = {}): Promise<AuditEvent[]> {
+    const out = await this.request<{ events: AuditEvent[] }>('audit', {
+      query: { ...query }
+    });
+    return out.events;
+  }
+
+  verifyAudit(): Promise<VerifyReport> {
+    return this.request<VerifyReport>('audit/verify');
+  }
+
+  /** The whole log as CSV or JSON Lines (fetched with the token, to be saved as a file). */
+  async exportAudit(format: 'csv' | 'jsonl'): Promise<Blob> {
+    const response = await this.fetch('audit', { query: { format } });
+    return response.blob();
+  }
+}
+
+/**
+ * Map a server field name onto the fields a form shows.
+ *
+ * The most specific known field wins: with `committee.members[0]` known, the server's
+ * `committee.members[0].email` lands there; `use_conditions[2]` lands on `use_conditions`.
+ * Returns `null` when no shown field matches (the message then goes to the form's banner).
+ */
+export function matchField(
+  serverField: string | null | undefined,
+  known: Iterable<string>
+): string | null {
+  if (!serverField) {
+    return null;
+  }
+  let best: string | null = null;
+  for (const key of known) {
+    const covers =
+      key === serverField ||
+      serverField.startsWith(`${key}.`) ||
+      serverField.startsWith(`${key}[`);
+    if (covers && (best === null || key.length > best.length)) {
+      best = key;
+    }
+  }
+  return best;
+}
+
+/** Where a form shows an error: the field's own message, or the banner (`''`). */
+export interface IFieldError {
+  field: string;
+  message: string;
+}
+
+/**
+ * Turn any thrown value into what a form shows: next to a known field when the server named
+ * one (after `translate`, which maps the body's list indices back to the form's rows), else
+ * in the form's banner (`field: ''`).
+ */
+export function errorForForm(
+  reason: unknown,
+  known: Iterable<string>,
+  translate: (serverField: string | null) => string | null = f => f
+): IFieldError {
+  if (reason instanceof DataShareError) {
+    const named = translate(reason.field);
+    const field = matchField(named, known);
+    if (field) {
+      return {
+        field,
+        message: field === named ? reason.fieldMessage : reason.message
+      };
+    }
+    return { field: '', message: reason.message };
+  }
+  return {
+    field: '',
+    message: (reason as Error)?.message ?? String(reason)
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * The left sidebar "Data sharing": the owner's datasets and the committee inbox; a dataset
+ * opens in place.
+ */
+import { historyIcon, refreshIcon } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { formatBytes, plural } from '../format';
+import type { DataShareModel } from '../model';
+import type { DatasetSummary } from '../types';
+import { Banner, Busy, LevelBadge, Section, useNow } from './common';
+import { DatasetView } from './DatasetView';
+import { RequestList } from './Requests';
+
+export interface IPanelProps {
+  model: DataShareModel;
+  onOpenAudit: (datasetId?: string) => void;
+}
+
+/** Re-render when the model changes. */
+function useModel(model: DataShareModel): number {
+  const [tick, setTick] = React.useState(0);
+  React.useEffect(() => {
+    const onChange = () => setTick(t => t + 1);
+    model.changed.connect(onChange);
+    return () => {
+      model.changed.disconnect(onChange);
+    };
+  }, [model]);
+  return tick;
+}
+
+export function Panel(props: IPanelProps): JSX.Element {
+  const { model } = props;
+  useModel(model);
+  const now = useNow(30_000);
+  const focus = model.focus;
+
+  React.useEffect(() => {
+    if (!model.loaded && !model.loading) {
+      void model.refresh();
+    }
+  }, [model]);
+
+  const toolbar = (
+    <div className="jp-DataShare-toolbar" role="toolbar" aria-label="Data sharing">
+      <h2 className="jp-DataShare-panelTitle">Data sharing</h2>
+      <span className="jp-DataShare-spacer" />
+      <button
+        type="button"
+        className="jp-DataShare-iconButton"
+        aria-label="Open the audit log"
+        title="Audit log"
+        onClick={() => props.onOpenAudit()}
+      >
+        <historyIcon.react tag="span" />
+      </button>
+      <button
+        type="button"
+        className="jp-DataShare-iconButton"
+        aria-label="Refresh the datasets"
+        title="Refresh"
+        disabled={model.loading}
+        onClick={() => void model.invalidate()}
+      >
+        <refreshIcon.react tag="span" />
+      </button>
+    </div>
+  );
+
+  if (focus.id) {
+    return (
+      <div className="jp-DataShare-panelBody">
+        {toolbar}
+        <DatasetView
+          key={focus.id}
+          model={model}
+          id={focus.id}
+          focusSection={focus.section}
+          focusNonce={focus.nonce}
+          onBack={() => model.open(null)}
+          onOpenAudit={id => props.onOpenAudit(id)}
+        />
+      </div>
+    );
+  }
+
+  const pending = model.pendingRequests;
+  return (
+    <div className="jp-DataShare-panelBody">
+      {toolbar}
+      {model.error ? (
+        <Banner kind="error">Could not load the datasets: {model.error}</Banner>
+      ) : null}
+      {model.loading && !model.loaded ? <Busy label="Loading…" /> : null}
+      {model.requests.length ? (
+        <Section
+          key={focus.section === 'requests' ? `requests-${focus.nonce}` : 'requests'}
+          id="inbox"
+          title="Access requests"
+          count={pending.length}
+          open={pending.length > 0 || focus.section === 'requests' ? true : undefined}
+        >
+          <RequestList
+            client={model.client}
+            requests={model.requests}
+            showDataset
+            onDecided={() => void model.invalidate()}
+          />
+        </Section>
+      ) : null}
+      <Section id="datasets" title="My datasets" count={model.datasets.length} open>
+        {model.loaded && model.datasets.length === 0 ? (
+          <div className="jp-DataShare-empty">
+            No datasets yet. Right-click a file or folder in the file browser and choose{' '}
+            <strong>Share as dataset…</strong>
+          </div>
+        ) : null}
+        <ul className="jp-DataShare-list jp-DataShare-datasets" aria-label="My datasets">
+          {model.datasets.map(d => (
+            <DatasetItem key={d.id} dataset={d} now={now} onOpen={() => model.open(d.id)} />
+          ))}
+        </ul>
+      </Section>
+    </div>
+  );
+}
+
+function DatasetItem(props: {
+  dataset: DatasetSummary;
+  now: number;
+  onOpen: () => void;
+}): JSX.Element {
+  const d = props.dataset;
+  return (
+    <li>
+      <button
+        type="button"
+        className="jp-DataShare-datasetItem"
+        onClick={props.onOpen}
+        data-dataset={d.id}
+        aria-label={`Open dataset ${d.title}`}
+      >
+        <span className="jp-DataShare-datasetItemTop">
+          <span className="jp-DataShare-datasetItemTitle">{d.title}</span>
+          <LevelBadge access={d.access} now={props.now} />
+        </span>
+        <span className="jp-DataShare-meta">
+          v{d.version} · {plural(d.file_count, 'file')} · {formatBytes(d.total_size)} ·{' '}
+          <code>{d.id}</code>
+        </span>
+      </button>
+    </li>
+  );
+}

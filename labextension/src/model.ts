@@ -1,0 +1,155 @@
+/**
+ * What the Data sharing panel shows: the owner's datasets, the committee inbox, and which
+ * dataset (and which of its sections) is open. Commands drive the panel through this model.
+ */
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { DataShareClient, DataShareError } from './api';
+import type { AccessRequest, DatasetSummary } from './types';
+
+export type SectionName =
+  | 'files'
+  | 'versions'
+  | 'links'
+  | 'requests'
+  | 'grants'
+  | 'committee'
+  | 'events'
+  | 'withdraw';
+
+export interface IPreferences {
+  defaultLinkDays: number;
+  anonymousLinks: boolean;
+  defaultLicense: string;
+  defaultLevel: string;
+  refreshSeconds: number;
+  auditPageSize: number;
+}
+
+export const DEFAULT_PREFERENCES: IPreferences = {
+  defaultLinkDays: 30,
+  anonymousLinks: false,
+  defaultLicense: 'CC-BY-4.0',
+  defaultLevel: 'open',
+  refreshSeconds: 60,
+  auditPageSize: 100
+};
+
+/** Where the panel is: the list, or one dataset with a section brought forward. */
+export interface IFocus {
+  id: string | null;
+  section: SectionName | null;
+  /** Changes with every request to focus, so asking twice for the same section works. */
+  nonce: number;
+}
+
+export class DataShareModel {
+  constructor(readonly client: DataShareClient) {}
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  /** Emitted when data changed on the server (share, link, decision): open views reload. */
+  get dataChanged(): ISignal<this, void> {
+    return this._dataChanged;
+  }
+
+  get datasets(): DatasetSummary[] {
+    return this._datasets;
+  }
+
+  get requests(): AccessRequest[] {
+    return this._requests;
+  }
+
+  get pendingRequests(): AccessRequest[] {
+    return this._requests.filter(r => r.status === 'pending');
+  }
+
+  get loading(): boolean {
+    return this._loading;
+  }
+
+  get loaded(): boolean {
+    return this._loaded;
+  }
+
+  get error(): string | null {
+    return this._error;
+  }
+
+  get focus(): IFocus {
+    return this._focus;
+  }
+
+  get selected(): DatasetSummary | null {
+    return this._datasets.find(d => d.id === this._focus.id) ?? null;
+  }
+
+  get preferences(): IPreferences {
+    return this._preferences;
+  }
+
+  set preferences(value: IPreferences) {
+    this._preferences = value;
+    this._changed.emit();
+  }
+
+  /** Reload the datasets and the committee inbox. */
+  async refresh(): Promise<void> {
+    if (this._pending) {
+      return this._pending;
+    }
+    this._loading = true;
+    this._changed.emit();
+    this._pending = (async () => {
+      try {
+        const [datasets, requests] = await Promise.all([
+          this.client.listDatasets(),
+          this.client.listRequests().catch((reason: unknown) => {
+            // Not everyone may read the committee inbox; the datasets still show.
+            if (reason instanceof DataShareError && reason.status === 403) {
+              return [] as AccessRequest[];
+            }
+            throw reason;
+          })
+        ]);
+        this._datasets = datasets;
+        this._requests = requests;
+        this._error = null;
+        this._loaded = true;
+      } catch (reason) {
+        this._error = (reason as Error).message ?? String(reason);
+      } finally {
+        this._loading = false;
+        this._pending = null;
+        this._changed.emit();
+      }
+    })();
+    return this._pending;
+  }
+
+  /** Something changed on the server: reload the lists and tell open views. */
+  async invalidate(): Promise<void> {
+    this._dataChanged.emit();
+    await this.refresh();
+  }
+
+  /** Open a dataset (or the list with `null`), optionally bringing a section forward. */
+  open(id: string | null, section: SectionName | null = null): void {
+    this._focus = { id, section, nonce: this._focus.nonce + 1 };
+    this._changed.emit();
+  }
+
+  private _datasets: DatasetSummary[] = [];
+  private _requests: AccessRequest[] = [];
+  private _loading = false;
+  private _loaded = false;
+  private _error: string | null = null;
+  private _pending: Promise<void> | null = null;
+  private _focus: IFocus = { id: null, section: null, nonce: 0 };
+  private _preferences: IPreferences = { ...DEFAULT_PREFERENCES };
+  private _changed = new Signal<this, void>(this);
+  private _dataChanged = new Signal<this, void>(this);
+}

@@ -1,0 +1,236 @@
+/**
+ * Shapes of the datashare REST API's JSON (see the README's "HTTP API").
+ */
+
+export type Level = 'open' | 'embargoed' | 'reviewer-only' | 'restricted';
+export type Decision = 'approve' | 'deny';
+
+export interface AccessInfo {
+  level: Level;
+  level_in_force: Level;
+  embargo_until: string | null;
+  after_embargo: Level | null;
+}
+
+export interface Creator {
+  name: string;
+  orcid?: string;
+  affiliation?: string;
+}
+
+export interface DatasetSummary {
+  id: string;
+  title: string;
+  access: AccessInfo;
+  version: number;
+  file_count: number;
+  total_size: number;
+  created_at: string;
+  withdrawn: boolean;
+}
+
+export interface DatasetFile {
+  path: string;
+  size: number;
+  sha256: string;
+  url?: string;
+}
+
+export interface VersionInfo {
+  number: number;
+  created_at: string;
+  file_count: number;
+  total_size: number;
+}
+
+export interface LicenceInfo {
+  id: string;
+  name: string;
+  summary?: string;
+  text?: string | null;
+}
+
+export interface DatasetDetail {
+  id: string;
+  title: string;
+  description: string;
+  keywords: string[];
+  license: LicenceInfo;
+  related_publication: string | null;
+  access: AccessInfo;
+  version: number;
+  latest_version: number;
+  created_at: string;
+  files: DatasetFile[];
+  file_count: number;
+  total_size: number;
+  withdrawn: boolean;
+  creators?: Creator[];
+  owner: string;
+  source_path: string;
+  include_hidden: boolean;
+  versions: VersionInfo[];
+  updated_at: string;
+  withdrawn_at: string | null;
+  withdrawal_reason: string | null;
+  landing_page: string;
+}
+
+export interface CommitteeLink {
+  member_id: string;
+  name: string;
+  email: string;
+  url: string;
+}
+
+export interface ShareResult extends DatasetDetail {
+  committee_links: CommitteeLink[];
+}
+
+export interface CommitteeMemberInput {
+  username?: string;
+  name?: string;
+  email?: string;
+}
+
+export interface ShareBody {
+  path: string;
+  title: string;
+  description?: string;
+  creators?: Creator[];
+  keywords?: string[];
+  license?: string;
+  license_text?: string;
+  related_publication?: string;
+  include_hidden?: boolean;
+  access: {
+    level: Level;
+    embargo_until?: string;
+    after_embargo?: Level;
+  };
+  committee?: {
+    members: CommitteeMemberInput[];
+    required_approvals: number;
+    rule: 'veto' | 'majority';
+  };
+  use_conditions?: string[];
+  agreement?: string;
+}
+
+export interface ReviewLink {
+  id: string;
+  dataset_id: string;
+  version: number;
+  label: string;
+  anonymous: boolean;
+  allow_restricted: boolean;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  use_count: number;
+  last_used_at: string | null;
+  state: 'active' | 'expired' | 'revoked';
+}
+
+export interface NewLink extends ReviewLink {
+  /** The capability URL: the only time the server shows it. */
+  url: string;
+}
+
+export interface LinkCreateBody {
+  label?: string;
+  expires_in_days?: number;
+  anonymous?: boolean;
+  allow_restricted?: boolean;
+  version?: number;
+}
+
+export interface DuoTerm {
+  code: string;
+  meaning: string;
+}
+
+export interface Grant {
+  id: string;
+  state: 'active' | 'expired' | 'revoked';
+  issued_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  revoke_reason: string | null;
+  use_count: number;
+  last_used_at: string | null;
+  renewal_requested_at: string | null;
+  request_id?: string;
+}
+
+export interface AccessRequest {
+  id: string;
+  dataset_id: string;
+  dataset_title: string;
+  status: 'pending' | 'approved' | 'denied';
+  name: string;
+  email: string;
+  institution: string;
+  orcid: string | null;
+  purpose: string;
+  intended_use: DuoTerm[];
+  commercial: boolean;
+  conditions: DuoTerm[];
+  flags: string[];
+  agreement_sha256: string;
+  requested_days: number;
+  submitted_at: string;
+  decided_at: string | null;
+  reason: string | null;
+  required_approvals: number;
+  rule: 'veto' | 'majority';
+  decisions: {
+    member: string;
+    decision: Decision;
+    reason: string | null;
+    decided_at: string;
+  }[];
+  grant: Grant | null;
+}
+
+export interface CommitteeMember {
+  id: string;
+  username: string | null;
+  name: string;
+  email: string | null;
+  kind: 'jupyter' | 'external';
+  counts_towards_quorum: boolean;
+}
+
+export interface CommitteeInfo {
+  members: CommitteeMember[];
+  required_approvals: number;
+  rule: 'veto' | 'majority';
+}
+
+export interface AuditEvent {
+  seq: number;
+  ts: string;
+  actor: string;
+  action: string;
+  outcome: string;
+  dataset_id: string | null;
+  version: number | null;
+  file: string | null;
+  byte_range: string | null;
+  reason: string | null;
+  client: string | null;
+  link_id: string | null;
+  grant_id: string | null;
+  details: Record<string, unknown> | null;
+  entry_hash: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  events: number;
+  checkpoints: number;
+  first_bad_event: number | null;
+  problem: string | null;
+  checkpoint: string | null;
+}
