@@ -475,9 +475,11 @@ def test_a_user_error_in_a_real_process_prints_one_line_and_no_traceback(tmp_pat
     assert (r.returncode, r.stdout, r.stderr) == (2, "", "error: path: 'missing' does not exist\n")
 
 
-@pytest.mark.skipif(shutil.which("jupyter-datashare") is None, reason="the console script is not installed")
 def test_the_installed_console_script_runs():
-    r = subprocess.run(["jupyter-datashare", "share", "--help"], capture_output=True, text=True, timeout=120)
+    """`pip install` puts `jupyter-datashare` on PATH, which is what makes `jupyter datashare` work."""
+    script = shutil.which("jupyter-datashare") or shutil.which("jupyter-datashare", path=os.path.dirname(sys.executable))
+    assert script, "the console script is not installed: pip install -e ."
+    r = subprocess.run([script, "share", "--help"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "--embargo-until" in r.stdout
 
 
