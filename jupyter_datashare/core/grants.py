@@ -101,12 +101,6 @@ def principal(grant: Grant) -> policy.Principal:
     return policy.Principal("grant", f"grant:{grant.id}", grant)
 
 
-def record_use(ctx, session, grant: Grant) -> None:
-    live = session.get(Grant, grant.id)
-    live.use_count += 1
-    live.last_used_at = ctx.now()
-
-
 def revoke(ctx, grant_id: str, actor: str, reason, *, client: str | None = None) -> Grant:
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidInput("reason", "revoking a grant needs a reason")

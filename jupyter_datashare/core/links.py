@@ -138,9 +138,10 @@ def principal(row: ReviewLink) -> policy.Principal:
     return policy.Principal("link", f"link:{row.id}", row)
 
 
-def record_use(ctx, session, row: ReviewLink) -> None:
-    """Count a use of the link, inside the transaction that writes the use's audit event."""
-    live = session.get(ReviewLink, row.id)
+def record_use(ctx, session, row) -> None:
+    """Count a use of a capability (review link or grant), inside the transaction that writes
+    the use's audit event."""
+    live = session.get(type(row), row.id)
     live.use_count += 1
     live.last_used_at = ctx.now()
 

@@ -73,14 +73,19 @@ def _sent(ctx, kind: str, ok: bool, dataset_id: str, **details) -> None:
                            dataset_id=dataset_id, details={"kind": kind, **details}))  # fmt: skip
 
 
+def _about(ctx, request_id: str):
+    """The request, its dataset, its grant (if any) and the committee's addresses."""
+    with reading(ctx.engine) as s:
+        r = s.get(AccessRequest, request_id)
+        grant = s.scalar(select(Grant).where(Grant.request_id == r.id))
+        return r, s.get(Dataset, r.dataset_id), grant, _committee_emails(s, r.dataset_id)
+
+
 def new_request(ctx, request_id: str) -> None:
     mailer = _mailer(ctx)
     if mailer is None:
         return
-    with reading(ctx.engine) as s:
-        r = s.get(AccessRequest, request_id)
-        ds = s.get(Dataset, r.dataset_id)
-        to = _committee_emails(s, ds.id)
+    r, ds, _, to = _about(ctx, request_id)
     flags = "".join(f"\n  - {f}" for f in r.flags)
     body = (f"A new access request ({r.id}) for “{ds.title}” is waiting for the data access committee.\n\n"
             f"Intended use: {', '.join(r.intended_use)}{' (commercial)' if r.commercial else ''}\n"
@@ -94,10 +99,7 @@ def decision(ctx, request_id: str) -> None:
     mailer = _mailer(ctx)
     if mailer is None:
         return
-    with reading(ctx.engine) as s:
-        r = s.get(AccessRequest, request_id)
-        ds = s.get(Dataset, r.dataset_id)
-        grant = s.scalar(select(Grant).where(Grant.request_id == r.id))
+    r, ds, grant, _ = _about(ctx, request_id)
     if r.status == "approved":
         body = (f"Your request ({r.id}) for “{ds.title}” was approved. Your access ends on "
                 f"{grant.expires_at.date().isoformat()}. The download links are on the status page you "

@@ -14,7 +14,7 @@ from typing import BinaryIO, Callable, Iterator
 
 from sqlalchemy import select
 
-from . import crypto, grants, keyring, links, policy
+from . import crypto, keyring, links, policy
 from .audit import Event
 from .db import reading
 from .errors import AccessDenied, DataShareError, NotFound, RangeNotSatisfiable
@@ -168,10 +168,8 @@ def open_file(
         )
         with ctx.audit.transaction() as s:
             ctx.audit.append(s, event)
-            if link is not None and decision.allowed:
-                links.record_use(ctx, s, link)
-            if grant is not None and decision.allowed:
-                grants.record_use(ctx, s, grant)
+            if principal.link is not None and decision.allowed:
+                links.record_use(ctx, s, principal.link)
     if not decision.allowed:
         raise AccessDenied(decision.reason)
     data_key = keyring.key_for_file(ctx, dataset.id, entry.sha256)
