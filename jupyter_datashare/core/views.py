@@ -65,8 +65,13 @@ def public(ds: Dataset, v: DatasetVersion, rows: list[VersionFile], now, *, anon
 
 
 def owner(ds: Dataset, v: DatasetVersion, rows: list[VersionFile], now) -> dict:
+    # Everything PATCH accepts is shown here too, so an edit form starts from the stored values.
     return public(ds, v, rows, now, preview_rows=True) | {
         "preview_rows_public": ds.preview_rows_public,
+        "provenance": ds.provenance or "",
+        "rights_declaration": dict(ds.rights_declaration or {}),
+        "use_conditions": list(ds.use_conditions or []),
+        "agreement": ds.agreement or "",
         "owner": ds.owner,
         "source_path": ds.source_path,
         "include_hidden": ds.include_hidden,
