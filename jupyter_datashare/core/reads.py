@@ -58,15 +58,15 @@ class FileRead:
             return (bytes(view) for view in self.views(chunk_size))
         return self._plain(chunk_size)
 
-    def views(self, chunk_size: int = 1 << 20) -> Iterator[memoryview]:
-        """An encrypted file's chunks, decrypted into one reused buffer: each view is valid
-        only until the next is asked for (the download path sends each one first)."""
+    def views(self, chunk_size: int = 1 << 20, buffers: int = 1) -> Iterator[memoryview]:
+        """An encrypted file's chunks, decrypted into ``buffers`` reused buffers in turn: each
+        view is valid until ``buffers`` more are asked for (the download path sends it first)."""
         if self.length == 0:
             return
         try:
             with self._store.open(self.sha256, self._dataset_id) as f:
                 stored = crypto.EncryptedFile(f, self._data_key, self.size, self.sha256)
-                yield from stored.views(self.start, self.end, chunk_size)
+                yield from stored.views(self.start, self.end, chunk_size, buffers)
         except crypto.DamagedFile as exc:
             if self._on_damage is not None:
                 self._on_damage(exc)

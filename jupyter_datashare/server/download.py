@@ -15,6 +15,7 @@ from urllib.parse import quote
 from tornado.iostream import IOStream
 
 from ..core import crypto, reads
+from . import send_ahead
 
 
 def content_disposition(path: str) -> str:
@@ -65,22 +66,33 @@ class DownloadMixin:
         self.finish()
 
     async def _send_decrypted(self, fr) -> None:
-        """Decrypt chunk by chunk into one buffer and hand each to the connection.
+        """Decrypt chunk by chunk and hand each chunk to the connection.
 
         The first chunk is decrypted before anything is sent, and reading it authenticates the
         file's last segment first, so damage at the start or the end of the range is a clean
         error reply. Damage found later cuts the connection: the client sees a short transfer,
         never wrong bytes (the core has already written the ``file.corrupt`` event).
+        On a plain TCP connection the rest is decrypted on one thread while another sends
+        (``send_ahead``); otherwise, or when those threads are all busy, right here.
         """
-        views = fr.views(self.settings.get("datashare_chunk_size", 1 << 20))
+        views = fr.views(self.settings.get("datashare_chunk_size", 1 << 20), buffers=send_ahead.BUFFERS)
+        handed_over = False  # once the decrypting thread owns ``views``, only it may close them
         try:
             # Opening checks the header and the last segment; off the event loop, like the
-            # audit event a damaged file writes. Later chunks are decrypted right here: a thread
-            # hop per chunk costs more than the decryption (measured, bench/README.md).
+            # audit event a damaged file writes.
             view = await self.in_thread(next, views, None)
             await self.flush()  # the headers
             conn = self.request.connection
             _large_send_buffer(conn.stream)
+            ahead = self._send_ahead()
+            sock = _plain_socket(conn)
+            if view is not None and sock is not None and ahead is not None and ahead.try_reserve():
+                handed_over = True
+                sent, error = await ahead.run(sock, view, views)
+                conn._expected_content_remaining -= sent
+                if error is not None:
+                    conn.stream.close()
+                return
             while view is not None:
                 # Straight to the connection: RequestHandler.write takes bytes only, a copy.
                 # The write resolves once the socket took it all, so the buffer is free again.
@@ -91,7 +103,18 @@ class DownloadMixin:
                     conn.stream.close()
                     return
         finally:
-            views.close()
+            if not handed_over:
+                views.close()
+
+    def _send_ahead(self) -> send_ahead.SendAhead | None:
+        """The server's pool of decrypt-and-send threads (``DataShareApp.send_ahead_downloads``
+        of them at once; 0 turns it off), made on first use."""
+        settings = self.settings
+        if "datashare_send_ahead" not in settings:
+            slots = settings.get("datashare_send_ahead_downloads", 4)
+            timeout = settings.get("datashare_stall_timeout", 120.0)
+            settings["datashare_send_ahead"] = send_ahead.SendAhead(slots, timeout) if slots > 0 else None
+        return settings["datashare_send_ahead"]
 
     async def _send_zero_copy(self, fr) -> bool:
         """Let the kernel copy file to socket (sendfile) on a plain TCP connection.
@@ -102,19 +125,14 @@ class DownloadMixin:
         take the chunked path instead.
         """
         conn = self.request.connection
-        stream = getattr(conn, "stream", None)
-        if (
-            not self.settings.get("datashare_zero_copy", True)
-            or not hasattr(os, "sendfile")
-            or type(stream) is not IOStream
-            or fr.length == 0
-        ):
+        if not self.settings.get("datashare_zero_copy", True) or not hasattr(os, "sendfile") or fr.length == 0:
             return False
         await self.flush()  # the headers; after this tornado has nothing queued on the socket
-        if not isinstance(getattr(conn, "_expected_content_remaining", None), int):
+        sock = _plain_socket(conn)
+        if sock is None:
             return False
+        stream = conn.stream
         loop = asyncio.get_running_loop()
-        sock = stream.socket
         _large_send_buffer(stream)
         try:
             with fr.open() as f:
@@ -125,6 +143,15 @@ class DownloadMixin:
         # Tell tornado's HTTP/1 writer the body went out, so its Content-Length check holds.
         conn._expected_content_remaining -= sent
         return True
+
+
+def _plain_socket(conn):
+    """The connection's socket when the body may bypass tornado: a plain TCP stream (no TLS)
+    whose HTTP/1 writer counts the body as we expect. Call once the headers are flushed."""
+    stream = getattr(conn, "stream", None)
+    if type(stream) is not IOStream or not isinstance(getattr(conn, "_expected_content_remaining", None), int):
+        return None
+    return stream.socket
 
 
 def _large_send_buffer(stream) -> None:

@@ -216,3 +216,19 @@ def test_a_damaged_segment_fails_the_read_and_is_audited(core, reviewer_only):
     assert (last["action"], last["outcome"], last["file"], last["client"]) == ("file.corrupt", "error", "big.bin", "10.0.0.7")
     assert last["link_id"] == link.id and "segment 3 of 5" in last["reason"]
     assert core.audit.verify().ok
+
+
+def test_a_ring_of_buffers_keeps_earlier_views_valid_while_later_ones_are_decrypted(tmp_path):
+    data = os.urandom(7 * SEGMENT + 5)
+    stored, sha = seal(data)
+    views = list(opened(tmp_path, stored, len(data), sha).views(0, len(data) - 1, SEGMENT, buffers=3))
+    # Each view is valid until three more have been taken: so the last three still hold their bytes.
+    assert [bytes(v) for v in views[-3:]] == [data[5 * SEGMENT : 6 * SEGMENT], data[6 * SEGMENT : 7 * SEGMENT], data[7 * SEGMENT :]]
+    assert len({id(v.obj) for v in views}) == 3  # and no more than three buffers were made
+
+
+def test_a_small_range_makes_one_buffer_whatever_the_ring_size(tmp_path):
+    data = os.urandom(3 * SEGMENT)
+    stored, sha = seal(data)
+    views = list(opened(tmp_path, stored, len(data), sha).views(10, 20, 1 << 20, buffers=3))
+    assert [bytes(v) for v in views] == [data[10:21]] and len(views[0].obj) == SEGMENT
