@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .errors import DataShareError
+from .errors import DamagedFile
 
 MAGIC = b"DSHAEAD"
 VERSION = 1
@@ -47,17 +47,6 @@ KEY_SIZE = 32
 _INFO = b"jupyter-datashare file key v1"
 _LAST, _NOT_LAST = b"\x01", b"\x00"
 _HAS_DECRYPT_INTO = hasattr(AESGCM, "decrypt_into")  # not in cryptography 44: one copy more there
-
-
-class DamagedFile(DataShareError):
-    """Stored bytes failed authentication: corrupted, truncated, swapped or tampered with."""
-
-    status = 500
-
-    def __init__(self, problem: str, segment: int | None = None):
-        super().__init__(f"the stored copy of this file is damaged ({problem}); it cannot be served")
-        self.problem = problem
-        self.segment = segment
 
 
 def segment_count(size: int) -> int:

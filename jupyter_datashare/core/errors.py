@@ -65,3 +65,20 @@ class AuditUnavailable(DataShareError):
 
     def __init__(self, message: str = "the audit log cannot be written right now; nothing was served"):
         super().__init__(message)
+
+
+class DamagedFile(DataShareError):
+    """Stored bytes failed authentication: corrupted, truncated, swapped or tampered with."""
+
+    status = 500
+
+    def __init__(self, problem: str, segment: int | None = None):
+        super().__init__(f"the stored copy of this file is damaged ({problem}); it cannot be served")
+        self.problem = problem
+        self.segment = segment
+
+
+class KeyUnavailable(DataShareError):
+    """An encrypted dataset's key cannot be used (missing or different master key, destroyed key)."""
+
+    status = 500

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from . import crypto, policy
 from .audit import Event
 from .db import reading, writing
-from .errors import DataShareError, InvalidInput
+from .errors import DataShareError, InvalidInput, KeyUnavailable
 from .models import Base, Dataset, DatasetVersion, UTCDateTime, VersionFile
 
 MASTER_KEY_FILE = "master.key"
@@ -53,12 +53,6 @@ class DatasetKey(Base):
     # Since when every file of the dataset is stored encrypted.
     sealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     destroyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-
-
-class KeyUnavailable(DataShareError):
-    """An encrypted dataset's key cannot be used (missing or different master key, destroyed key)."""
-
-    status = 500
 
 
 def decode_master_key(value: str) -> bytes:
