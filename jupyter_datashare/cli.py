@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .core import citation, datasets, links, views
 from .core.errors import DataShareError, InvalidInput
 from .core.policy import LEVELS
-from .core.settings import Settings, default_data_dir, default_owner
+from .core.settings import MASTER_KEY_ENV, MASTER_KEY_FILE_ENV, Settings, default_data_dir, default_owner
 
 CLIENT = "cli"
 DEFAULT_BASE_URL = "http://localhost:8888/"
@@ -51,6 +51,8 @@ def _context(args):
         raise InvalidInput("--root-dir", f"'{root}' is not a folder")
     data_dir = os.path.abspath(args.data_dir) if args.data_dir else ""
     settings = Settings(root_dir=root, data_dir=data_dir, db_url=args.db_url or "", owner=args.owner or "")
+    if args.master_key_file:  # else the environment's, then <data_dir>/master.key
+        settings.master_key_file = os.path.abspath(args.master_key_file)
     try:
         return DataShare(settings)
     except SQLAlchemyError as exc:  # a bad --db-url, an unreachable server, a damaged file
@@ -285,6 +287,9 @@ def _globals(p: argparse.ArgumentParser, top: bool) -> None:
         ("--data-dir", "DIR", None, f"database, file store and signing key (default: {default_data_dir()})"),
         ("--db-url", "URL", None, "SQLAlchemy database URL (default: SQLite in the data dir)"),
         ("--owner", "NAME", None, f"owner of the datasets (default: {default_owner()})"),
+        ("--master-key-file", "FILE", None, f"file holding the key that wraps encrypted datasets' keys, as the "
+                                            f"server's master_key_file (default: ${MASTER_KEY_FILE_ENV}, else "
+                                            f"master.key in the data dir; ${MASTER_KEY_ENV} may hold the key itself)"),
         ("--base-url", "URL", DEFAULT_BASE_URL, f"URL of the Jupyter server, used to print links "
                                                 f"(default: {DEFAULT_BASE_URL})"),
     ):  # fmt: skip

@@ -49,16 +49,20 @@ def _running_server() -> dict | None:
 
 
 def connect(root_dir: str | None = None, data_dir: str | None = None, db_url: str | None = None,
-            owner: str | None = None, base_url: str | None = None, clock=None) -> DataShare:  # fmt: skip
-    """Open the store (automatic on first use). Defaults follow the running Jupyter server."""
+            owner: str | None = None, base_url: str | None = None, clock=None,
+            master_key_file: str | None = None) -> DataShare:  # fmt: skip
+    """Open the store (automatic on first use). Defaults follow the running Jupyter server;
+    the master key comes from $JUPYTER_DATASHARE_MASTER_KEY(_FILE) or the data dir, as there."""
     global _context, _base_url
     server = _running_server() or {}
     root = root_dir or server.get("root_dir") or os.getcwd()
     _base_url = base_url or server.get("url") or _base_url
     if _context is not None:
         _context.close()
-    _context = DataShare(Settings(root_dir=os.path.abspath(root), data_dir=data_dir or "", db_url=db_url or "",
-                                  owner=owner or ""), clock)  # fmt: skip
+    settings = Settings(root_dir=os.path.abspath(root), data_dir=data_dir or "", db_url=db_url or "", owner=owner or "")
+    if master_key_file:
+        settings.master_key_file = os.path.abspath(os.path.expanduser(master_key_file))
+    _context = DataShare(settings, clock)
     return _context
 
 

@@ -511,3 +511,13 @@ def test_cite_prints_citations_and_statements(run):
     assert "openly available at http://localhost:8888/datashare/d/" in run.ok("cite", ds_id, "--format", "availability")
     code, _, err = run("cite", "ds-nope")
     assert code == 2 and err.startswith("error:")
+
+
+def test_master_key_file_option_keeps_the_key_out_of_the_data_dir(run, tmp_path):
+    key_file = tmp_path / "keys" / "datashare.key"
+    key_file.parent.mkdir()
+    ds_id = run.share("survey", "--level", "reviewer-only", "--master-key-file", str(key_file))
+    assert len(key_file.read_bytes()) == 32 and not (run.data / "master.key").exists()
+    assert run.ok("version", ds_id, "--master-key-file", str(key_file))  # re-encrypts under the same key
+    code, out, err = run("version", ds_id)  # without it: the key is missing, said plainly
+    assert code != 0 and out == "" and "master key file" in err and "is missing" in err

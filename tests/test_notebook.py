@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 import jupyter_datashare as ds
-from jupyter_datashare.core.errors import InvalidInput, NotFound
+from jupyter_datashare.core.errors import InvalidInput, KeyUnavailable, NotFound
 
 
 @pytest.fixture
@@ -81,3 +81,22 @@ def test_read_through_a_grant_link(nb, server_root):
     url = f"http://localhost:8888/datashare/g/{grants.derive_secret(status_secret)}/files/t.csv"
     assert ds.read(url)["b"].tolist() == [2]
     assert "grant.used" in [e["action"] for e in nb.audit.events()]
+
+
+def test_connect_with_a_master_key_file_reads_encrypted_data_only_with_that_key(tmp_path, server_root, clock):
+    key_file = tmp_path / "datashare.key"
+    settings = dict(root_dir=str(server_root), data_dir=str(tmp_path / "data"), owner="ada-owner", clock=clock)
+    ctx = ds.connect(**settings, master_key_file=str(key_file))
+    try:
+        df = pd.DataFrame({"id": [1, 2]})
+        shared = ds.share(df, title="Cohort", name="cohort", level="reviewer-only")
+        pd.testing.assert_frame_equal(ds.read(shared.id), df)
+    finally:
+        ctx.close()
+    assert len(key_file.read_bytes()) == 32 and not (tmp_path / "data" / "master.key").exists()
+    ctx = ds.connect(**settings)  # the data dir alone cannot decrypt it
+    try:
+        with pytest.raises(KeyUnavailable, match="master key file .* is missing"):
+            ds.read(shared.id)
+    finally:
+        ctx.close()

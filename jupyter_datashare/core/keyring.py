@@ -2,7 +2,8 @@
 
 The key hierarchy::
 
-    master key    32 bytes: c.DataShareApp.master_key (base64), else <data_dir>/master.key (0600)
+    master key    32 bytes: c.DataShareApp.master_key (base64), else the file master_key_file,
+                  else <data_dir>/master.key (0600; made on first need)
       wraps       one random 256-bit data key per encrypted dataset (AES key wrap, RFC 3394),
                   stored wrapped in the table dataset_keys
         derives   one key per stored file (HKDF with the file's random salt; see ``crypto``)
@@ -74,9 +75,12 @@ def master_key_id(master: bytes) -> str:
 class Keyring:
     """The master key (loaded on first use) and wrapping and unwrapping of data keys."""
 
-    def __init__(self, engine, data_dir: str | os.PathLike, configured_master_key: str = ""):
+    def __init__(self, engine, data_dir: str | os.PathLike, configured_master_key: str = "",
+                 master_key_file: str | os.PathLike = ""):  # fmt: skip
         self.engine = engine
-        self.path = Path(data_dir) / MASTER_KEY_FILE
+        # A key file away from the data (another volume, a mounted secret) means a copy of the
+        # data directory alone reads nothing.
+        self.path = Path(master_key_file).expanduser() if master_key_file else Path(data_dir) / MASTER_KEY_FILE
         self._master = decode_master_key(configured_master_key) if configured_master_key else None
         self._lock = threading.Lock()
 
@@ -90,16 +94,22 @@ class Keyring:
     def _load_or_create_file(self, create: bool) -> bytes:
         if self.path.exists():
             if stat.S_IMODE(self.path.stat().st_mode) & 0o077:
-                os.chmod(self.path, 0o600)  # never leave the key readable by others
+                try:
+                    os.chmod(self.path, 0o600)  # never leave the key readable by others
+                except OSError:  # a read-only mounted secret: its owner decides
+                    log.warning("the master key file %s is readable by others and cannot be changed", self.path)
             raw = self.path.read_bytes()
-            if len(raw) != crypto.KEY_SIZE:
-                raise KeyUnavailable(f"{self.path} is not a master key (it must hold exactly 32 bytes)")
-            return raw
+            if len(raw) == crypto.KEY_SIZE:
+                return raw
+            try:  # a mounted secret usually holds text: the key in base64
+                return decode_master_key(raw.decode("ascii"))
+            except (UnicodeDecodeError, InvalidInput):
+                raise KeyUnavailable(f"{self.path} is not a master key (32 bytes, or 32 bytes in base64)") from None
         if not create or self._live_keys():
             # A new master key would not unwrap the keys already stored: refuse rather than orphan them.
             raise KeyUnavailable(
                 f"the master key file {self.path} is missing: restore it from a backup, "
-                "or configure c.DataShareApp.master_key"
+                "or configure c.DataShareApp.master_key or master_key_file"
             )
         raw = os.urandom(crypto.KEY_SIZE)
         try:

@@ -26,7 +26,7 @@ class DataShare:
         self.engine = make_engine(settings.db_url, settings.db_busy_timeout_ms)
         migrate(self.engine)
         self.store = BlobStore(settings.store_dir)
-        self.keyring = keyring.Keyring(self.engine, settings.data_dir, settings.master_key)
+        self.keyring = keyring.Keyring(self.engine, settings.data_dir, settings.master_key, settings.master_key_file)
         self.audit = AuditLog(
             self.engine,
             load_or_create_key(settings.data_dir),

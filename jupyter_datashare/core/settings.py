@@ -7,6 +7,10 @@ import os
 from dataclasses import dataclass, field
 
 
+MASTER_KEY_ENV = "JUPYTER_DATASHARE_MASTER_KEY"
+MASTER_KEY_FILE_ENV = "JUPYTER_DATASHARE_MASTER_KEY_FILE"
+
+
 def default_owner() -> str:
     # On JupyterHub the single-user server runs for one hub user; elsewhere, the account.
     return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
@@ -34,8 +38,11 @@ class Settings:
     failed_lookups_overall: int = 1000
     failed_lookups_overall_window: float = 3600.0
     db_busy_timeout_ms: int = 10_000
-    # Base64 of 32 bytes that wrap the data keys of encrypted datasets; empty: <data_dir>/master.key.
-    master_key: str = field(default="", repr=False)
+    # Base64 of 32 bytes that wrap the data keys of encrypted datasets; empty: read from
+    # ``master_key_file``, else <data_dir>/master.key. The environment gives the defaults, so a
+    # key never has to sit in a config file or on a command line.
+    master_key: str = field(default_factory=lambda: os.environ.get(MASTER_KEY_ENV, ""), repr=False)
+    master_key_file: str = field(default_factory=lambda: os.environ.get(MASTER_KEY_FILE_ENV, ""))
     # Usernames that act as the owner; empty: anyone the server authenticates (single-user server).
     owner_identities: tuple[str, ...] = ()
     default_grant_days: int = 365

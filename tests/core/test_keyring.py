@@ -117,6 +117,47 @@ def test_configured_master_key_wraps_the_data_keys_and_no_file_is_made(tmp_path,
         wrong.close()
 
 
+def test_a_master_key_file_away_from_the_data_is_made_there_and_a_copy_of_the_data_reads_nothing(
+        tmp_path, server_root, clock, folder):  # fmt: skip
+    keys = tmp_path / "secrets"
+    keys.mkdir()
+    core = open_core(tmp_path, server_root, clock, master_key_file=str(keys / "datashare.key"))
+    try:
+        ds_id = share(core)
+        assert read_all(core, ds_id) == PAYLOAD
+    finally:
+        core.close()
+    assert stat.S_IMODE((keys / "datashare.key").stat().st_mode) == 0o600
+    assert not (tmp_path / "data" / keyring.MASTER_KEY_FILE).exists()
+    copy = open_core(tmp_path, server_root, clock)  # the data directory without the key file
+    try:
+        with pytest.raises(KeyUnavailable, match="is missing"):
+            read_all(copy, ds_id)
+    finally:
+        copy.close()
+
+
+def test_a_mounted_secret_holding_the_key_in_base64_is_read_from_the_environment(
+        tmp_path, server_root, clock, folder, monkeypatch):  # fmt: skip
+    secret = tmp_path / "mounted-secret"
+    key = os.urandom(32)
+    secret.write_text(base64.b64encode(key).decode() + "\n")
+    monkeypatch.setenv("JUPYTER_DATASHARE_MASTER_KEY_FILE", str(secret))
+    core = open_core(tmp_path, server_root, clock)
+    try:
+        ds_id = share(core)
+        assert aes_key_unwrap(key, key_row(core, ds_id).wrapped_key) and read_all(core, ds_id) == PAYLOAD
+    finally:
+        core.close()
+    secret.write_text("not a key")
+    broken = open_core(tmp_path, server_root, clock)
+    try:
+        with pytest.raises(KeyUnavailable, match="mounted-secret is not a master key"):
+            read_all(broken, ds_id)
+    finally:
+        broken.close()
+
+
 @pytest.mark.parametrize("value", ["short", base64.b64encode(os.urandom(16)).decode(), "not base64 !!"])
 def test_a_bad_configured_master_key_is_refused_naming_the_setting(tmp_path, server_root, clock, value):
     with pytest.raises(InvalidInput) as info:
