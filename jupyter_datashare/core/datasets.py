@@ -3,9 +3,18 @@
 Files are frozen into the blob store before the database transaction that makes the dataset
 exist; that transaction also writes the audit event. A crash in between leaves at most
 unreferenced blobs, never a half-shared dataset or a state change without its event.
+
+Sharing and publishing a version come in two steps, so that a long freeze can run as a
+background job while bad input is still refused at once: ``check_share`` / ``check_new_version``
+validate everything and list the files (nothing is stored), ``freeze_and_share`` /
+``freeze_new_version`` do the work. ``share`` and ``new_version`` run both in a row.
 """
 
 from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -15,6 +24,7 @@ from .db import reading, writing
 from .errors import InvalidInput, NotFound
 from .models import Dataset, DatasetVersion, ReviewLink, VersionFile
 from .secrets import new_id
+from .store import SourceUnreadable
 
 RESTRICTED_FIELDS = {"committee", "use_conditions", "agreement"}
 SHARE_FIELDS = {"path", "include_hidden", "access", "privacy_override", "preview_rows_public", *metadata.FIELDS,
@@ -48,22 +58,40 @@ def _bool(body: dict, field: str, default: bool = False) -> bool:
     return value
 
 
-def _freeze(ctx, source_files, progress=None, dataset_id=None, data_key=None) -> list[dict]:
-    """Copy the files into the store; encrypted for ``dataset_id`` if a data key is given."""
+def _freeze(ctx, source_files, progress=None, dataset_id=None, data_key=None, file_done=None) -> list[dict]:
+    """Copy the files into the store; encrypted for ``dataset_id`` if a data key is given.
+
+    ``progress(n)`` hears about every chunk of n bytes, ``file_done()`` about every file frozen.
+    """
     manifest = []
     try:
         for f in source_files:
-            if data_key is None:
-                sha, size = ctx.store.freeze(f.abspath, progress)
-            else:
-                sha, size = ctx.store.freeze_encrypted(f.abspath, dataset_id, data_key, progress)
+            try:
+                if data_key is None:
+                    sha, size = ctx.store.freeze(f.abspath, progress)
+                else:
+                    sha, size = ctx.store.freeze_encrypted(f.abspath, dataset_id, data_key, progress)
+            except SourceUnreadable as exc:
+                # Checked when the share was asked for; gone or swapped since (a background job).
+                raise InvalidInput("path", f"'{f.relpath}' changed or could not be read while it was being "
+                                           f"frozen ({exc.reason}); nothing was stored") from None  # fmt: skip
             # From the source, before encryption: reading a table's head is cheap and bounded.
             manifest.append({"path": f.relpath, "size": size, "sha256": sha, "preview": previews.preview(f.abspath, f.relpath)})
+            if file_done:
+                file_done()
     except BaseException:
         if data_key is not None and not keyring.has_key(ctx, dataset_id):
             ctx.store.remove_dataset(dataset_id)  # a new dataset's files, whose key dies here
         raise
     return manifest
+
+
+def _total_size(files) -> int:
+    """The bytes a freeze will copy, known before it starts (a job's progress is measured against it)."""
+    try:
+        return sum(os.stat(f.abspath).st_size for f in files)
+    except OSError as exc:
+        raise InvalidInput("path", f"a file vanished while the folder was listed ({exc.strerror})") from None
 
 
 def _add_version(session, dataset: Dataset, number: int, manifest: list[dict], now) -> DatasetVersion:
@@ -97,13 +125,29 @@ def _restricted_settings(body: dict, owner: str, access, current_committee: dict
     return out
 
 
-def share(ctx, owner: str, body: dict, *, client: str | None = None, progress=None,
-          committee_links: list | None = None) -> str:  # fmt: skip
-    """Validate everything, freeze the files, then create the dataset; returns its id.
+@dataclass
+class SharePlan:
+    """A share that passed every check: who shares what, and how. Nothing is stored yet."""
 
-    New external committee members' (member, secret) pairs are appended to ``committee_links``:
-    their personal links can be shown this once only.
-    """
+    owner: str
+    include_hidden: bool
+    preview_rows_public: bool
+    meta: dict
+    access: policy.Access
+    restricted: dict
+    source_path: str  # relative to the server root
+    files: list[paths.SourceFile]
+    bytes_total: int
+    findings: list = field(default_factory=list)
+    override: str | None = None
+
+    @property
+    def files_total(self) -> int:
+        return len(self.files)
+
+
+def check_share(ctx, owner: str, body: dict) -> SharePlan:
+    """Validate everything a share needs and list its files; a bad field raises InvalidInput."""
     _reject_unknown(body, SHARE_FIELDS, "a dataset")
     now = ctx.now()
     include_hidden = _bool(body, "include_hidden")
@@ -115,26 +159,46 @@ def share(ctx, owner: str, body: dict, *, client: str | None = None, progress=No
     files = paths.collect(root, target, include_hidden)
     findings = privacy.scan_files([(f.relpath, f.abspath) for f in files], [owner]) if _goes_public(access) else []
     override = privacy.require_override(findings, body.get("privacy_override"))
+    source = str(target.relative_to(Path(root).resolve())).replace("\\", "/")
+    return SharePlan(owner, include_hidden, _bool(body, "preview_rows_public"), meta, access, restricted, source, files,
+                     _total_size(files), findings, override)  # fmt: skip
+
+
+def share(ctx, owner: str, body: dict, *, client: str | None = None, progress=None,
+          committee_links: list | None = None) -> str:  # fmt: skip
+    """Validate everything, freeze the files, then create the dataset; returns its id.
+
+    New external committee members' (member, secret) pairs are appended to ``committee_links``:
+    their personal links can be shown this once only.
+    """
+    plan = check_share(ctx, owner, body)
+    return freeze_and_share(ctx, plan, client=client, progress=progress, committee_links=committee_links)
+
+
+def freeze_and_share(ctx, plan: SharePlan, *, client: str | None = None, progress=None, file_done=None,
+                     committee_links: list | None = None) -> str:  # fmt: skip
+    """Freeze the checked files, then create the dataset and its audit event in one commit."""
+    owner, access, restricted = plan.owner, plan.access, plan.restricted
     dataset_id = new_id("ds-")
     # The files of a dataset that is not open are encrypted as they are frozen: never plain on disk.
     data_key = ctx.keyring.new_data_key() if access.level != policy.OPEN else None
-    manifest = _freeze(ctx, files, progress, dataset_id, data_key)
-    rel_source = str(target.relative_to(_real_root(root))).replace("\\", "/")
+    manifest = _freeze(ctx, plan.files, progress, dataset_id, data_key, file_done)
+    now = ctx.now()  # when the dataset came to exist: after a long freeze, not when it was asked for
     with writing(ctx.engine) as s:
         dataset = Dataset(
             id=dataset_id,
             owner=owner,
-            source_path=rel_source,
-            include_hidden=include_hidden,
+            source_path=plan.source_path,
+            include_hidden=plan.include_hidden,
             access_level=access.level,
             embargo_until=access.embargo_until,
             after_embargo=access.after_embargo,
             latest_version=1,
             created_at=now,
             updated_at=now,
-            **meta,
+            **plan.meta,
         )
-        dataset.preview_rows_public = _bool(body, "preview_rows_public")
+        dataset.preview_rows_public = plan.preview_rows_public
         dataset.use_conditions = restricted.get("use_conditions", [])
         dataset.agreement = restricted.get("agreement", "")
         s.add(dataset)
@@ -144,18 +208,12 @@ def share(ctx, owner: str, body: dict, *, client: str | None = None, progress=No
         _add_version(s, dataset, 1, manifest, now)
         ctx.audit.append(s, Event("dataset.shared", owner, dataset_id=dataset.id, version=1, client=client,
                                   details={"level": access.level, "files": len(manifest)}))  # fmt: skip
-        _record_override(ctx, s, owner, dataset.id, findings, override, client)
+        _record_override(ctx, s, owner, dataset.id, plan.findings, plan.override, client)
         if restricted["committee"]:
             created = committee.apply(ctx, s, dataset, restricted["committee"], owner, client)
             if committee_links is not None:
                 committee_links.extend(created)
         return dataset.id
-
-
-def _real_root(root: str):
-    from pathlib import Path
-
-    return Path(root).resolve()
 
 
 def owned(session, owner: str, dataset_id: str) -> Dataset:
@@ -211,21 +269,49 @@ def update(ctx, owner: str, dataset_id: str, body: dict, *, client: str | None =
         keyring.seal(ctx, dataset_id, actor=owner, client=client)  # no longer open: encrypt its files
 
 
-def new_version(ctx, owner: str, dataset_id: str, *, client: str | None = None, progress=None) -> int:
-    """Freeze the current files of the dataset's source path as its next version."""
+@dataclass
+class VersionPlan:
+    """A new version that passed every check: the files it will freeze. Nothing is stored yet."""
+
+    owner: str
+    dataset_id: str
+    encrypted: bool
+    files: list[paths.SourceFile]
+    bytes_total: int
+
+    @property
+    def files_total(self) -> int:
+        return len(self.files)
+
+
+def check_new_version(ctx, owner: str, dataset_id: str) -> VersionPlan:
+    """Check the dataset can get a new version and list its source's current files."""
     with reading(ctx.engine) as s:
         ds = owned(s, owner, dataset_id)
         if ds.withdrawn_at is not None:
             raise InvalidInput("id", "the dataset was withdrawn")
         source, hidden = ds.source_path, ds.include_hidden
         encrypted = keyring.encrypts(s, ds)
-    data_key = keyring.seal(ctx, dataset_id, actor=owner, client=client) if encrypted else None
     root = ctx.settings.root_dir
     target = paths.resolve(root, source, hidden, forbidden=(ctx.settings.data_dir,))
-    manifest = _freeze(ctx, paths.collect(root, target, hidden), progress, dataset_id, data_key)
+    files = paths.collect(root, target, hidden)
+    return VersionPlan(owner, dataset_id, encrypted, files, _total_size(files))
+
+
+def new_version(ctx, owner: str, dataset_id: str, *, client: str | None = None, progress=None) -> int:
+    """Freeze the current files of the dataset's source path as its next version."""
+    return freeze_new_version(ctx, check_new_version(ctx, owner, dataset_id), client=client, progress=progress)
+
+
+def freeze_new_version(ctx, plan: VersionPlan, *, client: str | None = None, progress=None, file_done=None) -> int:
+    owner, dataset_id = plan.owner, plan.dataset_id
+    data_key = keyring.seal(ctx, dataset_id, actor=owner, client=client) if plan.encrypted else None
+    manifest = _freeze(ctx, plan.files, progress, dataset_id, data_key, file_done)
     now = ctx.now()
     with writing(ctx.engine) as s:
         ds = owned(s, owner, dataset_id)
+        if ds.withdrawn_at is not None:  # withdrawn while a background job was freezing
+            raise InvalidInput("id", "the dataset was withdrawn while the version was being frozen")
         number = ds.latest_version + 1
         _add_version(s, ds, number, manifest, now)
         ds.latest_version = number

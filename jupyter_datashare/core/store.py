@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable
@@ -18,6 +19,31 @@ from typing import BinaryIO, Callable, Iterable
 from . import crypto
 
 COPY_CHUNK = 1 << 20
+
+
+class SourceUnreadable(OSError):
+    """The file to freeze is gone, unreadable, or no longer a regular file."""
+
+    def __init__(self, source, reason: str):
+        super().__init__(f"{source}: {reason}")
+        self.reason = reason
+
+
+def _open_source(source) -> BinaryIO:
+    """Open a file to freeze, refusing one swapped for a link or a special file since it was checked.
+
+    A share may be checked well before it is frozen (a background job): the path was resolved
+    then, so a symbolic link now is someone else's doing. O_NONBLOCK keeps a FIFO from hanging.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(source, flags)
+    except OSError as exc:
+        raise SourceUnreadable(source, exc.strerror or str(exc)) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise SourceUnreadable(source, "no longer a regular file")
+    return os.fdopen(fd, "rb")
 
 
 class BlobStore:
@@ -68,27 +94,28 @@ class BlobStore:
     def _write(self, source, fill: Callable[[BinaryIO, BinaryIO], tuple[str, int]], dataset_id, expect=None):
         """Write through a temporary file, synced, then renamed into place, so a crash never
         leaves a half-written file under a valid name."""
-        fd, tmp_name = tempfile.mkstemp(dir=self.tmp)
-        try:
-            with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
-                sha, size = fill(src, out)
-                out.flush()
-                os.fsync(out.fileno())
-            if expect is not None and sha != expect:
-                raise crypto.DamagedFile("the plain copy does not match its checksum, so it was not encrypted")
-            target = self.path(sha, dataset_id)
-            if target.exists():
-                os.unlink(tmp_name)  # identical content is already stored (for this dataset)
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.chmod(tmp_name, 0o400)
-                os.replace(tmp_name, target)
-                _sync_dir(target.parent)
-            return sha, size
-        except BaseException:
-            if os.path.exists(tmp_name):
-                os.unlink(tmp_name)
-            raise
+        with _open_source(source) as src:  # before the temporary file: nothing to clean up if it fails
+            fd, tmp_name = tempfile.mkstemp(dir=self.tmp)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    sha, size = fill(src, out)
+                    out.flush()
+                    os.fsync(out.fileno())
+                if expect is not None and sha != expect:
+                    raise crypto.DamagedFile("the plain copy does not match its checksum, so it was not encrypted")
+                target = self.path(sha, dataset_id)
+                if target.exists():
+                    os.unlink(tmp_name)  # identical content is already stored (for this dataset)
+                else:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.chmod(tmp_name, 0o400)
+                    os.replace(tmp_name, target)
+                    _sync_dir(target.parent)
+                return sha, size
+            except BaseException:
+                if os.path.exists(tmp_name):
+                    os.unlink(tmp_name)
+                raise
 
     def open(self, sha256: str, dataset_id: str | None = None) -> BinaryIO:
         """The stored bytes as they are on disk (encrypted for a dataset id): for ``reads`` only."""
