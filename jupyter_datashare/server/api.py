@@ -56,6 +56,11 @@ class DatasetsAPI(DatasetView, OwnerAPIHandler):
     @authorized
     async def post(self):
         body = self.json_body()
+        from . import jobs  # imported here: it builds on DatasetView, above
+
+        if jobs.wants_async(self):
+            await jobs.start_share(self, body)
+            return
         made: list = []
         dataset_id = await self.in_thread(
             datasets.share, self.datashare, self.owner, body, client=self.client, committee_links=made
@@ -103,6 +108,11 @@ class VersionsAPI(DatasetView, OwnerAPIHandler):
     @web.authenticated
     @authorized
     async def post(self, dataset_id):
+        from . import jobs  # imported here: it builds on DatasetView, above
+
+        if jobs.wants_async(self):
+            await jobs.start_version(self, dataset_id)
+            return
         number = await self.in_thread(datasets.new_version, self.datashare, self.owner, dataset_id, client=self.client)
         self.send_json(await self.in_thread(self.owner_view, dataset_id, number), 201)
 

@@ -9,11 +9,12 @@ from tornado.ioloop import PeriodicCallback
 from traitlets import Bool, Float, Instance, Int, List, Unicode, default
 
 from ..core import notify
+from ..core.jobs import Jobs
 from ..core.clock import Clock
 from ..core.secrets import redact
 from ..core.service import DataShare
 from ..core.settings import Settings, default_data_dir, default_owner
-from . import access, api, public
+from . import access, api, jobs, public
 from .pages import Pages
 
 SECRET = r"[^/]+"
@@ -114,6 +115,12 @@ class DataShareApp(ExtensionApp):
         "datasets. Default: the file master.key in data_dir, made on first use (mode 0600). "
         "Changing it makes existing encrypted datasets unreadable.",
     ).tag(config=True)
+    job_threads = Int(2, help="Shares and versions frozen at once in the background; more wait their turn.").tag(
+        config=True
+    )
+    finished_job_seconds = Float(600.0, help="How long a finished background share can still be read (seconds).").tag(
+        config=True
+    )
     clock = Instance(Clock, allow_none=True, help="Time source (tests inject a manual clock).").tag(config=True)
 
     def settings_for_core(self) -> Settings:
@@ -150,8 +157,10 @@ class DataShareApp(ExtensionApp):
                 host=self.smtp_host, port=self.smtp_port, sender=self.smtp_from, username=self.smtp_username,
                 password=self.smtp_password, starttls=self.smtp_starttls, reminder_days=self.reminder_days,
                 expiry_warning_days=self.expiry_warning_days))  # fmt: skip
+        self.jobs = Jobs(self.datashare.clock, threads=self.job_threads, keep_seconds=self.finished_job_seconds)
         self.settings.update(
             datashare=self.datashare,
+            datashare_jobs=self.jobs,
             datashare_pages=Pages(),
             datashare_chunk_size=self.download_chunk_size,
             datashare_zero_copy=self.zero_copy,
@@ -172,6 +181,7 @@ class DataShareApp(ExtensionApp):
                 (rf"/{p}/api/datasets/([^/]+)/files/(.+)", api.OwnerFileAPI),
                 (rf"/{p}/api/datasets/([^/]+)/links", api.LinksAPI),
                 (rf"/{p}/api/links/([^/]+)", api.LinkAPI),
+                (rf"/{p}/api/jobs/([^/]+)", jobs.JobAPI),
                 (rf"/{p}/api/datasets/([^/]+)/committee", access.CommitteeMembersAPI),
                 (rf"/{p}/api/datasets/([^/]+)/grants", access.DatasetGrantsAPI),
                 (rf"/{p}/api/requests", access.RequestsAPI),
@@ -214,5 +224,7 @@ class DataShareApp(ExtensionApp):
         checkpointer = getattr(self, "_checkpointer", None)
         if checkpointer:
             checkpointer.stop()
+        if hasattr(self, "jobs"):
+            self.jobs.close()  # running freezes stop at their next chunk; nothing half-shared stays
         if hasattr(self, "datashare"):
             self.datashare.close()

@@ -1,0 +1,110 @@
+"""Sharing and publishing a version as a background job, and ``datashare/api/jobs/{id}``.
+
+``POST api/datasets?async=1`` (or ``Prefer: respond-async``) checks the body at once, exactly
+as the direct request does (a bad field is a 400 naming it, and nothing is stored), then
+answers 202 with ``Location: .../api/jobs/{id}``; the freeze runs in a thread. The job's owner
+polls it for progress; when done it carries the same view of the dataset the direct request
+answers with, and the committee links once.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.utils import url_path_join
+from tornado import web
+
+from ..core import datasets
+from ..core.errors import InvalidInput
+from ..core.jobs import DONE, Job
+from .api import DatasetView
+from .base import OwnerAPIHandler
+
+
+def wants_async(handler) -> bool:
+    """``?async=1`` or ``Prefer: respond-async`` (RFC 7240) asks for a job instead of waiting."""
+    flag = handler.get_query_argument("async", None)
+    if flag is not None:
+        if flag.lower() not in ("1", "true", "0", "false", ""):
+            raise InvalidInput("async", "must be 1 (run as a job) or 0")
+        return flag.lower() in ("1", "true")
+    prefer = handler.request.headers.get("Prefer", "")
+    return "respond-async" in (p.split("=")[0].strip().lower() for p in prefer.replace(";", ",").split(","))
+
+
+def _user(handler) -> str:
+    """Who a job belongs to: the Jupyter user, or whoever holds the server's own token.
+
+    That token names no one: jupyter-server makes up a new anonymous user for each request
+    that carries it without a login cookie (a script, curl), so its holder is one person.
+    """
+    server_token = handler.token
+    sent = handler.identity_provider.get_token(handler) if server_token else None
+    if sent and hmac.compare_digest(sent.encode(), server_token.encode()):
+        return "token"
+    return "user:" + handler.current_user.username
+
+
+def _accepted(handler, job: Job) -> None:
+    handler.set_header("Location", url_path_join(handler.base_url, "datashare", "api", "jobs", job.id))
+    if "respond-async" in handler.request.headers.get("Prefer", ""):
+        handler.set_header("Preference-Applied", "respond-async")
+    handler.send_json({"job": job.view() | {"dataset": None, "committee_links": []}}, 202)
+
+
+async def start_share(handler, body: dict) -> None:
+    """Check the share now (a 400 if anything is wrong), then freeze it in the background."""
+    ctx, client = handler.datashare, handler.client
+    plan = await handler.in_thread(datasets.check_share, ctx, handler.owner, body)
+
+    def work(job: Job) -> dict:
+        dataset_id = datasets.freeze_and_share(ctx, plan, client=client, progress=job.add_bytes,
+                                               file_done=job.file_done, committee_links=job.secrets)  # fmt: skip
+        return {"dataset_id": dataset_id, "version": 1}
+
+    jobs = handler.settings["datashare_jobs"]
+    _accepted(handler, jobs.start("share", _user(handler), files_total=plan.files_total,
+                                  bytes_total=plan.bytes_total, work=work))  # fmt: skip
+
+
+async def start_version(handler, dataset_id: str) -> None:
+    """Check the dataset can get a version now, then freeze its current files in the background."""
+    ctx, client = handler.datashare, handler.client
+    plan = await handler.in_thread(datasets.check_new_version, ctx, handler.owner, dataset_id)
+
+    def work(job: Job) -> dict:
+        number = datasets.freeze_new_version(ctx, plan, client=client, progress=job.add_bytes, file_done=job.file_done)
+        return {"dataset_id": plan.dataset_id, "version": number}
+
+    jobs = handler.settings["datashare_jobs"]
+    _accepted(handler, jobs.start("version", _user(handler), files_total=plan.files_total,
+                                  bytes_total=plan.bytes_total, work=work))  # fmt: skip
+
+
+class JobAPI(DatasetView, OwnerAPIHandler):
+    """GET a job's progress and outcome; DELETE asks a running job to stop (nothing is stored)."""
+
+    @property
+    def jobs(self):
+        return self.settings["datashare_jobs"]
+
+    def _view(self, job: Job) -> dict:
+        out = job.view() | {"dataset": None, "committee_links": []}
+        if job.state == DONE:
+            out["dataset"] = self.owner_view(job.result["dataset_id"], job.result["version"])
+            out["committee_links"] = self.committee_links(job.take_secrets())
+        return out
+
+    @web.authenticated
+    @authorized
+    async def get(self, job_id):
+        job = self.jobs.get(_user(self), job_id)
+        self.send_json(await self.in_thread(self._view, job))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, job_id):
+        job = self.jobs.get(_user(self), job_id)
+        job.cancel()
+        self.send_json(await self.in_thread(self._view, job))

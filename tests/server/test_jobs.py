@@ -1,0 +1,211 @@
+"""Sharing as a background job: 202 + Location, progress to done, errors, privacy of jobs."""
+
+import asyncio
+import json
+import sqlite3
+from contextlib import contextmanager
+
+import pytest
+
+from tests.conftest import path_of
+from tests.server.test_api import BAD_SHARES
+
+BOB = {"Authorization": "token bob-token"}
+ASYNC = {"async": "1"}
+MIB = 1 << 20
+
+
+@pytest.fixture
+def ds_config():
+    # One job at a time: a second job waits for the first, which the tests use to order events.
+    return {"failed_lookups_per_client": 1000, "failed_lookups_overall": 100_000, "job_threads": 1}
+
+
+@pytest.fixture
+def jp_server_config(clock, ds_config):
+    # Three Jupyter users, and no owner_identities: bob may act as the owner too (a shared
+    # single-user server), yet the jobs ada starts stay hers.
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {"jupyter_datashare": True, "jupyter_server_terminals": False},
+            "allow_unauthenticated_access": False,
+            "identity_provider_class": "tests.server.identities.ThreeUsers",
+        },
+        "DataShareApp": {"owner": "ada-owner", "clock": clock, **ds_config},
+    }
+
+
+@contextmanager
+def database_locked(ctx):
+    """Hold the database's write lock, as a busy notebook kernel writing to the same store would.
+
+    Readers go on (WAL); a job that reaches its commit waits, still "running", until released.
+    """
+    conn = sqlite3.connect(ctx.settings.db_url.removeprefix("sqlite:///"), isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        conn.execute("ROLLBACK")
+        conn.close()
+
+
+async def start(call, *parts, body=None, expect=202, **kw):
+    r = await call("POST", "datashare", "api", *parts, body=body, params=ASYNC, **kw)
+    assert r.code == expect, (r.code, r.body[:300])
+    return r, json.loads(r.body)
+
+
+async def poll(call, job_id, until=lambda j: j["state"] != "running", headers=None, timeout=20.0):
+    for _ in range(int(timeout / 0.02)):
+        job = await call.json("GET", "datashare", "api", "jobs", job_id, headers=headers)
+        if until(job):
+            return job
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"job {job_id} never got there: {job}")
+
+
+async def test_share_as_a_job_reports_progress_until_done(call, make_files):
+    make_files({"big/measurements.bin": b"\x01" * (3 * MIB + 17), "big/table.csv": "id,value\n1,10\n",
+                "big/notes/readme.txt": "about\n"})  # fmt: skip
+    r, out = await start(call, "datasets", body={"path": "big", "title": "Big folder"})
+    job = out["job"]
+    assert r.headers["Location"].endswith(f"/datashare/api/jobs/{job['id']}")
+    assert path_of("http://x" + r.headers["Location"]) == ["datashare", "api", "jobs", job["id"]]
+    size = 3 * MIB + 17 + 14 + 6
+    assert job["kind"] == "share" and job["files_total"] == 3 and job["bytes_total"] == size
+
+    done = await poll(call, job["id"])
+    assert done["state"] == "done" and done["error"] is None and done["finished"]
+    assert done["bytes_done"] == done["bytes_total"] == size and done["files_done"] == done["files_total"] == 3
+    dataset = done["dataset"]
+    assert dataset == await call.json("GET", "datashare", "api", "datasets", dataset["id"])
+    assert [f["path"] for f in dataset["files"]] == ["measurements.bin", "notes/readme.txt", "table.csv"]
+    events = (await call.json("GET", "datashare", "api", "audit"))["events"]
+    assert [(e["action"], e["dataset_id"]) for e in events] == [("dataset.shared", dataset["id"])]
+
+
+async def test_prefer_respond_async_also_starts_a_job(call, make_files):
+    make_files({"one.csv": "a\n1\n"})
+    r = await call("POST", "datashare", "api", "datasets", body={"path": "one.csv", "title": "One"},
+                   headers={"Prefer": "respond-async, wait=0"})  # fmt: skip
+    assert r.code == 202 and r.headers["Preference-Applied"] == "respond-async"
+    done = await poll(call, json.loads(r.body)["job"]["id"])
+    assert done["dataset"]["title"] == "One"
+
+
+async def test_committee_links_are_shown_once(call, make_files):
+    make_files({"study/answers.csv": "q1,q2\n3,4\n"})
+    body = {"path": "study", "title": "Survey", "access": {"level": "restricted"},
+            "committee": {"members": ["bob", {"name": "Dr Ext", "email": "ext@uni.example"}]}}  # fmt: skip
+    _, out = await start(call, "datasets", body=body)
+    done = await poll(call, out["job"]["id"])
+    (link,) = done["committee_links"]
+    assert link["name"] == "Dr Ext" and "/datashare/c/dsc_" in link["url"]
+    again = await call.json("GET", "datashare", "api", "jobs", out["job"]["id"])
+    assert again["state"] == "done" and again["committee_links"] == []
+    assert link["url"].split("/")[-1] not in json.dumps(again)
+
+
+@pytest.mark.parametrize("body, field", BAD_SHARES)
+async def test_a_bad_body_is_refused_at_once_and_starts_no_job(call, make_files, server_root, ctx, jp_serverapp,
+                                                              body, field):  # fmt: skip
+    make_files({"data/a.csv": "x\n", "data/.hidden.csv": "y\n"})
+    (server_root / "emptydir").mkdir()
+    r, err = await start(call, "datasets", body=body, expect=400)
+    assert err["field"] == field and field in err["message"] and "Location" not in r.headers
+    assert len(jp_serverapp.web_app.settings["datashare_jobs"]) == 0
+    assert (await call.json("GET", "datashare", "api", "datasets"))["datasets"] == []
+    assert (await call.json("GET", "datashare", "api", "audit"))["events"] == []
+    assert list(ctx.store.blobs.iterdir()) == [] and list(ctx.store.tmp.iterdir()) == []
+
+
+async def test_a_bad_async_flag_names_it(call, make_files):
+    make_files({"one.csv": "a\n"})
+    r = await call("POST", "datashare", "api", "datasets", body={"path": "one.csv", "title": "t"},
+                   params={"async": "soon"})  # fmt: skip
+    assert r.code == 400 and json.loads(r.body)["field"] == "async"
+
+
+async def test_the_server_answers_while_a_job_runs(call, make_files, ctx):
+    make_files({"data/a.bin": b"a" * (2 * MIB), "data/b.csv": "x\n1\n"})
+    with database_locked(ctx):
+        _, out = await start(call, "datasets", body={"path": "data", "title": "T"})
+        job_id = out["job"]["id"]
+        # Every file is frozen; the job now waits for the database to make the dataset exist.
+        frozen = await poll(call, job_id, until=lambda j: j["files_done"] == 2)
+        assert frozen["state"] == "running" and frozen["bytes_done"] == frozen["bytes_total"]
+        listed = await call.json("GET", "datashare", "api", "datasets")
+        assert listed["datasets"] == []  # answered at once, and nothing half-shared shows
+        page = await call("GET", "datashare", "d", "ds-unknown", anon=True)
+        assert page.code == 404
+    done = await poll(call, job_id)
+    assert done["state"] == "done"
+    assert [d["id"] for d in (await call.json("GET", "datashare", "api", "datasets"))["datasets"]] == [done["dataset"]["id"]]
+
+
+async def test_a_file_removed_while_sharing_fails_the_job_and_shares_nothing(call, make_files, ctx, server_root):
+    make_files({"first/a.csv": "a\n1\n", "second/b1.csv": "b\n1\n", "second/b2.csv": "b\n2\n"})
+    with database_locked(ctx):
+        _, first = await start(call, "datasets", body={"path": "first", "title": "First"})
+        await poll(call, first["job"]["id"], until=lambda j: j["files_done"] == 1)
+        # The only job thread is busy: the second share was checked, and waits to be frozen.
+        _, second = await start(call, "datasets", body={"path": "second", "title": "Second",
+                                                        "access": {"level": "reviewer-only"}})  # fmt: skip
+        (server_root / "second" / "b2.csv").unlink()
+    assert (await poll(call, first["job"]["id"]))["state"] == "done"
+    failed = await poll(call, second["job"]["id"])
+    assert failed["state"] == "failed" and failed["dataset"] is None
+    assert failed["files_done"] == 1 and failed["files_total"] == 2  # it failed half-way
+    assert failed["error"]["field"] == "path" and failed["error"]["status"] == 400
+    assert "'b2.csv'" in failed["error"]["message"] and "nothing was stored" in failed["error"]["message"]
+    listed = (await call.json("GET", "datashare", "api", "datasets"))["datasets"]
+    assert [d["title"] for d in listed] == ["First"]
+    assert [e["action"] for e in (await call.json("GET", "datashare", "api", "audit"))["events"]] == ["dataset.shared"]
+    assert list(ctx.store.encrypted.iterdir()) == [] and list(ctx.store.tmp.iterdir()) == []
+
+
+async def test_a_job_can_be_cancelled_and_shares_nothing(call, make_files, ctx):
+    make_files({"first/a.csv": "a\n1\n", "second/b.csv": "b\n1\n"})
+    with database_locked(ctx):
+        _, first = await start(call, "datasets", body={"path": "first", "title": "First"})
+        await poll(call, first["job"]["id"], until=lambda j: j["files_done"] == 1)
+        _, second = await start(call, "datasets", body={"path": "second", "title": "Second"})
+        asked = await call.json("DELETE", "datashare", "api", "jobs", second["job"]["id"])
+        assert asked["state"] == "running"  # it stops when it gets its turn
+    cancelled = await poll(call, second["job"]["id"])
+    assert cancelled["state"] == "failed" and cancelled["error"]["status"] == 409
+    assert cancelled["error"]["message"] == "cancelled: nothing was shared"
+    assert [d["title"] for d in (await call.json("GET", "datashare", "api", "datasets"))["datasets"]] == ["First"]
+
+
+async def test_another_user_cannot_see_or_cancel_the_job(call, make_files):
+    make_files({"one.csv": "a\n1\n"})
+    _, out = await start(call, "datasets", body={"path": "one.csv", "title": "One"})
+    job_id = out["job"]["id"]
+    for method in ("GET", "DELETE"):
+        r = await call(method, "datashare", "api", "jobs", job_id, headers=BOB)
+        assert r.code == 404 and json.loads(r.body) == {"error": "NotFound", "message": f"no job '{job_id}'"}
+    unknown = await call("GET", "datashare", "api", "jobs", "job-nope")
+    assert unknown.code == 404
+    assert (await call("GET", "datashare", "api", "jobs", job_id, anon=True)).code == 403
+    done = await poll(call, job_id)  # its owner still sees it
+    assert done["state"] == "done"
+    bobs = await call("GET", "datashare", "api", "jobs", job_id, headers=BOB)
+    assert bobs.code == 404
+
+
+async def test_a_new_version_as_a_job(call, share, server_root):
+    d = await share()
+    (server_root / "data" / "table.csv").write_text("id,value\n1,11\n3,30\n")
+    r, out = await start(call, "datasets", d["id"], "versions")
+    assert out["job"]["kind"] == "version" and out["job"]["files_total"] == 2
+    done = await poll(call, out["job"]["id"])
+    assert done["state"] == "done" and done["dataset"]["version"] == 2
+    assert done["bytes_done"] == done["bytes_total"] == done["dataset"]["total_size"]
+    events = (await call.json("GET", "datashare", "api", "audit"))["events"]
+    assert events[0]["action"] == "version.published" and events[0]["version"] == 2
+    await call.json("DELETE", "datashare", "api", "datasets", d["id"])
+    r, err = await start(call, "datasets", d["id"], "versions", expect=400)
+    assert err["field"] == "id"
+    r, err = await start(call, "datasets", "ds-unknown", "versions", expect=404)
