@@ -20,15 +20,15 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterable, Iterator
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from . import signing
-from .clock import Clock
+from .clock import Clock, parse_when
 from .db import immediate, reading, writing
 from .errors import AuditUnavailable
 from .models import AuditCheckpoint, AuditEvent, AuditHead
@@ -74,6 +74,46 @@ class Event:
 _HEAD = select(AuditHead.size, AuditHead.head_hash, AuditHead.checkpointed_size).where(AuditHead.id == 1)
 _INSERT = insert(AuditEvent.__table__)
 _MOVE_HEAD = update(AuditHead.__table__).where(AuditHead.__table__.c.id == 1)
+
+
+def _filtered(q, dataset_id=None, action=None, since: datetime | None = None, until: datetime | None = None):
+    """Events of one dataset, of one action, from ``since`` (included) to ``until`` (excluded)."""
+    if dataset_id:
+        q = q.where(AuditEvent.dataset_id == dataset_id)
+    if action:
+        q = q.where(AuditEvent.action == action)
+    if since is not None:
+        q = q.where(AuditEvent.ts >= _ts(since))
+    if until is not None:
+        q = q.where(AuditEvent.ts < _ts(until))
+    return q
+
+
+def end_of(field: str, value) -> datetime:
+    """The (excluded) end of an ``until`` filter: a date means up to the end of that day."""
+    bound = parse_when(field, value)
+    if isinstance(value, str) and len(value.strip()) == 10:  # 2027-01-31, not a date-time
+        bound += timedelta(days=1)
+    return bound
+
+
+def _jsonl(rows: Iterable[dict]) -> Iterator[str]:
+    for row in rows:
+        yield json.dumps(row, ensure_ascii=False) + "\n"
+
+
+def _csv(rows: Iterable[dict]) -> Iterator[str]:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=[*FIELDS, "entry_hash"])
+    writer.writeheader()
+    for row in rows:
+        row["details"] = json.dumps(row["details"]) if row["details"] is not None else ""
+        writer.writerow(row)
+        yield buf.getvalue()
+        buf.seek(0)
+        buf.truncate()
+    if buf.getvalue():  # the header alone, when no event matched
+        yield buf.getvalue()
 
 
 class _Pending:
@@ -214,20 +254,31 @@ class AuditLog:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def events(self, *, dataset_id=None, action=None, since: datetime | None = None,
+    def events(self, *, dataset_id=None, action=None, since: datetime | None = None, until: datetime | None = None,
                limit: int | None = None, offset: int = 0, newest_first: bool = False) -> list[dict]:  # fmt: skip
-        q = select(AuditEvent)
-        if dataset_id:
-            q = q.where(AuditEvent.dataset_id == dataset_id)
-        if action:
-            q = q.where(AuditEvent.action == action)
-        if since is not None:
-            q = q.where(AuditEvent.ts >= _ts(since))
+        q = _filtered(select(AuditEvent), dataset_id, action, since, until)
         q = q.order_by(AuditEvent.seq.desc() if newest_first else AuditEvent.seq).offset(offset)
         if limit is not None:
             q = q.limit(limit)
         with reading(self.engine) as session:
             return [self._as_dict(e) for e in session.scalars(q)]
+
+    def _iter_matching(self, dataset_id=None, action=None, since=None, until=None, page: int = 1000) -> Iterator[dict]:
+        """The matching events, oldest first, read a page at a time, each page in a short
+        transaction of its own: a long export neither holds the database nor all events in memory.
+        It stops at the last event there was when it began, so a busy log cannot keep it going."""
+        with reading(self.engine) as session:
+            last_seq = session.scalar(select(func.max(AuditEvent.seq))) or 0
+        after = 0
+        while after < last_seq:
+            q = _filtered(select(AuditEvent), dataset_id, action, since, until)
+            q = q.where(AuditEvent.seq > after, AuditEvent.seq <= last_seq).order_by(AuditEvent.seq).limit(page)
+            with reading(self.engine) as session:
+                rows = [self._as_dict(e) for e in session.scalars(q)]
+            if not rows:
+                return
+            yield from rows
+            after = rows[-1]["seq"]
 
     def _iter_all(self, batch: int = 5000) -> Iterator[AuditEvent]:
         last = 0
@@ -245,26 +296,16 @@ class AuditLog:
     def _as_dict(e: AuditEvent) -> dict:
         return {k: getattr(e, k) for k in FIELDS} | {"entry_hash": e.entry_hash}
 
-    def export(self, fmt: str = "jsonl") -> Iterator[str]:
-        if fmt == "jsonl":
-            for e in self._iter_all():
-                yield json.dumps(self._as_dict(e), ensure_ascii=False) + "\n"
-        elif fmt == "csv":
-            columns = list(FIELDS) + ["entry_hash"]
-            buf = io.StringIO()
-            writer = csv.DictWriter(buf, fieldnames=columns)
-            writer.writeheader()
-            for e in self._iter_all():
-                row = self._as_dict(e)
-                row["details"] = json.dumps(row["details"]) if row["details"] is not None else ""
-                writer.writerow(row)
-                yield buf.getvalue()
-                buf.seek(0)
-                buf.truncate()
-            if buf.getvalue():
-                yield buf.getvalue()
-        else:
+    def export(self, fmt: str = "jsonl", *, dataset_id=None, action=None, since: datetime | None = None,
+               until: datetime | None = None) -> Iterator[str]:  # fmt: skip
+        """The events the filters select (as ``events`` does), oldest first, one line per piece.
+
+        CSV starts with its header line, even when nothing matches.
+        """
+        if fmt not in ("jsonl", "csv"):
             raise ValueError(f"unknown export format {fmt!r}: use jsonl or csv")
+        rows = self._iter_matching(dataset_id, action, since, until)
+        return _jsonl(rows) if fmt == "jsonl" else _csv(rows)
 
     # -- verifying ---------------------------------------------------------------------------
 

@@ -139,3 +139,26 @@ def test_export_formats(core):
     assert [r["seq"] for r in rows] == ["1", "2", "3"] and rows[0]["byte_range"] == "0-0"
     with pytest.raises(ValueError):
         list(core.audit.export("xml"))
+
+
+def test_export_takes_the_filters_of_the_event_list_across_pages(core, clock):
+    from datetime import datetime, timezone
+
+    from jupyter_datashare.core.audit import end_of
+
+    with core.audit.transaction() as s:
+        for i in range(7):
+            core.audit.append(s, Event("file.downloaded" if i % 2 else "dataset.shared", "ada", dataset_id=f"ds-{i % 3}"))
+    clock.advance(days=2)
+    core.audit.record(Event("dataset.updated", "ada", dataset_id="ds-0"))
+    filters = [{}, {"dataset_id": "ds-0"}, {"action": "file.downloaded"}, {"since": clock.now()},
+               {"until": clock.now()}, {"dataset_id": "ds-0", "until": end_of("until", "2026-03-01")}]  # fmt: skip
+    for f in filters:
+        expected = [e["seq"] for e in core.audit.events(**f)]
+        assert [e["seq"] for e in core.audit._iter_matching(**f, page=2)] == expected, f
+    assert [e["seq"] for e in core.audit.events(dataset_id="ds-0")] == [1, 4, 7, 8]
+    assert end_of("until", "2026-03-01") == datetime(2026, 3, 2, tzinfo=timezone.utc)  # the whole day
+    assert end_of("until", "2026-03-01T10:00Z") == datetime(2026, 3, 1, 10, tzinfo=timezone.utc)
+    assert list(core.audit.export("csv", action="nothing.matches")) == [
+        "seq,ts,actor,action,outcome,dataset_id,version,file,byte_range,reason,client,link_id,grant_id,details,entry_hash\r\n"
+    ]
