@@ -2,6 +2,7 @@
  * The share form in a DOM: a server error lands next to the field it names, and the form shows
  * the freezing state while the request runs.
  */
+import { ServerConnection } from '@jupyterlab/services';
 import * as React from 'react';
 import { act } from 'react';
 import { createRoot, Root } from 'react-dom/client';
@@ -27,10 +28,21 @@ afterEach(() => {
   container.remove();
 });
 
+/** A real client whose server answers a share with `share` (201, or the error it throws). */
 function stubClient(share: (body: ShareBody) => Promise<ShareResult>): DataShareClient {
-  const client = new DataShareClient();
-  client.share = share;
-  return client;
+  const settings = ServerConnection.makeSettings({
+    baseUrl: 'http://localhost:8888/',
+    fetch: async (input: RequestInfo) => {
+      const body = JSON.parse(await (input as Request).text());
+      try {
+        return new Response(JSON.stringify(await share(body)), { status: 201 });
+      } catch (e) {
+        const { message, status, error, field } = e as DataShareError;
+        return new Response(JSON.stringify({ message, error, field }), { status });
+      }
+    }
+  });
+  return new DataShareClient(settings);
 }
 
 const click = (el: Element | null) => {

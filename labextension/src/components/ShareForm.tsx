@@ -2,14 +2,22 @@
  * "Share as dataset…": metadata, licence, access level, committee and data use conditions.
  *
  * Errors come from the server (it is the judge of every field) and are shown next to the field
- * it names. Freezing a large folder takes a while: the form shows what is being frozen and the
- * elapsed time, and stays responsive (the request is asynchronous).
+ * it names. Freezing a large folder takes a while: it runs as a job on the server, and the form
+ * shows how many files and bytes are done (polling the job), stays responsive, and can stop it.
  */
 import { addIcon, closeIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { DataShareClient, errorForForm } from '../api';
 import { formatBytes, formatElapsed, plural } from '../format';
+import {
+  describeProgress,
+  IJob,
+  JobCancelled,
+  progressFraction,
+  shareInBackground,
+  StoppedWaiting
+} from '../jobs';
 import {
   buildShareBody,
   emptyCreator,
@@ -74,7 +82,13 @@ export function ShareForm(props: IShareFormProps): JSX.Element {
   const [finished, setFinished] = React.useState(0);
   const [result, setResult] = React.useState<ShareResult | null>(null);
   const [scan, setScan] = React.useState<IScanResult | null>(null);
+  const [job, setJob] = React.useState<IJob | null>(null);
+  const [notice, setNotice] = React.useState<string | null>(null);
   const formRef = React.useRef<HTMLFormElement>(null);
+  /** Stops the job on the server (the Stop button). */
+  const stopRef = React.useRef<AbortController | null>(null);
+  /** Stops only the polling, when the form goes away while the job runs on. */
+  const detachRef = React.useRef(new AbortController());
   const now = useNow(phase === 'sharing' ? 500 : 60_000);
 
   React.useEffect(() => {
@@ -87,6 +101,8 @@ export function ShareForm(props: IShareFormProps): JSX.Element {
       alive = false;
     };
   }, []);
+
+  React.useEffect(() => () => detachRef.current.abort(), []);
 
   // After a server error, move the focus to the field it names.
   React.useEffect(() => {
@@ -127,16 +143,30 @@ export function ShareForm(props: IShareFormProps): JSX.Element {
     }
     const { body, toFormField } = buildShareBody(state);
     setError(null);
+    setNotice(null);
+    setJob(null);
     setPhase('sharing');
     setStarted(Date.now());
+    const stop = (stopRef.current = new AbortController());
     try {
-      const out = await client.share(body);
+      const out = await shareInBackground(client, body, {
+        onProgress: setJob,
+        signal: stop.signal,
+        detach: detachRef.current.signal
+      });
       setFinished(Date.now());
       setResult(out);
       setPhase('done');
       props.onShared?.(out);
     } catch (reason) {
-      setError(errorForForm(reason, formFields(state), toFormField));
+      if (reason instanceof StoppedWaiting) {
+        return; // the form is gone; the job goes on and its dataset will be listed
+      }
+      if (reason instanceof JobCancelled) {
+        setNotice(reason.message);
+      } else {
+        setError(errorForForm(reason, formFields(state), toFormField));
+      }
       setPhase('edit');
     }
   };
@@ -191,6 +221,11 @@ export function ShareForm(props: IShareFormProps): JSX.Element {
       {error && !error.field ? (
         <Banner kind="error" onDismiss={() => setError(null)}>
           {error.message}
+        </Banner>
+      ) : null}
+      {notice ? (
+        <Banner kind="info" onDismiss={() => setNotice(null)}>
+          {notice}
         </Banner>
       ) : null}
 
@@ -421,7 +456,9 @@ export function ShareForm(props: IShareFormProps): JSX.Element {
       ) : null}
 
       <div className="jp-DataShare-formFooter">
-        {sharing ? (
+        {sharing && job ? (
+          <JobProgress job={job} elapsed={now - started} id={id('progress')} />
+        ) : sharing ? (
           <Busy
             label={`Freezing ${
               scan ? `${scan.partial ? 'at least ' : ''}${plural(scan.files, 'file')} (${formatBytes(scan.bytes)})` : `the ${what}`
@@ -433,13 +470,17 @@ export function ShareForm(props: IShareFormProps): JSX.Element {
           </span>
         )}
         <span className="jp-DataShare-spacer" />
-        {props.onClose ? (
+        {sharing ? (
           <button
             type="button"
             className={BUTTON.plain}
-            onClick={props.onClose}
-            disabled={sharing}
+            onClick={() => stopRef.current?.abort()}
+            data-testid="datashare-share-stop"
           >
+            Stop sharing
+          </button>
+        ) : props.onClose ? (
+          <button type="button" className={BUTTON.plain} onClick={props.onClose}>
             Cancel
           </button>
         ) : null}
@@ -453,6 +494,27 @@ export function ShareForm(props: IShareFormProps): JSX.Element {
         </button>
       </div>
     </form>
+  );
+}
+
+/** How far the freeze got: a progress bar and "2 of 5 files, 1.5 of 12 MiB". */
+function JobProgress(props: { job: IJob; elapsed: number; id: string }): JSX.Element {
+  const { job } = props;
+  const text = describeProgress(job);
+  return (
+    // No live region: the numbers change several times a second; the bar carries them instead.
+    <span className="jp-DataShare-busy">
+      <progress
+        id={props.id}
+        aria-label="Sharing progress"
+        aria-valuetext={text}
+        max={1}
+        value={progressFraction(job)}
+        style={{ width: '10em' }}
+      />
+      <span data-testid="datashare-share-progress">{text}</span>
+      <span className="jp-DataShare-hint">· {formatElapsed(props.elapsed)} elapsed</span>
+    </span>
   );
 }
 
