@@ -22,6 +22,36 @@ export interface IAuditFilters {
   dataset: string;
   action: string;
   since: string;
+  /** A date: up to the end of that day. */
+  until: string;
+}
+
+/** The list's query for the filters (empty ones left out); `until` is understood by the server too. */
+export function auditQuery(
+  f: IAuditFilters,
+  extra: IAuditQuery = {}
+): IAuditQuery & { until?: string } {
+  return {
+    dataset: f.dataset || undefined,
+    action: f.action || undefined,
+    since: f.since || undefined,
+    until: f.until || undefined,
+    ...extra
+  };
+}
+
+/** The export's query: the same filters as the list, so what is saved is what is shown. */
+export function exportQuery(
+  f: IAuditFilters,
+  format: 'csv' | 'jsonl'
+): Record<string, string | undefined> {
+  const { dataset, action, since, until } = auditQuery(f);
+  return { format, dataset, action, since, until };
+}
+
+/** Whether any filter is set (the export then saves only the matching events). */
+export function isFiltered(f: IAuditFilters): boolean {
+  return Boolean(f.dataset || f.action || f.since || f.until);
 }
 
 export interface IAuditViewProps {
@@ -49,7 +79,8 @@ export function AuditView(props: IAuditViewProps): JSX.Element {
   const [filters, setFilters] = React.useState<IAuditFilters>({
     dataset: props.initial?.dataset ?? '',
     action: props.initial?.action ?? '',
-    since: props.initial?.since ?? ''
+    since: props.initial?.since ?? '',
+    until: props.initial?.until ?? ''
   });
   const [events, setEvents] = React.useState<AuditEvent[]>([]);
   const [more, setMore] = React.useState(false);
@@ -61,12 +92,7 @@ export function AuditView(props: IAuditViewProps): JSX.Element {
   const [verifying, setVerifying] = React.useState(false);
   const [exporting, setExporting] = React.useState<string | null>(null);
 
-  const query = (f: IAuditFilters, extra: IAuditQuery = {}): IAuditQuery => ({
-    dataset: f.dataset || undefined,
-    action: f.action || undefined,
-    since: f.since || undefined,
-    ...extra
-  });
+  const query = auditQuery;
 
   const load = React.useCallback(
     async (f: IAuditFilters) => {
@@ -142,7 +168,8 @@ export function AuditView(props: IAuditViewProps): JSX.Element {
   const exportAs = async (format: 'csv' | 'jsonl') => {
     setExporting(format);
     try {
-      saveBlob(await client.exportAudit(format), `datashare-audit.${format}`);
+      const response = await client.fetch('audit', { query: exportQuery(filters, format) });
+      saveBlob(await response.blob(), `datashare-audit.${format}`);
     } catch (e) {
       setError((e as Error).message);
     } finally {
@@ -151,7 +178,13 @@ export function AuditView(props: IAuditViewProps): JSX.Element {
   };
 
   const titles = new Map(datasets.map(d => [d.id, d.title]));
-  const chart = bucketEvents(accesses, chartWindow(accesses, filters.since, Date.now()));
+  const chart = bucketEvents(
+    accesses,
+    chartWindow(accesses, filters.since, Date.now(), filters.until)
+  );
+  const exportWhat = isFiltered(filters)
+    ? 'the events that match the filters'
+    : 'the whole log';
   const set = (patch: Partial<IAuditFilters>) => setFilters({ ...filters, ...patch });
 
   return (
@@ -173,7 +206,8 @@ export function AuditView(props: IAuditViewProps): JSX.Element {
           className={BUTTON.plain}
           onClick={() => void exportAs('csv')}
           disabled={exporting !== null}
-          aria-label="Export the whole log as CSV"
+          aria-label={`Export ${exportWhat} as CSV`}
+          title={`Export ${exportWhat} as CSV`}
         >
           <downloadIcon.react tag="span" /> CSV
         </button>
@@ -182,7 +216,8 @@ export function AuditView(props: IAuditViewProps): JSX.Element {
           className={BUTTON.plain}
           onClick={() => void exportAs('jsonl')}
           disabled={exporting !== null}
-          aria-label="Export the whole log as JSON Lines"
+          aria-label={`Export ${exportWhat} as JSON Lines`}
+          title={`Export ${exportWhat} as JSON Lines`}
         >
           <downloadIcon.react tag="span" /> JSON Lines
         </button>
@@ -257,6 +292,17 @@ export function AuditView(props: IAuditViewProps): JSX.Element {
             className="jp-mod-styled"
             value={filters.since}
             onChange={e => set({ since: e.target.value })}
+          />
+        </div>
+        <div className="jp-DataShare-field">
+          <label htmlFor={`${uid}-until`}>Until</label>
+          <input
+            id={`${uid}-until`}
+            type="date"
+            className="jp-mod-styled"
+            value={filters.until}
+            min={filters.since || undefined}
+            onChange={e => set({ until: e.target.value })}
           />
         </div>
         <button
@@ -335,25 +381,30 @@ export function AuditView(props: IAuditViewProps): JSX.Element {
 const WEEK = 7 * 24 * 3_600_000;
 
 /**
- * The chart's time axis: from the "since" date to now; without one, the last week at least
- * (longer when the accesses go further back), so a few recent accesses still read as a timeline.
+ * The chart's time axis: from the "since" date to now (or to the end of the "until" day);
+ * without "since", the last week at least (longer when the accesses go further back), so a few
+ * recent accesses still read as a timeline.
  */
 export function chartWindow(
   accesses: { ts: string }[],
   since: string,
-  now: number
+  now: number,
+  until = ''
 ): { from?: number; to?: number } {
   const start = since ? parseTime(since) : NaN;
+  // "Until" a date covers that whole day, as the server reads it.
+  const endOfUntil = until ? parseTime(until) + 24 * 3_600_000 : NaN;
+  const end = isNaN(endOfUntil) ? now : endOfUntil;
   if (!isNaN(start)) {
-    return { from: start, to: Math.max(start, now) };
+    return { from: start, to: Math.max(start, end) };
   }
   const times = accesses.map(a => parseTime(a.ts)).filter(t => !isNaN(t));
   if (!times.length) {
     return {};
   }
   return {
-    from: Math.min(Math.min(...times), now - WEEK + 24 * 3_600_000),
-    to: Math.max(now, Math.max(...times))
+    from: Math.min(Math.min(...times), end - WEEK + 24 * 3_600_000),
+    to: Math.max(end, Math.max(...times))
   };
 }
 
