@@ -9,6 +9,9 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import type {
   AuditEvent,
+  BulkDecisionBody,
+  BulkDecisionResult,
+  Citation,
   CommitteeInfo,
   DatasetDetail,
   DatasetSummary,
@@ -16,10 +19,12 @@ import type {
   Grant,
   LinkCreateBody,
   NewLink,
+  PrivacyFinding,
   ReviewLink,
   AccessRequest,
   ShareBody,
   ShareResult,
+  UpdateBody,
   VerifyReport
 } from './types';
 
@@ -38,10 +43,17 @@ export class DataShareError extends Error {
     message: string,
     readonly status: number,
     readonly error: string = '',
-    readonly field: string | null = null
+    readonly field: string | null = null,
+    readonly details: Record<string, unknown> = {}
   ) {
     super(message);
     this.name = 'DataShareError';
+  }
+
+  /** The privacy check's findings, when the server refused to make data open because of them. */
+  get findings(): PrivacyFinding[] {
+    const found = this.details.findings;
+    return Array.isArray(found) ? (found as PrivacyFinding[]) : [];
   }
 
   /** The message without its leading `field: ` (shown next to that field, it is redundant). */
@@ -62,6 +74,8 @@ export class DataShareError extends Error {
       body = null;
     }
     if (body && typeof body === 'object') {
+      // Whatever else the error carries (e.g. the privacy check's findings) is kept for the form.
+      const { error, message: _message, field, ...details } = body;
       const message =
         typeof body.message === 'string' && body.message
           ? body.message
@@ -69,8 +83,9 @@ export class DataShareError extends Error {
       return new DataShareError(
         message,
         response.status,
-        typeof body.error === 'string' ? body.error : '',
-        typeof body.field === 'string' && body.field ? body.field : null
+        typeof error === 'string' ? error : '',
+        typeof field === 'string' && field ? field : null,
+        details
       );
     }
     return new DataShareError(
@@ -206,7 +221,8 @@ export class DataShareClient {
     return this.request<ShareResult>('datasets', { method: 'POST', body });
   }
 
-  update(id: string, body: Partial<ShareBody>): Promise<ShareResult> {
+  /** Change metadata and access; new external committee members' links come back once. */
+  update(id: string, body: UpdateBody): Promise<ShareResult> {
     return this.request<ShareResult>(`datasets/${encodeURIComponent(id)}`, {
       method: 'PATCH',
       body
@@ -289,6 +305,27 @@ export class DataShareClient {
     );
   }
 
+  /** Approve or deny several requests; each gets its own recorded decision. */
+  async decideMany(
+    requestIds: string[],
+    decision: Decision,
+    reason?: string
+  ): Promise<BulkDecisionResult[]> {
+    const out = await this.request<{ results: BulkDecisionResult[] }>(
+      'requests/decisions',
+      { method: 'POST', body: bulkDecisionBody(requestIds, decision, reason) }
+    );
+    return out.results;
+  }
+
+  /** Erase a requester's name, e-mail, institution, ORCID and purpose (owner only). */
+  erasePersonalData(requestId: string): Promise<AccessRequest> {
+    return this.request<AccessRequest>(
+      `requests/${encodeURIComponent(requestId)}/personal-data`,
+      { method: 'DELETE' }
+    );
+  }
+
   async listGrants(id: string): Promise<Grant[]> {
     const out = await this.request<{ grants: Grant[] }>(
       `datasets/${encodeURIComponent(id)}/grants`
@@ -301,6 +338,13 @@ export class DataShareClient {
       method: 'DELETE',
       body: { reason }
     });
+  }
+
+  /** How to cite a dataset, and the statements a manuscript needs. */
+  citation(id: string): Promise<Citation> {
+    return this.request<Citation>(
+      `datasets/${encodeURIComponent(id)}/citation`
+    );
   }
 
   // -- audit log -----------------------------------------------------------------------------
@@ -321,6 +365,25 @@ export class DataShareClient {
     const response = await this.fetch('audit', { query: { format } });
     return response.blob();
   }
+}
+
+/**
+ * The body of `POST datashare/api/requests/decisions`: each id once, in the order given; the
+ * reason trimmed and left out when blank (the server then refuses a denial, naming `reason`).
+ */
+export function bulkDecisionBody(
+  requestIds: string[],
+  decision: Decision,
+  reason?: string
+): BulkDecisionBody {
+  const body: BulkDecisionBody = {
+    requests: [...new Set(requestIds)],
+    decision
+  };
+  if (reason && reason.trim()) {
+    body.reason = reason.trim();
+  }
+  return body;
 }
 
 /**

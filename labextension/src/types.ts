@@ -16,6 +16,8 @@ export interface Creator {
   name: string;
   orcid?: string;
   affiliation?: string;
+  /** `https://ror.org/…`, the affiliation's ROR id. */
+  affiliation_ror?: string;
 }
 
 export interface DatasetSummary {
@@ -29,11 +31,34 @@ export interface DatasetSummary {
   withdrawn: boolean;
 }
 
+/** One cell of a preview's first rows, as JSON gives it (dates come as ISO strings). */
+export type PreviewCell = string | number | boolean | null;
+
+/**
+ * A table's preview, computed once at share time (`core/previews.py`): its schema, row count,
+ * quality summary and first rows; or only `error` when the file could not be read as a table.
+ */
+export interface FilePreview {
+  columns?: { name: string; type: string }[];
+  rows?: number;
+  rows_are?: 'exact' | 'estimated';
+  /** What the missing and duplicate counts cover: `all rows` or `the first 10,000 rows`. */
+  summary_of?: string;
+  missing?: Record<string, number>;
+  duplicate_rows?: number;
+  head?: PreviewCell[][];
+  /** Rows left out of this view (restricted or embargoed data without the opt-in). */
+  head_hidden?: boolean;
+  error?: string;
+}
+
 export interface DatasetFile {
   path: string;
   size: number;
   sha256: string;
   url?: string;
+  /** `null` for files that are not tables. */
+  preview?: FilePreview | null;
 }
 
 export interface VersionInfo {
@@ -48,6 +73,15 @@ export interface LicenceInfo {
   name: string;
   summary?: string;
   text?: string | null;
+}
+
+/** What the authors declare about the data (feeds the data rights statement). */
+export interface RightsDeclaration {
+  no_secrets?: boolean;
+  no_unprotected_personal_data?: boolean;
+  principal_investigator?: string;
+  first_author?: string;
+  corresponding_author?: string;
 }
 
 export interface DatasetDetail {
@@ -74,6 +108,11 @@ export interface DatasetDetail {
   withdrawn_at: string | null;
   withdrawal_reason: string | null;
   landing_page: string;
+  preview_rows_public: boolean;
+  provenance: string;
+  rights_declaration: RightsDeclaration;
+  use_conditions: string[];
+  agreement: string;
 }
 
 export interface CommitteeLink {
@@ -85,6 +124,65 @@ export interface CommitteeLink {
 
 export interface ShareResult extends DatasetDetail {
   committee_links: CommitteeLink[];
+}
+
+/** The body of `PATCH datashare/api/datasets/{id}`: only the fields that change. */
+export interface UpdateBody {
+  title?: string;
+  description?: string;
+  creators?: Creator[];
+  keywords?: string[];
+  license?: string;
+  license_text?: string;
+  related_publication?: string;
+  provenance?: string;
+  rights_declaration?: RightsDeclaration;
+  access?: {
+    level: Level;
+    embargo_until?: string;
+    after_embargo?: Level;
+  };
+  committee?: {
+    members: CommitteeMemberInput[];
+    required_approvals: number;
+    rule: 'veto' | 'majority';
+  };
+  use_conditions?: string[];
+  agreement?: string;
+  preview_rows_public?: boolean;
+  /** Open the data despite the privacy check's findings, with the reason (audited). */
+  privacy_override?: { reason: string };
+}
+
+/** What the privacy check found before data goes open (never the values themselves). */
+export interface PrivacyFinding {
+  file?: string;
+  column?: string;
+  kind: string;
+  count: number;
+}
+
+/** `GET datashare/api/datasets/{id}/citation` (`core/citation.py`). */
+export interface Citation {
+  datacite: Record<string, unknown>;
+  bibtex: string;
+  text: string;
+  availability_statement: string;
+  rights_statement: string;
+  generated_at: string;
+}
+
+export interface BulkDecisionBody {
+  requests: string[];
+  decision: Decision;
+  reason?: string;
+}
+
+/** One request's outcome in a bulk decision: its new status, or why it was not decided. */
+export interface BulkDecisionResult {
+  id: string;
+  status?: AccessRequest['status'];
+  error?: string;
 }
 
 export interface CommitteeMemberInput {

@@ -1,6 +1,7 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 import {
+  bulkDecisionBody,
   DataShareClient,
   DataShareError,
   encodePath,
@@ -122,6 +123,35 @@ describe('request building', () => {
     ]);
   });
 
+  it('builds the routes of editing, bulk decisions, erasure and citation', async () => {
+    const { client, requests } = fakeClient(() => json({ results: [] }));
+    await client.update('ds-1', { title: 'New', access: { level: 'open' }, privacy_override: { reason: 'consented' } });
+    await client.decideMany(['req-1', 'req-2', 'req-1'], 'deny', '  out of scope ');
+    await client.erasePersonalData('req-1');
+    await client.citation('ds-1');
+    const seen = await Promise.all(
+      requests.map(async r => [r.method, noBuster(r.url).replace('http://localhost:8888/user/ada/datashare/api/', ''), await r.text()])
+    );
+    expect(seen).toEqual([
+      ['PATCH', 'datasets/ds-1', '{"title":"New","access":{"level":"open"},"privacy_override":{"reason":"consented"}}'],
+      ['POST', 'requests/decisions', '{"requests":["req-1","req-2"],"decision":"deny","reason":"out of scope"}'],
+      ['DELETE', 'requests/req-1/personal-data', ''],
+      ['GET', 'datasets/ds-1/citation', '']
+    ]);
+  });
+
+  it('sends each request of a bulk decision once, without a blank reason', () => {
+    expect(bulkDecisionBody(['req-2', 'req-1', 'req-2'], 'approve', '   ')).toEqual({
+      requests: ['req-2', 'req-1'],
+      decision: 'approve'
+    });
+    expect(bulkDecisionBody(['req-1'], 'deny', ' duplicate request\n')).toEqual({
+      requests: ['req-1'],
+      decision: 'deny',
+      reason: 'duplicate request'
+    });
+  });
+
   it('fetches exports with the token, as a blob', async () => {
     const { client, requests } = fakeClient(() => new Response('seq,ts\n1,x\n', { status: 200 }));
     const blob = await client.exportAudit('csv');
@@ -159,6 +189,25 @@ describe('errors', () => {
     expect(error.field).toBe('access.embargo_until');
     expect(error.message).toBe('access.embargo_until: must be in the future');
     expect(error.fieldMessage).toBe('must be in the future');
+  });
+
+  it("keeps the privacy check's findings that come with a refusal", async () => {
+    const findings = [{ file: 'people.csv', column: 'email', kind: 'e-mail address', count: 12 }];
+    const { client } = fakeClient(() =>
+      json(
+        {
+          error: 'InvalidInput',
+          message: 'privacy_override: the privacy check found 1 possible direct identifier(s)',
+          field: 'privacy_override',
+          findings
+        },
+        400
+      )
+    );
+    const error = await client.update('ds-1', { access: { level: 'open' } }).catch(e => e);
+    expect(error.field).toBe('privacy_override');
+    expect(error.findings).toEqual(findings);
+    expect(new DataShareError('x', 400).findings).toEqual([]);
   });
 
   it('copes with answers that are not JSON', async () => {

@@ -10,6 +10,7 @@ import {
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
+import type { IFieldError } from '../api';
 import { countdown, formatDate } from '../format';
 import type { AccessInfo } from '../types';
 import { levelName } from '../vocab';
@@ -180,21 +181,31 @@ export function Busy(props: { label: string }): JSX.Element {
   );
 }
 
-/** A collapsible section of the dataset view; `open` can be forced by a command. */
+/**
+ * A collapsible section of the dataset view; `open` can be forced by a command. A `lazy` section
+ * renders its body only once first opened (for bodies that fetch something when they mount).
+ */
 export function Section(props: {
   id: string;
   title: string;
   count?: number | string;
   open?: boolean;
+  lazy?: boolean;
   onToggle?: (open: boolean) => void;
   children: React.ReactNode;
 }): JSX.Element {
   const [open, setOpen] = React.useState(props.open ?? false);
+  const [opened, setOpened] = React.useState(open);
   React.useEffect(() => {
     if (props.open !== undefined) {
       setOpen(props.open);
     }
   }, [props.open]);
+  React.useEffect(() => {
+    if (open) {
+      setOpened(true);
+    }
+  }, [open]);
   const Caret = open ? caretDownIcon : caretRightIcon;
   const bodyId = `jp-DataShare-section-${props.id}`;
   return (
@@ -220,7 +231,7 @@ export function Section(props: {
         ) : null}
       </button>
       <div id={bodyId} className="jp-DataShare-sectionBody" hidden={!open}>
-        {props.children}
+        {props.lazy && !opened && !open ? null : props.children}
       </div>
     </section>
   );
@@ -247,4 +258,87 @@ export function useNow(ms: number): number {
     return () => window.clearInterval(timer);
   }, [ms]);
   return now;
+}
+
+/** The DOM id of a form field named as the server names it (`creators[0].orcid`). */
+export function fieldId(uid: string, name: string): string {
+  return `${uid}-${name.replace(/[^A-Za-z0-9_-]+/g, '-')}`;
+}
+
+/** The attributes that tie a control to its error message (when the error is about it). */
+export function invalidProps(
+  uid: string,
+  name: string,
+  error: IFieldError | null | undefined
+): { 'aria-invalid'?: true; 'aria-describedby'?: string } {
+  return error?.field === name
+    ? { 'aria-invalid': true, 'aria-describedby': `${fieldId(uid, name)}-error` }
+    : {};
+}
+
+/** The error message of one field, placed where `invalidProps` points. */
+export function ErrorOf(props: {
+  uid: string;
+  name: string;
+  error: IFieldError | null | undefined;
+}): JSX.Element | null {
+  return (
+    <FieldError
+      id={`${fieldId(props.uid, props.name)}-error`}
+      message={props.error?.field === props.name ? props.error.message : null}
+    />
+  );
+}
+
+/** Move the focus to the field a server error names, so the keyboard lands where to fix it. */
+export function focusField(uid: string, name: string): void {
+  window.setTimeout(() => document.getElementById(fieldId(uid, name))?.focus(), 0);
+}
+
+/** A labelled text input or textarea, with its error underneath. */
+export function TextField(props: {
+  uid: string;
+  name: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  error?: IFieldError | null;
+  multiline?: boolean;
+  rows?: number;
+  type?: string;
+  placeholder?: string;
+  hint?: string;
+  className?: string;
+  inputRef?: React.Ref<HTMLInputElement>;
+}): JSX.Element {
+  const id = fieldId(props.uid, props.name);
+  const common = {
+    id,
+    value: props.value,
+    placeholder: props.placeholder,
+    ...invalidProps(props.uid, props.name, props.error)
+  };
+  return (
+    <div className={`jp-DataShare-field ${props.className ?? ''}`}>
+      <label htmlFor={id}>{props.label}</label>
+      {props.multiline ? (
+        <textarea
+          {...common}
+          className="jp-mod-styled jp-DataShare-textarea"
+          rows={props.rows ?? 3}
+          onChange={e => props.onChange(e.target.value)}
+        />
+      ) : (
+        <input
+          {...common}
+          ref={props.inputRef}
+          type={props.type ?? 'text'}
+          className="jp-mod-styled"
+          onChange={e => props.onChange(e.target.value)}
+        />
+      )}
+      {props.hint ? <div className="jp-DataShare-hint">{props.hint}</div> : null}
+      <ErrorOf uid={props.uid} name={props.name} error={props.error} />
+    </div>
+  );
 }
