@@ -105,6 +105,7 @@ export function Panel(props: IPanelProps): JSX.Element {
             client={model.client}
             requests={model.requests}
             showDataset
+            canErase={r => model.datasets.some(d => d.id === r.dataset_id)}
             onDecided={() => void model.invalidate()}
           />
         </Section>

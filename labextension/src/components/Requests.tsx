@@ -1,169 +1,93 @@
 /**
- * Access requests as a committee member reads them, with approve / deny (a denial needs a reason).
+ * Access requests as a committee member reads them: pending ones first, each with approve / deny,
+ * and with several pending a selection to approve or deny at once (one recorded decision per
+ * request; a denial needs a reason, sent to every requester it applies to).
  */
 import * as React from 'react';
 
-import { DataShareClient, errorForForm } from '../api';
-import { formatDateTime, timeAgo } from '../format';
+import { DataShareClient, errorForForm, IFieldError } from '../api';
 import type { AccessRequest, Decision } from '../types';
-import { Banner, BUTTON, FieldError, StateBadge } from './common';
+import { Banner, BUTTON, FieldError } from './common';
+import { bulkOutcome, IBulkOutcome } from './bulkDecisions';
+import { RequestCard } from './RequestCard';
 
-export function RequestCard(props: {
-  client: DataShareClient;
-  request: AccessRequest;
-  showDataset?: boolean;
-  onDecided?: (updated: AccessRequest) => void;
-}): JSX.Element {
-  const { request: r, client } = props;
-  const uid = React.useId().replace(/:/g, '');
-  const [reason, setReason] = React.useState('');
-  const [busy, setBusy] = React.useState<Decision | null>(null);
-  const [error, setError] = React.useState<{ field: string; message: string } | null>(null);
-
-  const decide = async (decision: Decision) => {
-    setBusy(decision);
-    setError(null);
-    try {
-      const updated = await client.decide(r.id, decision, reason);
-      setReason('');
-      props.onDecided?.(updated);
-    } catch (e) {
-      setError(errorForForm(e, ['reason', 'decision']));
-    } finally {
-      setBusy(null);
-    }
-  };
-
-  const reasonId = `${uid}-reason`;
-  return (
-    <article
-      className="jp-DataShare-card jp-DataShare-request"
-      aria-label={`Access request from ${r.name}`}
-      data-request={r.id}
-    >
-      <header className="jp-DataShare-cardHeader">
-        <span className="jp-DataShare-cardTitle">{r.name}</span>
-        <StateBadge state={r.status} />
-      </header>
-      <div className="jp-DataShare-meta">
-        {r.institution} · {r.email}
-        {r.orcid ? ` · ORCID ${r.orcid}` : ''}
-      </div>
-      {props.showDataset ? (
-        <div className="jp-DataShare-meta">
-          For <strong>{r.dataset_title}</strong> ({r.dataset_id})
-        </div>
-      ) : null}
-      <div className="jp-DataShare-meta" title={formatDateTime(r.submitted_at)}>
-        Submitted {timeAgo(r.submitted_at)} · asks for {r.requested_days} days
-        {r.commercial ? ' · commercial use' : ''}
-      </div>
-      <p className="jp-DataShare-purpose">{r.purpose}</p>
-      <div className="jp-DataShare-codes" aria-label="Intended use">
-        {r.intended_use.map(t => (
-          <span key={t.code} className="jp-DataShare-code" title={t.meaning}>
-            {t.code}
-          </span>
-        ))}
-      </div>
-      {r.flags.length ? (
-        <Banner kind="warning">
-          Does not fit the dataset's conditions:
-          <ul>
-            {r.flags.map(f => (
-              <li key={f}>{f}</li>
-            ))}
-          </ul>
-        </Banner>
-      ) : null}
-      {r.decisions.length ? (
-        <div className="jp-DataShare-meta">
-          Decisions ({r.rule}, {r.required_approvals} needed):{' '}
-          {r.decisions
-            .map(d => `${d.decision}${d.reason ? ` (“${d.reason}”)` : ''}`)
-            .join(', ')}
-        </div>
-      ) : null}
-      {r.status !== 'pending' ? (
-        <div className="jp-DataShare-meta">
-          {r.status === 'approved' && r.grant
-            ? `Granted until ${formatDateTime(r.grant.expires_at)} (${r.grant.state})`
-            : r.reason
-              ? `Reason: ${r.reason}`
-              : null}
-        </div>
-      ) : (
-        <div className="jp-DataShare-decide">
-          <label htmlFor={reasonId}>Reason (required to deny; sent to the requester)</label>
-          <textarea
-            id={reasonId}
-            className="jp-mod-styled jp-DataShare-textarea"
-            rows={2}
-            value={reason}
-            onChange={e => setReason(e.target.value)}
-            aria-invalid={error?.field === 'reason' ? true : undefined}
-            aria-describedby={error?.field === 'reason' ? `${reasonId}-error` : undefined}
-            disabled={busy !== null}
-          />
-          <FieldError
-            id={`${reasonId}-error`}
-            message={error?.field === 'reason' ? error.message : null}
-          />
-          {error && error.field !== 'reason' ? (
-            <Banner kind="error">{error.message}</Banner>
-          ) : null}
-          <div className="jp-DataShare-buttons">
-            <button
-              type="button"
-              className={BUTTON.accept}
-              disabled={busy !== null}
-              onClick={() => decide('approve')}
-              aria-label={`Approve the request of ${r.name}`}
-            >
-              {busy === 'approve' ? 'Approving…' : 'Approve'}
-            </button>
-            <button
-              type="button"
-              className={BUTTON.warn}
-              disabled={busy !== null}
-              onClick={() => decide('deny')}
-              aria-label={`Deny the request of ${r.name}`}
-            >
-              {busy === 'deny' ? 'Denying…' : 'Deny'}
-            </button>
-          </div>
-        </div>
-      )}
-    </article>
-  );
-}
+export { RequestCard };
 
 export function RequestList(props: {
   client: DataShareClient;
   requests: AccessRequest[];
   showDataset?: boolean;
-  onDecided?: (updated: AccessRequest) => void;
+  /** Whether the current user may erase this request's personal data (owns its dataset). */
+  canErase?: (request: AccessRequest) => boolean;
+  onDecided?: (updated?: AccessRequest) => void;
   empty?: string;
 }): JSX.Element {
   const [showDone, setShowDone] = React.useState(false);
+  const [selected, setSelected] = React.useState<Set<string>>(new Set());
+  const [bulkErrors, setBulkErrors] = React.useState<Record<string, string>>({});
+  // Kept here, not in the bar: the bar goes once fewer than two requests are pending.
+  const [notice, setNotice] = React.useState<string | null>(null);
   const pending = props.requests.filter(r => r.status === 'pending');
   const done = props.requests.filter(r => r.status !== 'pending');
+  const bulk = pending.length > 1;
+
+  // Requests decided meanwhile (here or elsewhere) leave the selection.
+  React.useEffect(() => {
+    const open = new Set(pending.map(r => r.id));
+    setSelected(s => {
+      const kept = [...s].filter(id => open.has(id));
+      return kept.length === s.size ? s : new Set(kept);
+    });
+  }, [props.requests]);
+
+  const card = (r: AccessRequest, selectable: boolean) => (
+    <RequestCard
+      key={r.id}
+      client={props.client}
+      request={r}
+      showDataset={props.showDataset}
+      canErase={props.canErase?.(r)}
+      selected={selected.has(r.id)}
+      onSelect={
+        selectable
+          ? on =>
+              setSelected(s => {
+                const next = new Set(s);
+                on ? next.add(r.id) : next.delete(r.id);
+                return next;
+              })
+          : undefined
+      }
+      bulkError={bulkErrors[r.id]}
+      onDecided={props.onDecided}
+    />
+  );
+
   return (
     <div className="jp-DataShare-requests">
       {pending.length === 0 ? (
-        <div className="jp-DataShare-empty">
-          {props.empty ?? 'No pending access requests.'}
-        </div>
+        <div className="jp-DataShare-empty">{props.empty ?? 'No pending access requests.'}</div>
       ) : null}
-      {pending.map(r => (
-        <RequestCard
-          key={r.id}
+      {notice ? (
+        <Banner kind="success" onDismiss={() => setNotice(null)}>
+          {notice}
+        </Banner>
+      ) : null}
+      {bulk ? (
+        <BulkBar
           client={props.client}
-          request={r}
-          showDataset={props.showDataset}
-          onDecided={props.onDecided}
+          pending={pending}
+          selected={selected}
+          onSelect={setSelected}
+          onDone={outcome => {
+            setNotice(outcome.summary || null);
+            setBulkErrors(outcome.errors);
+            setSelected(s => new Set([...s].filter(id => !outcome.recorded.includes(id))));
+            props.onDecided?.();
+          }}
         />
-      ))}
+      ) : null}
+      {pending.map(r => card(r, bulk))}
       {done.length ? (
         <button
           type="button"
@@ -175,16 +99,102 @@ export function RequestList(props: {
           {done.length === 1 ? '' : 's'}
         </button>
       ) : null}
-      {showDone
-        ? done.map(r => (
-            <RequestCard
-              key={r.id}
-              client={props.client}
-              request={r}
-              showDataset={props.showDataset}
-            />
-          ))
-        : null}
+      {showDone ? done.map(r => card(r, false)) : null}
+    </div>
+  );
+}
+
+function BulkBar(props: {
+  client: DataShareClient;
+  pending: AccessRequest[];
+  selected: Set<string>;
+  onSelect: (selected: Set<string>) => void;
+  onDone: (outcome: IBulkOutcome) => void;
+}): JSX.Element {
+  const uid = React.useId().replace(/:/g, '');
+  const [reason, setReason] = React.useState('');
+  const [busy, setBusy] = React.useState<Decision | null>(null);
+  const [error, setError] = React.useState<IFieldError | null>(null);
+  const allRef = React.useRef<HTMLInputElement>(null);
+  const n = props.pending.filter(r => props.selected.has(r.id)).length;
+  const all = n === props.pending.length;
+
+  React.useEffect(() => {
+    if (allRef.current) {
+      allRef.current.indeterminate = n > 0 && !all;
+    }
+  }, [n, all]);
+
+  const decide = async (decision: Decision) => {
+    const ids = props.pending.filter(r => props.selected.has(r.id)).map(r => r.id);
+    setBusy(decision);
+    setError(null);
+    try {
+      const outcome = bulkOutcome(await props.client.decideMany(ids, decision, reason), decision);
+      if (outcome.recorded.length) {
+        setReason('');
+      }
+      props.onDone(outcome);
+    } catch (e) {
+      setError(errorForForm(e, ['reason', 'requests']));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const reasonId = `${uid}-reason`;
+  return (
+    <div className="jp-DataShare-bulk" role="group" aria-label="Decide several requests">
+      <div className="jp-DataShare-check">
+        <input
+          ref={allRef}
+          id={`${uid}-all`}
+          type="checkbox"
+          checked={all}
+          onChange={e => props.onSelect(new Set(e.target.checked ? props.pending.map(r => r.id) : []))}
+        />
+        <label htmlFor={`${uid}-all`}>
+          Select all {props.pending.length} pending requests
+          {n && !all ? ` (${n} selected)` : ''}
+        </label>
+      </div>
+      {n ? (
+        <div className="jp-DataShare-decide">
+          <label htmlFor={reasonId}>Reason for the selected (required to deny; sent to each requester)</label>
+          <textarea
+            id={reasonId}
+            className="jp-mod-styled jp-DataShare-textarea"
+            rows={2}
+            value={reason}
+            onChange={e => setReason(e.target.value)}
+            aria-invalid={error?.field === 'reason' ? true : undefined}
+            aria-describedby={error?.field === 'reason' ? `${reasonId}-error` : undefined}
+            disabled={busy !== null}
+          />
+          <FieldError id={`${reasonId}-error`} message={error?.field === 'reason' ? error.message : null} />
+          <div className="jp-DataShare-buttons">
+            <button
+              type="button"
+              className={BUTTON.accept}
+              disabled={busy !== null}
+              onClick={() => void decide('approve')}
+              data-testid="datashare-bulk-approve"
+            >
+              {busy === 'approve' ? 'Approving…' : `Approve ${n} selected`}
+            </button>
+            <button
+              type="button"
+              className={BUTTON.warn}
+              disabled={busy !== null}
+              onClick={() => void decide('deny')}
+              data-testid="datashare-bulk-deny"
+            >
+              {busy === 'deny' ? 'Denying…' : `Deny ${n} selected`}
+            </button>
+          </div>
+        </div>
+      ) : null}
+      {error && error.field !== 'reason' ? <Banner kind="error">{error.message}</Banner> : null}
     </div>
   );
 }
