@@ -84,7 +84,7 @@ class DownloadMixin:
             await self.flush()  # the headers
             conn = self.request.connection
             _large_send_buffer(conn.stream)
-            ahead = self._send_ahead()
+            ahead = self.settings.get("datashare_send_ahead")  # None when turned off
             sock = _plain_socket(conn)
             if view is not None and sock is not None and ahead is not None and ahead.try_reserve():
                 handed_over = True
@@ -105,16 +105,6 @@ class DownloadMixin:
         finally:
             if not handed_over:
                 views.close()
-
-    def _send_ahead(self) -> send_ahead.SendAhead | None:
-        """The server's pool of decrypt-and-send threads (``DataShareApp.send_ahead_downloads``
-        of them at once; 0 turns it off), made on first use."""
-        settings = self.settings
-        if "datashare_send_ahead" not in settings:
-            slots = settings.get("datashare_send_ahead_downloads", 4)
-            timeout = settings.get("datashare_stall_timeout", 120.0)
-            settings["datashare_send_ahead"] = send_ahead.SendAhead(slots, timeout) if slots > 0 else None
-        return settings["datashare_send_ahead"]
 
     async def _send_zero_copy(self, fr) -> bool:
         """Let the kernel copy file to socket (sendfile) on a plain TCP connection.

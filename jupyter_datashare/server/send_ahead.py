@@ -25,6 +25,7 @@ class SendAhead:
     def __init__(self, slots: int, stall_timeout: float):
         self._slots = threading.BoundedSemaphore(max(1, slots))
         self.stall_timeout = stall_timeout
+        self.started = 0  # downloads sent this way so far (for tests and curious operators)
 
     def try_reserve(self) -> bool:
         """A slot for one download, or False when all are taken (then decrypt inline)."""
@@ -34,6 +35,7 @@ class SendAhead:
         """Send ``first`` and then every view of ``views`` (taken from a ring of ``BUFFERS``
         buffers) on the non-blocking ``sock``, on a reserved slot. Returns the bytes sent and
         what stopped the download early: a damaged segment, a gone or stalled client."""
+        self.started += 1
         loop = asyncio.get_running_loop()
         done = loop.create_future()
         ready: queue.Queue = queue.Queue(maxsize=BUFFERS - 2)  # so a queued view's buffer is never refilled

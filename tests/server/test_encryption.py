@@ -39,7 +39,12 @@ async def last_event(call) -> dict:
     return (await call.json("GET", "datashare", "api", "audit", params={"limit": "1"}))["events"][0]
 
 
-async def test_encrypted_files_download_like_plain_ones(call, share, ctx):
+# Downloads decrypt on two threads (send-ahead) by default; 0 makes them decrypt on the event loop.
+BOTH_PATHS = pytest.mark.parametrize("ds_config", [{"download_chunk_size": SEGMENT}, {"send_ahead_downloads": 0}])
+
+
+@BOTH_PATHS
+async def test_encrypted_files_download_like_plain_ones(call, share, ctx, ds_config, jp_serverapp):
     d, parts = await share_with_link(call, share, access={"level": "reviewer-only"})
     assert ctx.store.has(BIG_SHA, d["id"]) and not ctx.store.has(BIG_SHA)
     assert BIG[:4096] not in ctx.store.path(BIG_SHA, d["id"]).read_bytes()
@@ -54,6 +59,8 @@ async def test_encrypted_files_download_like_plain_ones(call, share, ctx):
     assert head.code == 200 and head.body == b"" and head.headers["Content-Length"] == str(len(BIG))
     listed = {f["path"]: f for f in d["files"]}
     assert listed["big.bin"]["size"] == len(BIG) and listed["big.bin"]["sha256"] == BIG_SHA
+    ahead = jp_serverapp.web_app.settings["datashare_send_ahead"]
+    assert (ahead.started == 4) if ds_config.get("send_ahead_downloads", 4) else ahead is None  # the path tested
 
 
 @pytest.mark.parametrize("segment, rng", [(0, None), (6, None), (6, "bytes=0-10"), (6, "bytes=-10")])
@@ -93,7 +100,8 @@ async def raw_get(port: int, path: str) -> tuple[bytes, dict, bytes]:
     return status.encode(), headers, body
 
 
-@pytest.mark.parametrize("ds_config", [{"download_chunk_size": SEGMENT}])
+@pytest.mark.parametrize("ds_config", [{"download_chunk_size": SEGMENT},
+                                       {"download_chunk_size": SEGMENT, "send_ahead_downloads": 0}])
 async def test_damage_found_mid_transfer_cuts_the_connection(call, share, ctx, ds_config, jp_http_port, jp_base_url):
     d, parts = await share_with_link(call, share, access={"level": "reviewer-only"})
     corrupt(ctx, d["id"], 4)
@@ -158,3 +166,19 @@ async def test_a_configured_master_key_is_used_instead_of_a_file(call, share, ct
     assert len(aes_key_unwrap(base64.b64decode(CONFIGURED), wrapped)) == 32
     r = await call("GET", *parts, anon=True)
     assert r.code == 200 and r.body == BIG
+
+
+@pytest.fixture
+def key_file_from_environment(tmp_path, monkeypatch):
+    """Set before the server starts: the environment is the default of master_key_file."""
+    path = tmp_path / "secrets" / "datashare.key"
+    path.parent.mkdir()
+    monkeypatch.setenv("JUPYTER_DATASHARE_MASTER_KEY_FILE", str(path))
+    return path
+
+
+async def test_a_master_key_file_from_the_environment_is_used(key_file_from_environment, call, share, ctx):
+    d, parts = await share_with_link(call, share, access={"level": "reviewer-only"})
+    assert len(key_file_from_environment.read_bytes()) == 32
+    assert not os.path.exists(os.path.join(ctx.settings.data_dir, MASTER_KEY_FILE))
+    assert (await call("GET", *parts, anon=True)).body == BIG
