@@ -219,6 +219,7 @@ class AuditAPI(OwnerAPIHandler):
     @web.authenticated
     @authorized
     async def get(self):
+        self.require_owner()
         audit = self.datashare.audit
         fmt = self.get_query_argument("format", "json")
         if fmt not in ("json", "jsonl", "csv"):
@@ -264,6 +265,7 @@ class AuditVerifyAPI(OwnerAPIHandler):
     @web.authenticated
     @authorized
     async def get(self):
+        self.require_owner()
         audit = self.datashare.audit
         report = await self.in_thread(audit.verify)
         self.send_json(report.to_dict() | {"checkpoint": audit.latest_checkpoint()})
@@ -277,6 +279,7 @@ class AuditCheckpointAPI(OwnerAPIHandler):
     @web.authenticated
     @authorized
     async def post(self):
+        self.require_owner()
         audit = self.datashare.audit
         note = await self.in_thread(audit.checkpoint)
         self.send_json({"checkpoint": note, "verifier_key": audit.verifier_key})
@@ -284,5 +287,6 @@ class AuditCheckpointAPI(OwnerAPIHandler):
     @web.authenticated
     @authorized
     async def get(self):
+        self.require_owner()
         audit = self.datashare.audit
         self.send_json({"checkpoint": audit.latest_checkpoint(), "verifier_key": audit.verifier_key})

@@ -112,6 +112,11 @@ class OwnerAPIHandler(DataShareMixin, APIHandler):
             raise web.HTTPError(403, "only the owner of this server's datasets may do that")
         return self.datashare.settings.owner
 
+    def require_owner(self) -> None:
+        """For routes about the whole store, such as the audit log (committee members see the
+        requests they decide, not who read which dataset)."""
+        self.owner  # noqa: B018 (raises 403 for anyone else)
+
 
 class PublicHandler(DataShareMixin, JupyterHandler):
     """Pages and downloads for people without a Jupyter login; access is checked per route."""

@@ -303,6 +303,19 @@ async def test_other_identities_cannot_act_as_owner(call, share):
     assert r.code == 403
 
 
+@pytest.mark.parametrize("method, route, params", [
+    ("GET", ("audit",), {}), ("GET", ("audit",), {"format": "csv"}), ("GET", ("audit",), {"format": "jsonl"}),
+    ("GET", ("audit", "verify"), {}), ("GET", ("audit", "checkpoint"), {}), ("POST", ("audit", "checkpoint"), {}),
+])  # fmt: skip
+async def test_committee_members_cannot_read_the_audit_log(call, share, method, route, params):
+    # bob decides requests on this server, but who read which dataset is the owner's to see.
+    await share()
+    body = {} if method == "POST" else None
+    r = await call(method, "datashare", "api", *route, headers=BOB, params=params, body=body)
+    assert r.code == 403 and b"dataset.shared" not in r.body
+    assert (await call(method, "datashare", "api", *route, params=params, body=body)).code == 200
+
+
 async def test_bulk_decisions_record_one_decision_per_request(call, share):
     restricted = await share_restricted(share)
     for email in ("a@uni.example", "b@uni.example"):
