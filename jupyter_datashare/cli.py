@@ -236,9 +236,16 @@ def cmd_audit_verify(ctx, args) -> int:
 
 
 def cmd_audit_export(ctx, args) -> None:
+    from .core.audit import end_of
+    from .core.clock import parse_when
+
+    # Checked before the output file is opened: a bad date leaves no empty file behind.
+    filters = {"dataset_id": args.dataset, "action": args.action,
+               "since": parse_when("--since", args.since) if args.since else None,
+               "until": end_of("--until", args.until) if args.until else None}  # fmt: skip
     out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
     try:
-        for piece in ctx.audit.export(args.format):
+        for piece in ctx.audit.export(args.format, **filters):
             out.write(piece)
     finally:
         if args.output:
@@ -389,8 +396,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", action="append", default=[], metavar="FILE",
                    help="a checkpoint saved from `audit checkpoint` (repeatable); catches even a rewrite or "
                    "truncation of the whole log")  # fmt: skip
-    p = command(asub, "export", cmd_audit_export, "write all events as JSON lines or CSV")
+    p = command(asub, "export", cmd_audit_export, "write the events (all, or those the filters select) as JSON lines or CSV")
     p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="default jsonl")
+    p.add_argument("--dataset", metavar="ID", help="only this dataset's events")
+    p.add_argument("--action", metavar="ACTION", help="only this action, e.g. grant.used or file.downloaded")
+    p.add_argument("--since", metavar="DATE", help="from this date or ISO date-time (UTC) on")
+    p.add_argument("--until", metavar="DATE", help="before this date-time; a date includes that whole day")
     p.add_argument("--output", metavar="FILE", help="write to FILE instead of the terminal")
     command(asub, "checkpoint", cmd_audit_checkpoint, "sign the log's current state and print it with the verifier key",
             "Sign the log's current state. Save the output somewhere the log's host cannot change (e-mail, a "

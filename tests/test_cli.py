@@ -283,6 +283,20 @@ def logged(run):
     return run
 
 
+def test_audit_export_takes_the_filters_and_a_bad_date_names_its_flag(logged, tmp_path):
+    everything = logged.events()
+    first = everything[0]["dataset_id"]
+    mine = [json.loads(x) for x in logged.ok("audit", "export", "--dataset", first).splitlines()]
+    assert mine and [e["seq"] for e in mine] == [e["seq"] for e in everything if e["dataset_id"] == first]
+    links = [json.loads(x) for x in logged.ok("audit", "export", "--action", "link.created").splitlines()]
+    assert [e["action"] for e in links] == ["link.created"]
+    assert logged.ok("audit", "export", "--until", "2000-01-01") == ""  # nothing that old
+    assert len(logged.ok("audit", "export", "--since", "2000-01-01").splitlines()) == len(everything)
+    out_file = tmp_path / "never.csv"
+    code, out, err = logged("audit", "export", "--since", "last tuesday", "--output", str(out_file))
+    assert (code, out) == (2, "") and err.startswith("error: --since: ") and not out_file.exists()
+
+
 def _verify(run, *args) -> tuple[int, str, str]:
     return run("audit", "verify", *args)
 
