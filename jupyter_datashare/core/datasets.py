@@ -58,7 +58,7 @@ def _bool(body: dict, field: str, default: bool = False) -> bool:
     return value
 
 
-def _freeze(ctx, source_files, progress=None, dataset_id=None, data_key=None, file_done=None) -> list[dict]:
+def _freeze(ctx, source_files, progress=None, dataset_id=None, data_key=None, file_done=None, pins=None) -> list[dict]:
     """Copy the files into the store; encrypted for ``dataset_id`` if a data key is given.
 
     ``progress(n)`` hears about every chunk of n bytes, ``file_done()`` about every file frozen.
@@ -68,7 +68,7 @@ def _freeze(ctx, source_files, progress=None, dataset_id=None, data_key=None, fi
         for f in source_files:
             try:
                 if data_key is None:
-                    sha, size = ctx.store.freeze(f.abspath, progress)
+                    sha, size = ctx.store.freeze(f.abspath, progress, pins)
                 else:
                     sha, size = ctx.store.freeze_encrypted(f.abspath, dataset_id, data_key, progress)
             except SourceUnreadable as exc:
@@ -182,38 +182,36 @@ def freeze_and_share(ctx, plan: SharePlan, *, client: str | None = None, progres
     dataset_id = new_id("ds-")
     # The files of a dataset that is not open are encrypted as they are frozen: never plain on disk.
     data_key = ctx.keyring.new_data_key() if access.level != policy.OPEN else None
-    manifest = _freeze(ctx, plan.files, progress, dataset_id, data_key, file_done)
-    now = ctx.now()  # when the dataset came to exist: after a long freeze, not when it was asked for
-    with writing(ctx.engine) as s:
-        dataset = Dataset(
-            id=dataset_id,
-            owner=owner,
-            source_path=plan.source_path,
-            include_hidden=plan.include_hidden,
-            access_level=access.level,
-            embargo_until=access.embargo_until,
-            after_embargo=access.after_embargo,
-            latest_version=1,
-            created_at=now,
-            updated_at=now,
-            **plan.meta,
-        )
-        dataset.preview_rows_public = plan.preview_rows_public
-        dataset.use_conditions = restricted.get("use_conditions", [])
-        dataset.agreement = restricted.get("agreement", "")
-        s.add(dataset)
-        s.flush()
-        if data_key is not None:
-            ctx.keyring.add(s, dataset.id, data_key, now, sealed=True)
-        _add_version(s, dataset, 1, manifest, now)
-        ctx.audit.append(s, Event("dataset.shared", owner, dataset_id=dataset.id, version=1, client=client,
-                                  details={"level": access.level, "files": len(manifest)}))  # fmt: skip
-        _record_override(ctx, s, owner, dataset.id, plan.findings, plan.override, client)
-        if restricted["committee"]:
-            created = committee.apply(ctx, s, dataset, restricted["committee"], owner, client)
-            if committee_links is not None:
-                committee_links.extend(created)
-        return dataset.id
+    # Pinned from freeze to commit: a withdrawal's clean-up meanwhile must not take their blobs.
+    with ctx.store.pinning() as pins:
+        manifest = _freeze(ctx, plan.files, progress, dataset_id, data_key, file_done, pins)
+        now = ctx.now()  # when the dataset came to exist: after a long freeze, not when it was asked for
+        with writing(ctx.engine) as s:
+            dataset = _new_dataset(plan, dataset_id, now)
+            s.add(dataset)
+            s.flush()
+            if data_key is not None:
+                ctx.keyring.add(s, dataset.id, data_key, now, sealed=True)
+            _add_version(s, dataset, 1, manifest, now)
+            ctx.audit.append(s, Event("dataset.shared", owner, dataset_id=dataset.id, version=1, client=client,
+                                      details={"level": access.level, "files": len(manifest)}))  # fmt: skip
+            _record_override(ctx, s, owner, dataset.id, plan.findings, plan.override, client)
+            if restricted["committee"]:
+                created = committee.apply(ctx, s, dataset, restricted["committee"], owner, client)
+                if committee_links is not None:
+                    committee_links.extend(created)
+            return dataset.id
+
+
+def _new_dataset(plan: SharePlan, dataset_id: str, now) -> Dataset:
+    access, restricted = plan.access, plan.restricted
+    dataset = Dataset(id=dataset_id, owner=plan.owner, source_path=plan.source_path, include_hidden=plan.include_hidden,
+                      access_level=access.level, embargo_until=access.embargo_until, after_embargo=access.after_embargo,
+                      latest_version=1, created_at=now, updated_at=now, **plan.meta)  # fmt: skip
+    dataset.preview_rows_public = plan.preview_rows_public
+    dataset.use_conditions = restricted.get("use_conditions", [])
+    dataset.agreement = restricted.get("agreement", "")
+    return dataset
 
 
 def owned(session, owner: str, dataset_id: str) -> Dataset:
@@ -306,19 +304,21 @@ def new_version(ctx, owner: str, dataset_id: str, *, client: str | None = None, 
 def freeze_new_version(ctx, plan: VersionPlan, *, client: str | None = None, progress=None, file_done=None) -> int:
     owner, dataset_id = plan.owner, plan.dataset_id
     data_key = keyring.seal(ctx, dataset_id, actor=owner, client=client) if plan.encrypted else None
-    manifest = _freeze(ctx, plan.files, progress, dataset_id, data_key, file_done)
-    now = ctx.now()
-    with writing(ctx.engine) as s:
-        ds = owned(s, owner, dataset_id)
-        if ds.withdrawn_at is not None:  # withdrawn while a background job was freezing
-            raise InvalidInput("id", "the dataset was withdrawn while the version was being frozen")
-        number = ds.latest_version + 1
-        _add_version(s, ds, number, manifest, now)
-        ds.latest_version = number
-        ds.updated_at = now
-        ctx.audit.append(s, Event("version.published", owner, dataset_id=ds.id, version=number, client=client,
-                                  details={"files": len(manifest)}))  # fmt: skip
-        return number
+    # Pinned from freeze to commit: a withdrawal's clean-up meanwhile must not take their blobs.
+    with ctx.store.pinning() as pins:
+        manifest = _freeze(ctx, plan.files, progress, dataset_id, data_key, file_done, pins)
+        now = ctx.now()
+        with writing(ctx.engine) as s:
+            ds = owned(s, owner, dataset_id)
+            if ds.withdrawn_at is not None:  # withdrawn while a background job was freezing
+                raise InvalidInput("id", "the dataset was withdrawn while the version was being frozen")
+            number = ds.latest_version + 1
+            _add_version(s, ds, number, manifest, now)
+            ds.latest_version = number
+            ds.updated_at = now
+            ctx.audit.append(s, Event("version.published", owner, dataset_id=ds.id, version=number, client=client,
+                                      details={"files": len(manifest)}))  # fmt: skip
+            return number
 
 
 def withdraw(ctx, owner: str, dataset_id: str, reason: str = "", *, client: str | None = None) -> None:

@@ -13,12 +13,15 @@ import os
 import shutil
 import stat
 import tempfile
+import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable
+from typing import BinaryIO, Callable, Iterable, Iterator
 
 from . import crypto
 
 COPY_CHUNK = 1 << 20
+STALE_PINS_SECONDS = 24 * 3600  # a share still freezing after a day is taken to have crashed
 
 
 class SourceUnreadable(OSError):
@@ -52,8 +55,10 @@ class BlobStore:
         self.blobs = self.root / "blobs"
         self.encrypted = self.root / "encrypted"
         self.tmp = self.root / "tmp"
-        for d in (self.blobs, self.encrypted, self.tmp):
+        self.pins = self.root / "pins"
+        for d in (self.blobs, self.encrypted, self.tmp, self.pins):
             d.mkdir(parents=True, exist_ok=True)
+        self._recover_pins()
 
     def path(self, sha256: str, dataset_id: str | None = None) -> Path:
         """Where a file is kept: in plain form, or encrypted for ``dataset_id``."""
@@ -64,8 +69,9 @@ class BlobStore:
     def has(self, sha256: str, dataset_id: str | None = None) -> bool:
         return self.path(sha256, dataset_id).is_file()
 
-    def freeze(self, source: str | os.PathLike, progress=None) -> tuple[str, int]:
-        """Copy ``source`` into the store, hashing as it goes; returns (sha256, size)."""
+    def freeze(self, source: str | os.PathLike, progress=None, pins: Pins | None = None) -> tuple[str, int]:
+        """Copy ``source`` into the store, hashing as it goes; returns (sha256, size). With
+        ``pins``, the stored content is kept alive until the share using it is committed."""
 
         def copy(src: BinaryIO, out: BinaryIO) -> tuple[str, int]:
             digest, size = hashlib.sha256(), 0
@@ -77,7 +83,7 @@ class BlobStore:
                     progress(len(chunk))
             return digest.hexdigest(), size
 
-        return self._write(source, copy, None)
+        return self._write(source, copy, None, pins=pins)
 
     def freeze_encrypted(self, source: str | os.PathLike, dataset_id: str, data_key: bytes, progress=None) -> tuple[str, int]:
         """Encrypt ``source`` into the dataset's part of the store; returns the plaintext's (sha256, size)."""
@@ -91,7 +97,8 @@ class BlobStore:
         source = self.path(sha256)
         self._write(source, lambda src, out: crypto.encrypt(data_key, src, out), dataset_id, expect=sha256)
 
-    def _write(self, source, fill: Callable[[BinaryIO, BinaryIO], tuple[str, int]], dataset_id, expect=None):
+    def _write(self, source, fill: Callable[[BinaryIO, BinaryIO], tuple[str, int]], dataset_id, expect=None,
+               pins: Pins | None = None):  # fmt: skip
         """Write through a temporary file, synced, then renamed into place, so a crash never
         leaves a half-written file under a valid name."""
         with _open_source(source) as src:  # before the temporary file: nothing to clean up if it fails
@@ -104,11 +111,13 @@ class BlobStore:
                 if expect is not None and sha != expect:
                     raise crypto.DamagedFile("the plain copy does not match its checksum, so it was not encrypted")
                 target = self.path(sha, dataset_id)
+                os.chmod(tmp_name, 0o400)
+                if pins is not None:
+                    pins.add(tmp_name, sha)  # before looking: a clean-up may remove the stored copy now
                 if target.exists():
                     os.unlink(tmp_name)  # identical content is already stored (for this dataset)
                 else:
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    os.chmod(tmp_name, 0o400)
                     os.replace(tmp_name, target)
                     _sync_dir(target.parent)
                 return sha, size
@@ -140,9 +149,60 @@ class BlobStore:
         for sub in self.blobs.iterdir():
             for blob in sub.iterdir():
                 if blob.name not in keep:
-                    blob.unlink()
+                    blob.unlink(missing_ok=True)
                     removed += 1
         return removed
+
+    @contextmanager
+    def pinning(self) -> Iterator[Pins]:
+        """Pins for the plain blobs of one share or version, for as long as it runs.
+
+        Use around both the freeze and the commit: a withdrawal's clean-up, which deletes blobs
+        no committed version needs, may run meanwhile and delete one this share froze or found
+        already stored. The pins are hard links, so the bytes survive; after the commit every
+        pinned blob is put back in place if it went, then the pins go.
+        """
+        pins = Pins(Path(tempfile.mkdtemp(dir=self.pins)))
+        try:
+            yield pins
+            self._restore_from(pins.dir)
+        finally:
+            shutil.rmtree(pins.dir, ignore_errors=True)
+
+    def _restore_from(self, pin_dir: Path) -> None:
+        for pin in pin_dir.iterdir():
+            target = self.path(pin.name)
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(pin, target)
+                except FileExistsError:
+                    continue
+                _sync_dir(target.parent)
+
+    def _recover_pins(self) -> None:
+        """After a crash between a commit and its restore: put pinned blobs back (the content
+        is its name, so restoring one nobody needs is harmless), and drop pins left long ago."""
+        for pin_dir in self.pins.iterdir():
+            try:
+                self._restore_from(pin_dir)
+                if time.time() - pin_dir.stat().st_mtime > STALE_PINS_SECONDS:
+                    shutil.rmtree(pin_dir, ignore_errors=True)
+            except OSError:
+                continue  # another process is releasing it right now
+
+
+class Pins:
+    """Hard links to the plain blobs of a share in progress (see ``BlobStore.pinning``)."""
+
+    def __init__(self, directory: Path):
+        self.dir = directory
+
+    def add(self, path: str | os.PathLike, sha256: str) -> None:
+        try:
+            os.link(path, self.dir / sha256)
+        except FileExistsError:
+            pass  # the same content twice in one share
 
 
 def _safe(dataset_id: str) -> str:

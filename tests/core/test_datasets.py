@@ -76,6 +76,18 @@ def test_withdraw_removes_bytes_only_no_one_else_needs(core, server_root):
         datasets.withdraw(core, OWNER, second)
 
 
+def test_a_withdrawal_while_another_share_freezes_the_same_bytes_loses_nothing(core, server_root):
+    # The second share finds the bytes already stored (or stores them) before the first dataset's
+    # withdrawal deletes every blob no committed version needs: its own commit comes later.
+    (server_root / "a.txt").write_text("shared content")
+    (server_root / "b.txt").write_text("shared content")
+    first = datasets.share(core, OWNER, {"path": "a.txt", "title": "A"})
+    plan = datasets.check_share(core, OWNER, {"path": "b.txt", "title": "B"})
+    second = datasets.freeze_and_share(core, plan, file_done=lambda: datasets.withdraw(core, OWNER, first, "superseded"))
+    fr = reads.open_file(core, datasets.load(core, second), policy.Principal("public", "public"), "b.txt")
+    assert b"".join(fr.chunks()) == b"shared content"
+
+
 def test_embargo_lift_is_recorded_once(core, server_root, clock):
     (server_root / "e.txt").write_text("x")
     ds_id = datasets.share(
