@@ -9,6 +9,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import {
+  Clipboard,
   Dialog,
   ICommandPalette,
   InputDialog,
@@ -63,6 +64,11 @@ export namespace CommandIDs {
   export const exportCsv = 'datashare:export-audit-csv';
   export const exportJsonl = 'datashare:export-audit-jsonl';
   export const refresh = 'datashare:refresh';
+  export const editDetails = 'datashare:edit-dataset';
+  export const editAccess = 'datashare:change-access';
+  export const cite = 'datashare:cite-dataset';
+  export const copyCitation = 'datashare:copy-citation';
+  export const files = 'datashare:show-files';
 }
 
 const CATEGORY = 'Data Sharing';
@@ -210,9 +216,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       if (model.focus.id) {
         return model.focus.id;
       }
-      if (!model.loaded) {
-        await model.refresh();
-      }
+      // Always fresh: datasets shared from a notebook or the CLI since the last refresh count too.
+      await model.refresh();
       if (!model.datasets.length) {
         await showErrorMessage(
           'No datasets',
@@ -348,6 +353,30 @@ const plugin: JupyterFrontEndPlugin<void> = {
       'Withdraw a dataset (with a reason and a confirmation)'
     );
     sectionCommand(
+      CommandIDs.editDetails,
+      'Edit Dataset Details…',
+      'edit',
+      'Change the title, description, creators, licence or rights declaration of a dataset'
+    );
+    sectionCommand(
+      CommandIDs.editAccess,
+      'Change Dataset Access…',
+      'access',
+      'Change the access level, embargo or committee of a dataset'
+    );
+    sectionCommand(
+      CommandIDs.cite,
+      'Cite Dataset…',
+      'cite',
+      'The citation (text, BibTeX, DataCite) and the data availability and rights statements'
+    );
+    sectionCommand(
+      CommandIDs.files,
+      'Show Dataset Files and Previews…',
+      'files',
+      "A dataset's files, with the previews of its tables"
+    );
+    sectionCommand(
       CommandIDs.datasetEvents,
       "Show a Dataset's Audit Events…",
       'events',
@@ -436,6 +465,24 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
+    commands.addCommand(CommandIDs.copyCitation, {
+      label: 'Copy Dataset Citation',
+      caption: 'Copy the plain-text citation of a dataset to the clipboard',
+      execute: async args => {
+        const dataset = await pickDataset(args);
+        if (!dataset) {
+          return;
+        }
+        try {
+          const citation = await client.citation(dataset);
+          Clipboard.copyToSystem(citation.text);
+          Notification.success(`Copied: ${citation.text}`, { autoClose: 5000 });
+        } catch (e) {
+          await showErrorMessage('Could not get the citation', (e as Error).message);
+        }
+      }
+    });
+
     commands.addCommand(CommandIDs.audit, {
       label: 'Open Audit Log',
       icon: historyIcon,
@@ -482,6 +529,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
         CommandIDs.share,
         CommandIDs.openPanel,
         CommandIDs.openDataset,
+        CommandIDs.editDetails,
+        CommandIDs.editAccess,
+        CommandIDs.files,
+        CommandIDs.cite,
+        CommandIDs.copyCitation,
         CommandIDs.createLink,
         CommandIDs.revokeLink,
         CommandIDs.publishVersion,

@@ -8,6 +8,9 @@ import { DataShareClient, DataShareError } from './api';
 import type { AccessRequest, DatasetSummary } from './types';
 
 export type SectionName =
+  | 'edit'
+  | 'access'
+  | 'cite'
   | 'files'
   | 'versions'
   | 'links'

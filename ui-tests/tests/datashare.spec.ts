@@ -241,10 +241,11 @@ test.describe('Data sharing panel', () => {
     await expect(verdict).toHaveAttribute('data-ok', 'true');
     await expect(verdict).toContainText('The log verifies');
 
-    // Export through the token-carrying request, saved as a file.
+    // Export through the token-carrying request, saved as a file: still filtered by this
+    // dataset, the export saves the events the view shows.
     const [csv] = await Promise.all([
       page.waitForEvent('download'),
-      audit.getByRole('button', { name: 'Export the whole log as CSV' }).click()
+      audit.getByRole('button', { name: 'Export the events that match the filters as CSV' }).click()
     ]);
     expect(csv.suggestedFilename()).toBe('datashare-audit.csv');
     const exported = fs.readFileSync(await csv.path(), 'utf-8');
@@ -426,5 +427,84 @@ test.describe('Data sharing panel', () => {
     for (const action of ['request.submitted', 'decision.recorded', 'grant.issued', 'grant.revoked', 'link.created']) {
       await expect(events.locator(`[data-action="${action}"]`).first()).toBeVisible();
     }
+  });
+  test('preview a table, edit the dataset, change its access and cite it', async ({ page, tmpPath, baseURL }) => {
+    const info = test.info();
+    // One missing temperature, so the preview has something to report.
+    await page.contents.uploadContent('site,depth_m,temp_c\nA,1.5,11.2\nB,3.0,\nC,4.5,9.1\n', 'text', `${tmpPath}/soil.csv`);
+    const shared = await page.request.post(`${baseURL}/datashare/api/datasets`, {
+      data: { path: `${tmpPath}/soil.csv`, title: 'Soil temperature', creators: [{ name: 'Ada Lovelace' }] }
+    });
+    expect(shared.status()).toBe(201);
+    const datasetId: string = (await shared.json()).id;
+
+    // -- the preview, from the palette (the dataset is chosen in a dialog) -----------------------
+    await fromPalette(page, 'Show Dataset Files and Previews…');
+    const chooser = page.locator('.jp-Dialog');
+    await chooser.locator('select').selectOption({ label: `Soil temperature (${datasetId})` });
+    await chooser.getByRole('button', { name: 'OK' }).click();
+    const panel = page.locator('#jp-datashare-panel');
+    await expect(panel.locator('.jp-DataShare-datasetTitle')).toHaveText('Soil temperature');
+    const toggle = panel.getByRole('button', { name: 'Preview of soil.csv' });
+    await expect(toggle).toContainText('3 rows · 3 columns');
+    await toggle.click();
+    const preview = panel.getByTestId('datashare-preview');
+    await expect(preview.getByTestId('datashare-preview-quality')).toHaveText(
+      '1 missing value in 1 column · no duplicate rows'
+    );
+    await expect(preview.locator('tr[data-column="temp_c"] td').nth(2)).toHaveText('1 (33%)');
+    await expect(preview.getByTestId('datashare-preview-rows').locator('tbody tr')).toHaveCount(3);
+    await expectLabelled(panel);
+    await shoot(panel, 'panel-table-preview', info);
+
+    // -- edit the title: an error next to the field first, then the saved title -------------------
+    await fromPalette(page, 'Edit Dataset Details…');
+    const details = panel.getByRole('form', { name: 'Edit details' });
+    const title = details.getByLabel('Title', { exact: true });
+    await expect(title).toBeFocused();
+    await title.fill('');
+    await details.getByRole('button', { name: 'Save details' }).click();
+    await expect(details.locator('.jp-DataShare-fieldError').first()).toHaveText('must not be empty');
+    await expect(title).toHaveAttribute('aria-invalid', 'true');
+    await title.fill('Soil temperature by depth');
+    await details.getByLabel('Keywords').fill('soil, temperature, depth');
+    await details.getByRole('button', { name: 'Save details' }).click();
+    await expect(details.locator('.jp-DataShare-banner-success')).toContainText('Saved the title and keywords.');
+    await expect(panel.locator('.jp-DataShare-datasetTitle')).toHaveText('Soil temperature by depth');
+
+    // -- access: reviewer-only, after a confirmation ---------------------------------------------
+    await fromPalette(page, 'Change Dataset Access…');
+    const access = panel.getByRole('form', { name: 'Edit access' });
+    await access.getByRole('radio', { name: /Reviewer-only/ }).check();
+    await access.getByRole('button', { name: 'Save access' }).click();
+    const confirm = page.locator('.jp-Dialog');
+    await expect(confirm).toContainText('Make "Soil temperature by depth" reviewer-only?');
+    await confirm.getByRole('button', { name: 'Change access' }).click();
+    await expect(panel.locator('.jp-DataShare-idLine .jp-DataShare-badge')).toHaveAttribute('data-level', 'reviewer-only');
+    await expectLabelled(panel);
+
+    // -- cite: the new title in the citation, DataCite saved as a file, the statements ------------
+    await panel.getByRole('button', { name: /^Cite/ }).click();
+    await expect(panel.getByTestId('datashare-cite-text')).toContainText('Soil temperature by depth (Version 1) [Data set]');
+    await expect(panel.getByTestId('datashare-cite-availability')).toContainText('peer reviewers');
+    await expect(panel.getByRole('button', { name: 'Copy the bibtex' })).toBeVisible();
+    const [datacite] = await Promise.all([
+      page.waitForEvent('download'),
+      panel.getByRole('button', { name: 'Save DataCite JSON' }).click()
+    ]);
+    expect(datacite.suggestedFilename()).toBe(`${datasetId}-datacite.json`);
+    const json = JSON.parse(fs.readFileSync(await datacite.path(), 'utf-8'));
+    expect(json.titles[0].title).toBe('Soil temperature by depth');
+    await shoot(panel, 'panel-cite', info);
+    // The rights statement is incomplete: its link leads to the declaration, with the focus there.
+    await panel.getByRole('button', { name: 'Complete the declaration' }).click();
+    await expect(
+      panel.getByLabel('The data contain no state secrets and no commercial secrets')
+    ).toBeFocused();
+
+    // Every change is in the dataset's audit trail.
+    const events = (await (await page.request.get(`/datashare/api/audit?dataset=${datasetId}`)).json()).events;
+    const actions = events.map((e: { action: string }) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(['dataset.updated', 'access.changed']));
   });
 });

@@ -1,6 +1,7 @@
 /**
- * One dataset as its owner manages it: files, versions, review links, access requests, grants,
- * committee, audit events, and withdrawal.
+ * One dataset as its owner manages it: files (with table previews), versions, citation, its
+ * details and access (editable), review links, access requests, grants, committee, audit events,
+ * and withdrawal. Each section is its own component; this one loads the data and lays them out.
  */
 import { caretLeftIcon, refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
@@ -10,7 +11,10 @@ import { countdown, formatBytes, formatDate, formatDateTime, plural, timeAgo } f
 import type { DataShareModel, SectionName } from '../model';
 import type { AuditEvent, CommitteeInfo, DatasetDetail, Grant, ReviewLink } from '../types';
 import { Banner, Busy, CopyButton, LevelBadge, Section, useNow } from './common';
+import { CiteSection } from './CiteSection';
 import { CommitteeSection } from './CommitteeSection';
+import { EditAccess } from './EditAccess';
+import { EditDetails } from './EditDetails';
 import { EventList } from './EventList';
 import { FilesSection } from './FilesSection';
 import { GrantsSection } from './GrantsSection';
@@ -93,6 +97,8 @@ export function DatasetView(props: IDatasetViewProps): JSX.Element {
   const sectionKey = (name: SectionName) =>
     props.focusSection === name ? `${name}-${props.focusNonce}` : name;
   const forced = (name: SectionName) => (props.focusSection === name ? true : undefined);
+  // The citation's "Complete the declaration" opens the details with the focus on the declaration.
+  const [detailsFocus, setDetailsFocus] = React.useState<'title' | 'rights'>('title');
 
   const back = (
     <button
@@ -189,6 +195,39 @@ export function DatasetView(props: IDatasetViewProps): JSX.Element {
         <VersionsSection client={client} detail={d} onChanged={changed} />
       </Section>
       {!d.withdrawn ? (
+        <>
+          <Section key={sectionKey('cite')} id="cite" title="Cite" open={forced('cite')} lazy>
+            <CiteSection
+              client={client}
+              datasetId={d.id}
+              revision={`${d.updated_at}/${d.latest_version}`}
+              onCompleteDeclaration={() => {
+                setDetailsFocus('rights');
+                model.open(d.id, 'edit');
+              }}
+            />
+          </Section>
+          <Section key={sectionKey('edit')} id="edit" title="Edit details" open={forced('edit')}>
+            <EditDetails
+              client={client}
+              detail={d}
+              autoFocus={props.focusSection === 'edit'}
+              focus={detailsFocus}
+              onSaved={changed}
+            />
+          </Section>
+          <Section key={sectionKey('access')} id="access" title="Edit access" open={forced('access')}>
+            <EditAccess
+              client={client}
+              detail={d}
+              committee={data.committee}
+              autoFocus={props.focusSection === 'access'}
+              onSaved={changed}
+            />
+          </Section>
+        </>
+      ) : null}
+      {!d.withdrawn ? (
         <Section
           key={sectionKey('links')}
           id="links"
@@ -218,6 +257,7 @@ export function DatasetView(props: IDatasetViewProps): JSX.Element {
           <RequestList
             client={client}
             requests={requests}
+            canErase={() => true}
             onDecided={() => void changed()}
           />
         </Section>
