@@ -468,6 +468,7 @@ test.describe('Data sharing panel', () => {
     await expect(title).toHaveAttribute('aria-invalid', 'true');
     await title.fill('Soil temperature by depth');
     await details.getByLabel('Keywords').fill('soil, temperature, depth');
+    await shoot(panel, 'panel-edit-details', info);
     await details.getByRole('button', { name: 'Save details' }).click();
     await expect(details.locator('.jp-DataShare-banner-success')).toContainText('Saved the title and keywords.');
     await expect(panel.locator('.jp-DataShare-datasetTitle')).toHaveText('Soil temperature by depth');
@@ -476,6 +477,7 @@ test.describe('Data sharing panel', () => {
     await fromPalette(page, 'Change Dataset Access…');
     const access = panel.getByRole('form', { name: 'Edit access' });
     await access.getByRole('radio', { name: /Reviewer-only/ }).check();
+    await shoot(panel, 'panel-edit-access', info);
     await access.getByRole('button', { name: 'Save access' }).click();
     const confirm = page.locator('.jp-Dialog');
     await expect(confirm).toContainText('Make "Soil temperature by depth" reviewer-only?');

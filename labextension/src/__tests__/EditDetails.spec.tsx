@@ -80,3 +80,18 @@ it('adds and removes creators by row', async () => {
   await submit(form());
   expect(sent).toEqual([{ creators: [{ name: 'Grace Hopper' }] }]);
 });
+
+it('clears an error once its field is edited', async () => {
+  const { client } = stub(async () => {
+    throw new DataShareError('title: must not be empty', 400, 'InvalidInput', 'title');
+  });
+  await dom.render(<EditDetails client={client} detail={detail()} onSaved={async () => undefined} />);
+  await type(labelled(dom.container, 'Title'), '');
+  await submit(form());
+  expect(labelled(dom.container, 'Title').getAttribute('aria-invalid')).toBe('true');
+  await type(labelled(dom.container, 'Description'), 'Other field');
+  expect(labelled(dom.container, 'Title').getAttribute('aria-invalid')).toBe('true');
+  await type(labelled(dom.container, 'Title'), 'Soil');
+  expect(labelled(dom.container, 'Title').getAttribute('aria-invalid')).toBeNull();
+  expect(dom.container.querySelector('.jp-DataShare-fieldError')).toBeNull();
+});

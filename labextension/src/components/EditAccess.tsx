@@ -42,11 +42,14 @@ export function EditAccess(props: {
   const [links, setLinks] = React.useState<CommitteeLink[]>([]);
   const firstLevel = React.useRef<HTMLInputElement>(null);
 
+  // Start again from the stored values when they change; a reload that brings the same committee
+  // (another section changed something) keeps what is being typed.
+  const committeeKey = JSON.stringify(committee);
   React.useEffect(() => {
     setState(accessFromDetail(detail, committee));
     setFindings(null);
     setOverrideReason('');
-  }, [detail.id, detail.updated_at, committee]);
+  }, [detail.id, detail.updated_at, committeeKey]);
   React.useEffect(() => {
     if (props.autoFocus) {
       firstLevel.current?.focus();
@@ -107,7 +110,18 @@ export function EditAccess(props: {
   };
 
   return (
-    <form className="jp-DataShare-editForm" onSubmit={save} noValidate aria-label="Edit access">
+    <form
+      className="jp-DataShare-editForm"
+      onSubmit={save}
+      noValidate
+      aria-label="Edit access"
+      // Editing the field an error is about clears that error (the next save checks again).
+      onChange={e => {
+        if (error?.field && (e.target as HTMLElement).id === fieldId(uid, error.field)) {
+          setError(null);
+        }
+      }}
+    >
       <fieldset
         id={fieldId(uid, 'access.level')}
         tabIndex={-1}

@@ -100,7 +100,18 @@ export function EditDetails(props: {
   const custom = state.licence === CUSTOM_LICENCE;
 
   return (
-    <form className="jp-DataShare-editForm" onSubmit={save} noValidate aria-label="Edit details">
+    <form
+      className="jp-DataShare-editForm"
+      onSubmit={save}
+      noValidate
+      aria-label="Edit details"
+      // Editing the field an error is about clears that error (the next save checks again).
+      onChange={e => {
+        if (error?.field && (e.target as HTMLElement).id === fieldId(uid, error.field)) {
+          setError(null);
+        }
+      }}
+    >
       {text('title', 'Title', 'title', { inputRef: titleRef })}
       {text('description', 'Description', 'description', { multiline: true, rows: 4 })}
       {text('keywords', 'Keywords', 'keywords', { hint: 'Separated by commas.' })}
