@@ -44,6 +44,7 @@ SEGMENT = 64 * 1024  # plaintext bytes per segment
 TAG = 16
 STORED_SEGMENT = SEGMENT + TAG
 KEY_SIZE = 32
+WINDOW = 16 << 20  # bytes of a stored file mapped at a time when reading it
 _INFO = b"jupyter-datashare file key v1"
 _LAST, _NOT_LAST = b"\x01", b"\x00"
 _HAS_DECRYPT_INTO = hasattr(AESGCM, "decrypt_into")  # not in cryptography 44: one copy more there
@@ -113,6 +114,8 @@ class EncryptedFile:
         self.segments = segment_count(size)
         self._sha = bytes.fromhex(sha256)
         self._final: bytes | None = None
+        self._mapping: memoryview | None = None
+        self._mapped_range = (0, 0)
         self.decrypted = 0  # segments authenticated so far (tests and benchmarks look at this)
         self._header = _read_full(f, HEADER_SIZE)
         if len(self._header) != HEADER_SIZE or self._header[: len(MAGIC)] != MAGIC:
@@ -148,12 +151,25 @@ class EncryptedFile:
                 raise DamagedFile(f"segment {index + 1} of {self.segments} (the last) does not authenticate", index) from None
             self.decrypted += 1
 
+    def _window(self, offset: int, length: int) -> tuple[memoryview, int]:
+        """A read-only mapping of the stored file that covers ``offset`` .. ``offset + length``,
+        and where ``offset`` is in it. One mapping serves many chunks (mapping and unmapping
+        cost as much as the decryption when done per chunk); memory stays at one window."""
+        start, end = self._mapped_range
+        if not (start <= offset and offset + length <= end):
+            base = offset - offset % mmap.ALLOCATIONGRANULARITY
+            size = min(max(WINDOW, offset + length - base), os.fstat(self._f.fileno()).st_size - base)
+            # The old mapping goes with its last reference (a traceback may still hold a slice).
+            self._mapping = memoryview(mmap.mmap(self._f.fileno(), size, offset=base, access=mmap.ACCESS_READ))
+            self._mapped_range = (base, base + size)
+        return self._mapping, offset - self._mapped_range[0]
+
     def _into(self, first: int, stop: int, out: memoryview) -> int:
         """Decrypt segments ``first`` .. ``stop - 1`` into ``out``; returns the bytes written.
 
         The stored segments are decrypted straight out of a read-only mapping of the file:
-        no copy into a buffer first (that copy cost as much as the decryption). Only this
-        window is mapped, so memory stays at one chunk. Stored files are never rewritten in
+        no copy into a buffer first (that copy cost as much as the decryption). Stored files
+        are never rewritten in
         place (written once, then renamed; removed by unlink, which keeps a mapping valid),
         and their size was checked on opening.
         """
@@ -161,19 +177,11 @@ class EncryptedFile:
         read_stop = min(stop, last)  # the last segment is already decrypted and kept
         n = 0
         if first < read_stop:
-            offset = HEADER_SIZE + first * STORED_SEGMENT
-            base = offset - offset % mmap.ALLOCATIONGRANULARITY
-            length = offset - base + (read_stop - first) * STORED_SEGMENT
-            window = memoryview(mmap.mmap(self._f.fileno(), length, offset=base, prot=mmap.PROT_READ,
-                                          flags=mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)))
-            at = offset - base
+            window, at = self._window(HEADER_SIZE + first * STORED_SEGMENT, (read_stop - first) * STORED_SEGMENT)
             for k in range(read_stop - first):
                 self._open_into(first + k, window[at : at + STORED_SEGMENT], out[n : n + SEGMENT])
                 at += STORED_SEGMENT
                 n += SEGMENT
-            # No explicit close: a damaged segment's traceback may still hold a slice of the
-            # window; the mapping goes away with the last reference to it.
-            del window
         if stop > last:
             out[n : n + len(self._final)] = self._final
             n += len(self._final)
@@ -191,13 +199,16 @@ class EncryptedFile:
         steps = -(-(last + 1 - first) // per_step)
         size = min(per_step, last + 1 - first) * SEGMENT
         ring = [memoryview(bytearray(size)) for _ in range(max(1, min(buffers, steps)))]
-        for step, a in enumerate(range(first, last + 1, per_step)):
-            out = ring[step % len(ring)]
-            b = min(a + per_step, last + 1)
-            n = self._into(a, b, out)
-            lo = start - a * SEGMENT if a == first else 0
-            hi = end + 1 - a * SEGMENT if b == last + 1 else n
-            yield out[lo:hi]
+        try:
+            for step, a in enumerate(range(first, last + 1, per_step)):
+                out = ring[step % len(ring)]
+                b = min(a + per_step, last + 1)
+                n = self._into(a, b, out)
+                lo = start - a * SEGMENT if a == first else 0
+                hi = end + 1 - a * SEGMENT if b == last + 1 else n
+                yield out[lo:hi]
+        finally:
+            self._mapping, self._mapped_range = None, (0, 0)  # unmapped with its last reference
 
     def chunks(self, start: int, end: int, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         """Plaintext bytes ``start`` .. ``end`` (inclusive), about ``chunk_size`` at a time."""
