@@ -25,6 +25,7 @@ import type {
   ShareBody,
   ShareResult,
   UpdateBody,
+  SignedCheckpoint,
   VerifyReport
 } from './types';
 
@@ -358,6 +359,11 @@ export class DataShareClient {
 
   verifyAudit(): Promise<VerifyReport> {
     return this.request<VerifyReport>('audit/verify');
+  }
+
+  /** Sign the log's current state now: the note to keep where the server cannot change it. */
+  signCheckpoint(): Promise<SignedCheckpoint> {
+    return this.request<SignedCheckpoint>('audit/checkpoint', { method: 'POST', body: {} });
   }
 
   /** The whole log as CSV or JSON Lines (fetched with the token, to be saved as a file). */

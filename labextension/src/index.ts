@@ -29,6 +29,7 @@ import { historyIcon } from '@jupyterlab/ui-components';
 
 import { DataShareClient } from './api';
 import type { IScanResult } from './components/ShareForm';
+import { checkpointNote } from './components/Checkpoint';
 import { saveBlob } from './components/common';
 import { dateInDays, formatBytes, plural } from './format';
 import {
@@ -69,6 +70,7 @@ export namespace CommandIDs {
   export const cite = 'datashare:cite-dataset';
   export const copyCitation = 'datashare:copy-citation';
   export const files = 'datashare:show-files';
+  export const signCheckpoint = 'datashare:sign-checkpoint';
 }
 
 const CATEGORY = 'Data Sharing';
@@ -499,6 +501,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
+    commands.addCommand(CommandIDs.signCheckpoint, {
+      label: 'Sign Audit Checkpoint',
+      caption: "Sign the audit log's current state; keep the note where the server cannot change it",
+      execute: async () => {
+        try {
+          const signed = await client.signCheckpoint();
+          await showDialog({
+            title: signed.checkpoint ? 'Signed checkpoint: keep it elsewhere' : 'Nothing to sign yet',
+            body: signed.checkpoint ? checkpointNote(signed) : 'The audit log is empty.',
+            buttons: [Dialog.okButton()]
+          });
+        } catch (e) {
+          await showErrorMessage('Could not sign a checkpoint', (e as Error).message);
+        }
+      }
+    });
+
     const exportCommand = (id: string, format: 'csv' | 'jsonl', label: string) =>
       commands.addCommand(id, {
         label,
@@ -543,6 +562,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         CommandIDs.datasetEvents,
         CommandIDs.audit,
         CommandIDs.verify,
+        CommandIDs.signCheckpoint,
         CommandIDs.exportCsv,
         CommandIDs.exportJsonl,
         CommandIDs.refresh

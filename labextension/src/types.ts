@@ -324,6 +324,12 @@ export interface AuditEvent {
   entry_hash: string;
 }
 
+/** A signed checkpoint (C2SP note) of the audit log and the key that verifies it. */
+export interface SignedCheckpoint {
+  checkpoint: string | null;
+  verifier_key: string;
+}
+
 export interface VerifyReport {
   ok: boolean;
   events: number;

@@ -16,6 +16,7 @@ import {
 import { formatDateTime, parseTime } from '../format';
 import type { AuditEvent, DatasetSummary, VerifyReport } from '../types';
 import { ACCESS_ACTIONS, AUDIT_ACTIONS } from '../vocab';
+import { Checkpoint } from './Checkpoint';
 import { Banner, BUTTON, Busy, saveBlob } from './common';
 
 export interface IAuditFilters {
@@ -222,6 +223,7 @@ export function AuditView(props: IAuditViewProps): JSX.Element {
           <downloadIcon.react tag="span" /> JSON Lines
         </button>
       </div>
+      <Checkpoint client={props.client} />
 
       {report ? (
         <Banner kind={report.ok ? 'success' : 'error'} onDismiss={() => setReport(null)}>
