@@ -81,8 +81,10 @@ WALKTHROUGH = [
 def _notebook() -> str:
     import json
 
-    cells = [{"cell_type": kind, "metadata": {}, "source": text,
-              **({"outputs": [], "execution_count": None} if kind == "code" else {})} for kind, text in WALKTHROUGH]  # fmt: skip
+    # nbformat 4.5 wants an id per cell; stable ones keep a re-made demo identical.
+    cells = [{"id": f"walkthrough-{i}", "cell_type": kind, "metadata": {}, "source": text,
+              **({"outputs": [], "execution_count": None} if kind == "code" else {})}
+             for i, (kind, text) in enumerate(WALKTHROUGH)]  # fmt: skip
     return json.dumps({"cells": cells, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                                    "language": "python"}},
                        "nbformat": 4, "nbformat_minor": 5}, indent=1) + "\n"  # fmt: skip
