@@ -30,6 +30,7 @@ import { historyIcon } from '@jupyterlab/ui-components';
 import { DataShareClient } from './api';
 import type { IScanResult } from './components/ShareForm';
 import { checkpointNote } from './components/Checkpoint';
+import { describeProgress, publishInBackground } from './jobs';
 import { saveBlob } from './components/common';
 import { dateInDays, formatBytes, plural } from './format';
 import {
@@ -453,7 +454,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
           autoClose: false
         });
         try {
-          const out = await client.publishVersion(dataset);
+          const out = await publishInBackground(client, dataset, {
+            onProgress: job =>
+              Notification.update({
+                id,
+                message: `Publishing a new version of ${dataset}: ${describeProgress(job)}…`,
+                type: 'in-progress',
+                autoClose: false
+              })
+          });
           Notification.update({
             id,
             message: `Version ${out.version} of "${out.title}" published: ${plural(out.file_count, 'file')}, ${formatBytes(out.total_size)}.`,

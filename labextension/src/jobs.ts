@@ -211,3 +211,26 @@ export async function shareInBackground(
   }
   return shareResultOf(await waitForJob(client, answer.job, options));
 }
+
+/**
+ * Publish a new version as a background job and wait for it: resolves to the owner's view of
+ * the dataset at its new version, as the direct `POST datasets/{id}/versions` answers.
+ */
+export async function publishInBackground(
+  client: JobClient,
+  datasetId: string,
+  options: IWaitOptions = {}
+): Promise<DatasetDetail> {
+  const answer = await client.request<{ job?: IJob } & Partial<DatasetDetail>>(
+    `datasets/${encodeURIComponent(datasetId)}/versions`,
+    { method: 'POST', body: {}, query: { async: 1 } }
+  );
+  if (!answer.job) {
+    return answer as DatasetDetail;
+  }
+  const done = await waitForJob(client, answer.job, options);
+  if (!done.dataset) {
+    throw new DataShareError('The job finished without a dataset.', 500);
+  }
+  return done.dataset;
+}

@@ -7,6 +7,7 @@ import {
   IJob,
   JobCancelled,
   progressFraction,
+  publishInBackground,
   shareInBackground,
   StoppedWaiting
 } from '../jobs';
@@ -207,5 +208,29 @@ describe('sharing in the background', () => {
   it('takes the dataset itself from a server that answers at once', async () => {
     const { client } = server({ 'POST datasets?async=1': [[201, { ...DATASET, committee_links: [] }]] });
     expect(await shareInBackground(client, BODY, { sleep: noWait([]) })).toEqual({ ...DATASET, committee_links: [] });
+  });
+});
+
+describe('publishing a version in the background', () => {
+  it('posts to the versions route as a job and resolves to the new version', async () => {
+    const detail = { ...DATASET, version: 2, latest_version: 2 };
+    const { client, seen } = server({
+      'POST datasets/ds%201/versions?async=1': [[202, { job: job({ kind: 'version' }) }]],
+      'GET jobs/job-1': [[200, job({ kind: 'version', state: 'done', files_done: 5, bytes_done: 12 * MIB, dataset: detail as any })]]
+    });
+    const progress: string[] = [];
+    const out = await publishInBackground(client, 'ds 1', { sleep: noWait([]), onProgress: j => progress.push(describeProgress(j)) });
+    expect(seen.map(s => `${s.method} ${s.path}`)).toEqual(['POST datasets/ds%201/versions?async=1', 'GET jobs/job-1']);
+    expect(progress).toEqual(['0 of 5 files, 0 of 12 MiB', '5 of 5 files, 12 of 12 MiB']);
+    expect(out).toEqual(detail);
+  });
+
+  it('a dataset withdrawn meanwhile fails with the server\'s message', async () => {
+    const error = { error: 'InvalidInput', message: 'id: the dataset was withdrawn while the version was being frozen', field: 'id', status: 400 };
+    const { client } = server({
+      'POST datasets/ds-1/versions?async=1': [[202, { job: job({ kind: 'version' }) }]],
+      'GET jobs/job-1': [[200, job({ kind: 'version', state: 'failed', error })]]
+    });
+    await expect(publishInBackground(client, 'ds-1', { sleep: noWait([]) })).rejects.toMatchObject({ field: 'id', status: 400 });
   });
 });

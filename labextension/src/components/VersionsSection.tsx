@@ -7,6 +7,7 @@ import * as React from 'react';
 import { DataShareClient } from '../api';
 import { formatBytes, formatDateTime, plural } from '../format';
 import type { DatasetDetail } from '../types';
+import { describeProgress, publishInBackground } from '../jobs';
 import { Banner, BUTTON } from './common';
 
 export function VersionsSection(props: {
@@ -33,12 +34,15 @@ export function VersionsSection(props: {
     setBusy(true);
     setError(null);
     try {
-      const out = await client.publishVersion(detail.id);
+      const out = await publishInBackground(client, detail.id, {
+        onProgress: job => setNotice(`Freezing version ${detail.latest_version + 1}: ${describeProgress(job)}…`)
+      });
       setNotice(
         `Version ${out.version} published: ${plural(out.file_count, 'file')}, ${formatBytes(out.total_size)}.`
       );
       await props.onChanged();
     } catch (e) {
+      setNotice(null);
       setError((e as Error).message);
     } finally {
       setBusy(false);
