@@ -10,7 +10,7 @@ import * as React from 'react';
 import { DataShareClient, errorForForm, IFieldError } from '../api';
 import { formatDateTime, plural, shortHash, timeAgo } from '../format';
 import type { AccessRequest, Decision } from '../types';
-import { Banner, BUTTON, FieldError, StateBadge } from './common';
+import { Banner, BUTTON, ReasonField, StateBadge } from './common';
 import { ERASED } from './bulkDecisions';
 
 export function RequestCard(props: {
@@ -174,18 +174,14 @@ export function RequestCard(props: {
         </div>
       ) : (
         <div className="jp-DataShare-decide">
-          <label htmlFor={reasonId}>Reason (required to deny; sent to the requester)</label>
-          <textarea
+          <ReasonField
             id={reasonId}
-            className="jp-mod-styled jp-DataShare-textarea"
-            rows={2}
+            label="Reason (required to deny; sent to the requester)"
             value={reason}
-            onChange={e => setReason(e.target.value)}
-            aria-invalid={error?.field === 'reason' ? true : undefined}
-            aria-describedby={error?.field === 'reason' ? `${reasonId}-error` : undefined}
+            onChange={setReason}
+            error={error?.field === 'reason' ? error.message : null}
             disabled={busy !== null}
           />
-          <FieldError id={`${reasonId}-error`} message={error?.field === 'reason' ? error.message : null} />
           <div className="jp-DataShare-buttons">
             <button
               type="button"

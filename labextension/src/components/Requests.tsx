@@ -7,7 +7,7 @@ import * as React from 'react';
 
 import { DataShareClient, errorForForm, IFieldError } from '../api';
 import type { AccessRequest, Decision } from '../types';
-import { Banner, BUTTON, FieldError } from './common';
+import { Banner, BUTTON, ReasonField } from './common';
 import { bulkOutcome, IBulkOutcome } from './bulkDecisions';
 import { RequestCard } from './RequestCard';
 
@@ -160,18 +160,14 @@ function BulkBar(props: {
       </div>
       {n ? (
         <div className="jp-DataShare-decide">
-          <label htmlFor={reasonId}>Reason for the selected (required to deny; sent to each requester)</label>
-          <textarea
+          <ReasonField
             id={reasonId}
-            className="jp-mod-styled jp-DataShare-textarea"
-            rows={2}
+            label="Reason for the selected (required to deny; sent to each requester)"
             value={reason}
-            onChange={e => setReason(e.target.value)}
-            aria-invalid={error?.field === 'reason' ? true : undefined}
-            aria-describedby={error?.field === 'reason' ? `${reasonId}-error` : undefined}
+            onChange={setReason}
+            error={error?.field === 'reason' ? error.message : null}
             disabled={busy !== null}
           />
-          <FieldError id={`${reasonId}-error`} message={error?.field === 'reason' ? error.message : null} />
           <div className="jp-DataShare-buttons">
             <button
               type="button"

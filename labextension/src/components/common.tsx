@@ -342,3 +342,30 @@ export function TextField(props: {
     </div>
   );
 }
+
+/** The reason a denial needs (the server names the field `reason` when it is missing). */
+export function ReasonField(props: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  error: string | null;
+  disabled: boolean;
+}): JSX.Element {
+  return (
+    <>
+      <label htmlFor={props.id}>{props.label}</label>
+      <textarea
+        id={props.id}
+        className="jp-mod-styled jp-DataShare-textarea"
+        rows={2}
+        value={props.value}
+        onChange={e => props.onChange(e.target.value)}
+        aria-invalid={props.error ? true : undefined}
+        aria-describedby={props.error ? `${props.id}-error` : undefined}
+        disabled={props.disabled}
+      />
+      <FieldError id={`${props.id}-error`} message={props.error} />
+    </>
+  );
+}
