@@ -126,6 +126,20 @@ export interface ShareResult extends DatasetDetail {
   committee_links: CommitteeLink[];
 }
 
+/** A dataset's access as sharing and PATCH send it. */
+export interface AccessInput {
+  level: Level;
+  embargo_until?: string;
+  after_embargo?: Level;
+}
+
+/** A restricted dataset's committee as sharing and PATCH send it. */
+export interface CommitteeInput {
+  members: CommitteeMemberInput[];
+  required_approvals: number;
+  rule: 'veto' | 'majority';
+}
+
 /** The body of `PATCH datashare/api/datasets/{id}`: only the fields that change. */
 export interface UpdateBody {
   title?: string;
@@ -137,16 +151,8 @@ export interface UpdateBody {
   related_publication?: string;
   provenance?: string;
   rights_declaration?: RightsDeclaration;
-  access?: {
-    level: Level;
-    embargo_until?: string;
-    after_embargo?: Level;
-  };
-  committee?: {
-    members: CommitteeMemberInput[];
-    required_approvals: number;
-    rule: 'veto' | 'majority';
-  };
+  access?: AccessInput;
+  committee?: CommitteeInput;
   use_conditions?: string[];
   agreement?: string;
   preview_rows_public?: boolean;
@@ -201,16 +207,8 @@ export interface ShareBody {
   license_text?: string;
   related_publication?: string;
   include_hidden?: boolean;
-  access: {
-    level: Level;
-    embargo_until?: string;
-    after_embargo?: Level;
-  };
-  committee?: {
-    members: CommitteeMemberInput[];
-    required_approvals: number;
-    rule: 'veto' | 'majority';
-  };
+  access: AccessInput;
+  committee?: CommitteeInput;
   use_conditions?: string[];
   agreement?: string;
 }
