@@ -7,8 +7,10 @@ never undoes the decision or request it is about.
 
 from __future__ import annotations
 
+import functools
 import logging
 import smtplib
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -35,6 +37,13 @@ class MailSettings:
     expiry_warning_days: int = 14
 
 
+def subject_line(text: str) -> str:
+    """One line for a header: titles are the owner's free text and may hold line breaks
+    (CR, LF, U+2028, U+2029) or other control characters, which no header may carry."""
+    cleaned = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in str(text))
+    return " ".join(cleaned.split())
+
+
 class Mailer:
     def __init__(self, settings: MailSettings):
         self.settings = settings
@@ -43,10 +52,11 @@ class Mailer:
         to = sorted({t for t in to if t})
         if not to:
             return False
-        msg = EmailMessage()
-        msg["From"], msg["To"], msg["Subject"] = self.settings.sender, ", ".join(to), subject
-        msg.set_content(body)
+        subject = subject_line(subject)
         try:
+            msg = EmailMessage()
+            msg["From"], msg["To"], msg["Subject"] = self.settings.sender, ", ".join(to), subject
+            msg.set_content(body)
             with smtplib.SMTP(self.settings.host, self.settings.port, timeout=15) as smtp:
                 if self.settings.starttls:
                     smtp.starttls()
@@ -54,9 +64,34 @@ class Mailer:
                     smtp.login(self.settings.username, self.settings.password)
                 smtp.send_message(msg)
             return True
-        except (OSError, smtplib.SMTPException) as exc:
+        except (OSError, smtplib.SMTPException, ValueError, TypeError, UnicodeError) as exc:
+            # ValueError/TypeError: a message the email package refuses to build (an odd address).
             log.warning("jupyter_datashare: could not send '%s': %s", subject, exc)
             return False
+
+
+def _never_raises(kind: str):
+    """The request or decision is already committed when we mail about it: whatever goes wrong
+    here is logged (and recorded if it can be) but never reaches the requester or member."""
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def guarded(ctx, request_id: str) -> None:
+            try:
+                fn(ctx, request_id)
+            except Exception:
+                log.exception("jupyter_datashare: notification %s about %s failed", kind, request_id)
+                try:
+                    with reading(ctx.engine) as s:
+                        r = s.get(AccessRequest, request_id)
+                        dataset_id = r.dataset_id if r is not None else None
+                    _sent(ctx, kind, False, dataset_id, request=request_id)
+                except Exception:
+                    log.exception("jupyter_datashare: could not record the failed notification")
+
+        return guarded
+
+    return wrap
 
 
 def _mailer(ctx) -> Mailer | None:
@@ -81,6 +116,7 @@ def _about(ctx, request_id: str):
         return r, s.get(Dataset, r.dataset_id), grant, _committee_emails(s, r.dataset_id)
 
 
+@_never_raises("request.new")
 def new_request(ctx, request_id: str) -> None:
     mailer = _mailer(ctx)
     if mailer is None:
@@ -95,6 +131,7 @@ def new_request(ctx, request_id: str) -> None:
     _sent(ctx, "request.new", mailer.send(to, f"[datashare] New access request for {ds.title}", body), ds.id, request=r.id)
 
 
+@_never_raises("request.decided")
 def decision(ctx, request_id: str) -> None:
     mailer = _mailer(ctx)
     if mailer is None:

@@ -1,6 +1,8 @@
 """Notifications against a real SMTP server (aiosmtpd on loopback), started by the test."""
 
 import socket
+from email import message_from_string
+from email.policy import default as email_policy
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -37,14 +39,19 @@ def inbox():
 
 
 @pytest.fixture
-def restricted(core, server_root, inbox):
+def title():
+    return "Interviews"
+
+
+@pytest.fixture
+def restricted(core, server_root, inbox, title):
     core.mailer = notify.Mailer(notify.MailSettings(host="127.0.0.1", port=inbox.port, reminder_days=7,
                                                     expiry_warning_days=14))  # fmt: skip
     (server_root / "d").mkdir()
     (server_root / "d" / "t.csv").write_text("a\n1\n")
     made = []
     ds = datasets.share(core, OWNER, {
-        "path": "d", "title": "Interviews", "access": {"level": "restricted"},
+        "path": "d", "title": title, "access": {"level": "restricted"},
         "committee": {"members": [{"name": "Grace", "email": "grace@example.org"},
                                   {"name": "Lin", "email": "lin@example.org"}]}}, committee_links=made)  # fmt: skip
     return ds, {m.email: m for m, _ in made}
@@ -93,3 +100,33 @@ def test_an_unreachable_mail_server_never_blocks_the_workflow(core, restricted):
     r = submit(core, ds)
     assert requests.decide(core, r.id, members["lin@example.org"].id, "approve", None)["status"] == "approved"
     assert [e["action"] for e in core.audit.events()].count("notification.failed") == 2
+
+
+@pytest.mark.parametrize("title, subject", [
+    ("Interviews\r\nBcc: eve@evil.example", "[datashare] New access request for Interviews Bcc: eve@evil.example"),
+    ("Interviews\u2028part two", "[datashare] New access request for Interviews part two"),
+    ("Sleep\u2029study\x00\x1b[2J\x85 2026", "[datashare] New access request for Sleep study [2J 2026"),
+])  # fmt: skip
+def test_a_title_with_line_breaks_still_reaches_the_committee(core, restricted, inbox, title, subject):
+    ds, members = restricted
+    r = submit(core, ds)  # before: ValueError from the email package, after the request was stored
+    rcpts = sorted({a for to, _ in inbox.messages for a in to})
+    assert rcpts == ["grace@example.org", "lin@example.org"]  # no header was injected
+    (mail,) = [message_from_string(body, policy=email_policy) for body in inbox.to("grace@example.org")]
+    assert mail["Subject"] == subject and mail["Bcc"] is None
+    requests.decide(core, r.id, members["grace@example.org"].id, "approve", None)
+    assert len(inbox.to("rosalind@uni.example")) == 1
+    assert [e["action"] for e in core.audit.events()].count("notification.sent") == 2
+
+
+def test_a_failing_notification_never_breaks_the_workflow(core, restricted, inbox):
+    class Broken(notify.Mailer):  # whatever the mail code does wrong, the request is not lost
+        def send(self, to, subject, body):
+            raise RuntimeError("bug in the mail code")
+
+    ds, members = restricted
+    core.mailer = Broken(core.mailer.settings)
+    r = submit(core, ds)
+    assert requests.decide(core, r.id, members["lin@example.org"].id, "approve", None)["status"] == "approved"
+    failed = [e["details"]["kind"] for e in core.audit.events() if e["action"] == "notification.failed"]
+    assert failed == ["request.new", "request.decided"]
