@@ -66,13 +66,61 @@ def writing(engine: Engine) -> Iterator[Session]:
             yield session
 
 
+class UpgradeFailed(RuntimeError):
+    """The schema could not be brought to the newest revision; the message says what to do."""
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (creates it on an empty database)."""
+    """Bring the schema to the newest revision (creates it on an empty database).
+
+    The whole upgrade is one transaction (SQLite and PostgreSQL both roll DDL back), so a
+    failure leaves the database as it was; it raises ``UpgradeFailed`` saying what to do.
+    """
     from alembic import command
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.connect() as connection:
+    # A connection of its own, closed afterwards: its foreign-key setting never reaches the pool.
+    connection = immediate(engine).connect()
+    try:
+        if connection.dialect.name == "sqlite":
+            # SQLite's batch mode rebuilds a table (copy, drop, rename): with foreign keys
+            # enforced, dropping a table other rows refer to fails. The pragma is a no-op inside a
+            # transaction, so it goes to the driver before the upgrade begins its own; env.py
+            # checks afterwards that no reference was broken (PRAGMA foreign_key_check).
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
+    except Exception as exc:
+        head = ScriptDirectory.from_config(cfg).get_current_head()
+        raise UpgradeFailed(_failure_message(engine, head, exc)) from exc
+    finally:
+        connection.invalidate()
+        connection.close()
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.migration import MigrationContext
+
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except Exception:  # noqa: BLE001 - only for a message; the database may be unreadable
+        return None
+
+
+def _failure_message(engine: Engine, head: str, exc: Exception) -> str:
+    where = engine.url.database if engine.dialect.name == "sqlite" else engine.url.render_as_string(hide_password=True)
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return (
+        f"the datashare database {where} could not be upgraded from schema {current_revision(engine) or 'none'} "
+        f"to {head}: {type(exc).__name__}: {reason[0] if reason else exc!r}\n"
+        "The upgrade runs as one transaction, so the database should be as it was before it.\n"
+        "What to do: 1. back up the whole data folder (the database, store/, master.key unless kept elsewhere, and "
+        "audit-signing.key) before anything else; 2. fix the cause if the error names one (a full disk, "
+        "another process holding the database, file permissions) and start again, which retries the "
+        "upgrade; 3. if it fails again, keep the previous release of jupyter-datashare running on the "
+        "backup and report this message with `pip show jupyter-datashare` to the project's issue tracker."
+    )
