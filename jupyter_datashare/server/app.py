@@ -14,7 +14,7 @@ from ..core.clock import Clock
 from ..core.secrets import redact
 from ..core.service import DataShare
 from ..core.settings import MASTER_KEY_ENV, MASTER_KEY_FILE_ENV, Settings, default_data_dir, default_owner
-from . import access, api, jobs, public
+from . import access, api, jobs, public, startup
 from .pages import Pages
 from .send_ahead import SendAhead
 
@@ -169,6 +169,12 @@ class DataShareApp(ExtensionApp):
             requests_client_window=self.requests_client_window,
             publisher=self.publisher,
         )
+
+    def initialize(self):
+        try:
+            super().initialize()
+        except Exception as exc:  # never serve on without the extension: see startup.py
+            startup.stop_server(self, exc)
 
     def initialize_settings(self):
         if self.default_link_days > self.max_link_days:
