@@ -9,7 +9,7 @@ from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from ..core import committee, datasets, grants, requests
+from ..core import committee, datasets, duo, grants, requests
 from ..core.db import reading
 from ..core.errors import InvalidInput, NotFound
 from ..core.models import AccessRequest, CommitteeMember, Dataset
@@ -37,7 +37,8 @@ class FormHandler(PublicHandler):
             if key == "_xsrf":
                 continue
             values = [v.strip() for v in self.get_body_arguments(key)]
-            out[key] = values if key in multi else values[-1]
+            # A browser sends every named box, filled or not: an empty one says nothing.
+            out[key] = [v for v in values if v] if key in multi else values[-1]
         for key in flags:
             out[key] = out.get(key) in ("on", "true", "yes", "1")
         for key in ints:
@@ -54,19 +55,46 @@ class FormHandler(PublicHandler):
         self.finish(self.settings["datashare_pages"].render(name, xsrf_form_html=self.xsrf_form_html, **ns))
 
 
+def _with_ds_term(body: dict) -> dict:
+    """The form's free-text disease box (``ds_term``) joins the ticked purposes as ``DS:<term>``."""
+    if "ds_term" not in body:
+        return body
+    term = body.pop("ds_term")
+    if term in (None, ""):
+        return body
+    if not isinstance(term, str) or len(term) > 100:
+        raise InvalidInput("ds_term", "must be a disease term such as MONDO:0005148")
+    term = term.strip()
+    code = term if term.upper().startswith("DS:") else f"DS:{term}"
+    try:
+        (code,) = duo.validate_intended_use([code], "ds_term")
+    except InvalidInput as exc:
+        raise InvalidInput("ds_term", exc.message) from None
+    uses = body.get("intended_use")
+    if uses is None:
+        body["intended_use"] = [code]
+    elif isinstance(uses, list):  # anything else stays for the core to refuse, naming the field
+        body["intended_use"] = [*uses, code]
+    return body
+
+
 class RequestForm(FormHandler):
     @allow_unauthenticated
     async def post(self, dataset_id):
         body = self.form(multi=("intended_use",), flags=("commercial", "accept_agreement"), ints=("requested_days",))
+        body = _with_ds_term(body)
         identity = self.current_user.username if self.current_user else None
         row, secret = await self.in_thread(
             requests.submit, self.datashare, dataset_id, body, client=self.client, identity=identity
         )
         url = self.absolute_url("datashare", "s", secret)
+        # This reply holds the status secret: no cache or search engine may keep it.
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Robots-Tag", "noindex, nofollow")
         if self.wants_json():
             self.send_json({"request_id": row.id, "status": row.status, "status_url": url, "flags": row.flags}, 201)
         else:
-            self.page("submitted.html", 201, status_url=url, flags=row.flags)
+            self.page("submitted.html", 201, status_url=url, flags=row.flags, noindex=True)
 
 
 class StatusPage(FormHandler):

@@ -1,41 +1,15 @@
 """Notifications against a real SMTP server (aiosmtpd on loopback), started by the test."""
 
-import socket
 from email import message_from_string
 from email.policy import default as email_policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from jupyter_datashare.core import datasets, notify, requests
+from tests.inbox import inbox  # noqa: F401 (a fixture)
 from tests.server.test_requests import PURPOSE
 
 OWNER = "ada-owner"
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((sorted(envelope.rcpt_tos), envelope.content.decode()))
-        return "250 OK"
-
-    def to(self, address):
-        return [body for rcpt, body in self.messages if address in rcpt]
-
-
-@pytest.fixture
-def inbox():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    box = Inbox()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    box.port = port
-    yield box
-    controller.stop()
 
 
 @pytest.fixture

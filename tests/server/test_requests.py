@@ -2,10 +2,14 @@
 
 import json
 import re
+from email import message_from_string
+from email.policy import default as email_policy
 
 import pytest
 
 from tests.conftest import path_of
+from tests.inbox import inbox  # noqa: F401 (a fixture)
+from tests.server.html_forms import forms_of
 
 JSON = {"Accept": "application/json"}
 BOB = {"Authorization": "token bob-token"}
@@ -27,8 +31,9 @@ def jp_server_config(clock, ds_config):
     }
 
 
-async def share_restricted(share):
+async def share_restricted(share, **over):
     return await share(
+        **over,
         access={"level": "restricted"},
         use_conditions=["HMB", "NCU"],
         agreement=AGREEMENT,
@@ -350,3 +355,93 @@ async def test_external_member_revokes_and_owner_erases(call, share):
     erased = await call.json("DELETE", "datashare", "api", "requests", req["id"], "personal-data")
     assert erased["email"] == "[erased]"
     assert (await call.json("GET", "datashare", "api", "audit", "verify"))["ok"]
+
+
+# -- the request form exactly as a browser fills and sends it --------------------------------
+
+TYPED = {"name": "Rosalind Example", "email": "rosalind@uni.example", "institution": "Example University",
+         "purpose": PURPOSE}  # fmt: skip
+
+
+async def send_the_form(call, dataset_id, fill=None, tick=(("intended_use", "HMB"), "accept_agreement")):
+    """Open the landing page, type into its request form, tick boxes, press Send."""
+    browser = Browser(call)
+    page = await browser.open("datashare", "d", dataset_id)
+    (form,) = [f for f in forms_of(page.body.decode()) if "intended_use" in f.names()]
+    assert form.method == "post" and form.action.endswith(f"/datashare/d/{dataset_id}/request")
+    pairs = form.submit({**TYPED, **(fill or {})}, tick=tick)
+    from urllib.parse import urlencode
+
+    # What Chromium sends: the XSRF cookie and hidden field, Origin null (no-referrer pages).
+    headers = {"Cookie": f"_xsrf={browser.xsrf}", "Origin": "null", "Content-Type": "application/x-www-form-urlencoded"}
+    r = await call("POST", "datashare", "d", dataset_id, "request", anon=True, headers=headers, raw_body=urlencode(pairs))
+    return r, pairs
+
+
+async def uses_of_the_request(call):
+    (req,) = (await call.json("GET", "datashare", "api", "requests", headers=BOB))["requests"]
+    return [c["code"] for c in req["intended_use"]]
+
+
+async def test_the_request_form_as_a_browser_sends_it(call, share):
+    restricted = await share_restricted(share)
+    r, pairs = await send_the_form(call, restricted["id"])
+    # Every box goes out, the empty optional ones too (ORCID, the disease term).
+    assert ("orcid", "") in pairs and ("ds_term", "") in pairs and ("requested_days", "365") in pairs
+    assert r.code == 201, r.body
+    html = r.body.decode()
+    assert re.search(r'href="http://[^"]+/datashare/s/dss_[^"]+"', html)
+    assert await uses_of_the_request(call) == ["HMB"]
+
+
+async def test_the_disease_box_adds_a_ds_code(call, share):
+    restricted = await share_restricted(share)
+    r, _ = await send_the_form(call, restricted["id"], fill={"ds_term": " mondo:0005148 "}, tick=("accept_agreement",))
+    assert r.code == 201, r.body
+    assert await uses_of_the_request(call) == ["DS:MONDO:0005148"]
+
+
+@pytest.mark.parametrize("term", ["diabetes", "DS:", "MONDO:" + "1" * 200])
+async def test_a_bad_disease_term_names_its_box(call, share, term):
+    restricted = await share_restricted(share)
+    r, _ = await send_the_form(call, restricted["id"], fill={"ds_term": term})
+    assert r.code == 400 and "ds_term" in r.body.decode()
+    assert (await call.json("GET", "datashare", "api", "requests", headers=BOB))["requests"] == []
+
+
+async def test_the_json_api_takes_a_ds_term_too(call, share):
+    restricted = await share_restricted(share)
+    await submit(call, restricted["id"], intended_use=["HMB"], ds_term="MONDO:0005148")
+    assert await uses_of_the_request(call) == ["HMB", "DS:MONDO:0005148"]
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+async def test_the_status_link_reply_is_never_cached_or_indexed(call, share, as_json):
+    restricted = await share_restricted(share)
+    if as_json:
+        browser = Browser(call)
+        await browser.open("datashare", "d", restricted["id"])
+        r = await browser.post("datashare", "d", restricted["id"], "request", body=request_body())
+        assert "dss_" in json.loads(r.body)["status_url"]
+    else:
+        r, _ = await send_the_form(call, restricted["id"])
+        assert '<meta name="robots" content="noindex' in r.body.decode()
+    assert r.code == 201
+    assert r.headers["Cache-Control"] == "no-store"
+    assert "noindex" in r.headers["X-Robots-Tag"]
+
+
+@pytest.fixture
+def mail_on(ds_config, inbox):  # noqa: F811
+    ds_config.update(smtp_host="127.0.0.1", smtp_port=inbox.port)  # before the server starts
+    return inbox
+
+
+@pytest.mark.parametrize("title", ["Sleep\nand stress", "Sleep\u2028and stress", "Sleep\r\nBcc: eve@evil.example"])
+async def test_a_title_with_a_line_break_still_shows_the_status_link(mail_on, call, share, title):
+    restricted = await share_restricted(share, title=title)
+    r, _ = await send_the_form(call, restricted["id"])
+    assert r.code == 201 and "/datashare/s/dss_" in r.body.decode()
+    (mail,) = [message_from_string(m, policy=email_policy) for m in mail_on.to("ext@example.org")]
+    assert mail["Subject"].startswith("[datashare] New access request for Sleep") and "\n" not in mail["Subject"]
+    assert mail_on.messages[0][0] == ["ext@example.org"]
