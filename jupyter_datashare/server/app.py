@@ -11,32 +11,13 @@ from traitlets import Bool, Float, Instance, Int, List, Unicode, default
 from ..core import notify
 from ..core.jobs import Jobs
 from ..core.clock import Clock
-from ..core.secrets import redact
 from ..core.service import DataShare
 from ..core.settings import MASTER_KEY_ENV, MASTER_KEY_FILE_ENV, Settings, default_data_dir, default_owner
-from . import access, api, jobs, public, startup
+from . import access, api, jobs, public, redaction, startup
 from .pages import Pages
 from .send_ahead import SendAhead
 
 SECRET = r"[^/]+"
-
-
-def redacting(log_function):
-    """Wrap jupyter-server's access log so a secret in a path or Referer is never written."""
-
-    def log(handler):
-        request = handler.request
-        uri, referer = request.uri, request.headers.get("Referer")
-        request.uri = redact(uri)
-        if referer:
-            request.headers["Referer"] = redact(referer)
-        try:
-            log_function(handler)
-        finally:
-            request.uri = uri
-
-    log._datashare_redacting = True
-    return log
 
 
 class DataShareApp(ExtensionApp):
@@ -197,9 +178,7 @@ class DataShareApp(ExtensionApp):
             else None,
         )
         # self.settings is a copy of the web app's settings that is written back after this.
-        log_function = self.settings.get("log_function")
-        if log_function and not getattr(log_function, "_datashare_redacting", False):
-            self.settings["log_function"] = redacting(log_function)
+        redaction.install(self.settings, self.serverapp.log, self.log)
         self.log.info("jupyter_datashare: store in %s", self.data_dir)
 
     def initialize_handlers(self):

@@ -12,18 +12,25 @@ from tornado import web
 from tornado.ioloop import IOLoop
 
 from ..core.errors import DataShareError, InvalidInput, RateLimited, RangeNotSatisfiable
-from ..core.secrets import redact
+from .redaction import redact_line, redact_request
+
+# Deeper JSON than any of our bodies needs is refused before anything walks it recursively.
+MAX_JSON_DEPTH = 32
 
 
-def redact_request(request) -> None:
-    """Rewrite the request's URI and Referer so no later log line can carry a secret.
+class BodyTooLarge(InvalidInput):
+    status = 413
 
-    jupyter-server scrubs only query strings; our secrets travel in the path.
-    """
-    request.uri = redact(request.uri)
-    request.path = redact(request.path)
-    if "Referer" in request.headers:
-        request.headers["Referer"] = redact(request.headers["Referer"])
+
+def json_depth(value) -> int:
+    """How deeply lists and objects nest (iteratively: the value may be as deep as the parser allows)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            todo.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 class DataShareMixin(ExtensionHandlerMixin):
@@ -45,8 +52,12 @@ class DataShareMixin(ExtensionHandlerMixin):
             body = json.loads(self.request.body or b"{}")
         except (ValueError, UnicodeDecodeError) as exc:
             raise InvalidInput("body", f"is not valid JSON ({exc})") from None
+        except RecursionError:  # the parser gave up on the nesting
+            raise InvalidInput("body", f"nests deeper than {MAX_JSON_DEPTH} levels") from None
         if not isinstance(body, dict):
             raise InvalidInput("body", "must be a JSON object")
+        if json_depth(body) > MAX_JSON_DEPTH:
+            raise InvalidInput("body", f"nests deeper than {MAX_JSON_DEPTH} levels")
         return body
 
     def absolute_url(self, *parts: str) -> str:
@@ -74,7 +85,7 @@ class DataShareMixin(ExtensionHandlerMixin):
             if isinstance(exc, RangeNotSatisfiable):
                 self.set_header("Content-Range", f"bytes */{exc.size}")
         elif isinstance(exc, web.HTTPError) and exc.log_message and status_code < 500:
-            body = {"error": self._reason, "message": redact(exc.log_message % exc.args if exc.args else exc.log_message)}
+            body = {"error": self._reason, "message": redact_line(exc.log_message % exc.args if exc.args else exc.log_message)}
         else:
             body = {"error": self._reason, "message": self._reason}
         self.clear_header("Content-Disposition")
@@ -121,8 +132,21 @@ class OwnerAPIHandler(DataShareMixin, APIHandler):
 class PublicHandler(DataShareMixin, JupyterHandler):
     """Pages and downloads for people without a Jupyter login; access is checked per route."""
 
-    async def prepare(self, *args, **kwargs):
+    # Every public body (a request form, a renewal, a committee decision) fits well within this;
+    # the fields inside are bounded one by one where they are validated.
+    max_body_bytes = 64 * 1024
+
+    def initialize(self, *args, **kwargs):
+        # Runs before tornado parses the body or checks XSRF, either of which may log the URI.
         redact_request(self.request)
+        self._body_size = len(self.request.body or b"")
+        if self._body_size > self.max_body_bytes:
+            self.request.body = b""  # so tornado never parses it: it is refused in prepare
+        super().initialize(*args, **kwargs)
+
+    async def prepare(self, *args, **kwargs):
+        if self._body_size > self.max_body_bytes:
+            raise BodyTooLarge("body", f"is {self._body_size} bytes; at most {self.max_body_bytes} are accepted here")
         return await super().prepare(*args, **kwargs)
 
     @property
