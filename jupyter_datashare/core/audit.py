@@ -280,17 +280,27 @@ class AuditLog:
             yield from rows
             after = rows[-1]["seq"]
 
-    def _iter_all(self, batch: int = 5000) -> Iterator[AuditEvent]:
+    @staticmethod
+    def _iter_all(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
+        """Every event, oldest first, read in batches inside the caller's (snapshot) transaction."""
         last = 0
+        while True:
+            rows = session.scalars(select(AuditEvent).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)).all()
+            if not rows:
+                return
+            yield from rows
+            session.expunge_all()  # memory stays at one batch however long the log
+            last = rows[-1].seq
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Session]:
+        """One read transaction that sees the log as it was at one moment, whatever commits
+        meanwhile: SQLite (WAL) fixes a reader's snapshot at its first read; PostgreSQL needs
+        REPEATABLE READ (its default gives each statement a snapshot of its own)."""
         with reading(self.engine) as session:
-            while True:
-                rows = session.scalars(
-                    select(AuditEvent).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)
-                ).all()
-                if not rows:
-                    return
-                yield from rows
-                last = rows[-1].seq
+            if self.engine.dialect.name != "sqlite":
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            yield session
 
     @staticmethod
     def _as_dict(e: AuditEvent) -> dict:
@@ -315,9 +325,15 @@ class AuditLog:
         ``trusted_notes`` are checkpoints kept outside the database; they catch a rewrite of
         the whole log (database checkpoints included) or a truncation after it.
         """
-        with reading(self.engine) as session:
-            stored = list(session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.size)))
-            head = session.get(AuditHead, 1)
+        # Head, checkpoints and events from one snapshot: read apart, events appended in between
+        # looked like a log whose head no longer matched (a false tamper alarm under load).
+        with self._snapshot() as session:
+            return self._verify(session, trusted_notes)
+
+    def _verify(self, session: Session, trusted_notes: Iterable[str]) -> VerifyReport:
+        stored = list(session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.size)))
+        head = session.get(AuditHead, 1)
+        session.expunge_all()
         checkpoints: dict[int, tuple[str, str]] = {}
         for cp in stored:
             try:
@@ -337,7 +353,7 @@ class AuditLog:
             checkpoints[opened.size] = (opened.head_hash, "trusted checkpoint")
 
         prev, expected, last_good_cp = GENESIS, 1, 0
-        for e in self._iter_all():
+        for e in self._iter_all(session):
             row = self._as_dict(e)
             if e.seq != expected:
                 return VerifyReport(False, expected - 1, len(checkpoints), expected,

@@ -162,3 +162,42 @@ def test_export_takes_the_filters_of_the_event_list_across_pages(core, clock):
     assert list(core.audit.export("csv", action="nothing.matches")) == [
         "seq,ts,actor,action,outcome,dataset_id,version,file,byte_range,reason,client,link_id,grant_id,details,entry_hash\r\n"
     ]
+
+
+def test_verify_never_raises_a_false_alarm_while_others_write(tmp_path, clock, server_root):
+    """Writers in this process and in "another process" (a second core on the same files) append
+    and sign checkpoints while verify runs again and again; each verify sees one consistent log."""
+    import threading
+
+    settings = dict(root_dir=str(server_root), data_dir=str(tmp_path / "d"), owner="o", checkpoint_every=7)
+    here, there = DataShare(Settings(**settings), clock), DataShare(Settings(**settings), clock)
+    fill(here, 300)
+    stop, errors = threading.Event(), []
+
+    def write(ctx, n):
+        try:
+            while not stop.is_set():
+                ctx.audit.record(Event("file.downloaded", f"link:lnk-w{n}", outcome="allowed", dataset_id="ds-x"))
+        except Exception as exc:  # noqa: BLE001 - reported by the test below
+            errors.append(exc)
+
+    writers = [threading.Thread(target=write, args=(ctx, n)) for n, ctx in enumerate((here, here, there, there))]
+    for w in writers:
+        w.start()
+    try:
+        reports = [here.audit.verify() for _ in range(50)]
+        alarms = [r.problem for r in reports if not r.ok]
+        assert alarms == [], f"{len(alarms)} of 50 false alarms, e.g. {alarms[0]}"
+        assert len({r.events for r in reports}) > 10  # the log really grew while it was verified
+        # A real tamper, made while the writers go on, is still found every time.
+        tamper(here, "UPDATE audit_events SET client='192.168.0.9' WHERE seq=40")
+        for _ in range(5):
+            report = here.audit.verify()
+            assert not report.ok and report.first_bad_event == 40
+    finally:
+        stop.set()
+        for w in writers:
+            w.join()
+        here.close()
+        there.close()
+    assert errors == []
