@@ -7,6 +7,7 @@ the ``access_requests`` row, so they can be erased on request without breaking t
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import timedelta
 from statistics import median
 
@@ -135,13 +136,48 @@ def visible_requests(ctx, *, username: str | None = None, owner: str | None = No
         q = select(AccessRequest).where(AccessRequest.dataset_id.in_(ids)).order_by(AccessRequest.submitted_at.desc())
         if status:
             q = q.where(AccessRequest.status == status)
-        return [view(s, r, ctx.now()) for r in s.scalars(q)]
+        reader = Reader(username, member.id if member is not None else None, owner_names(ctx.settings))
+        return [view(s, r, ctx.now(), reader) for r in s.scalars(q)]
 
 
-def view(session, r: AccessRequest, now) -> dict:
-    decisions = session.scalars(select(Decision).where(Decision.request_id == r.id).order_by(Decision.decided_at))
+@dataclass(frozen=True)
+class Reader:
+    """Who reads a request view: a Jupyter identity or an external member (by their link), and
+    every name that may act as the owner (they read requests but never decide them)."""
+
+    username: str | None = None
+    member_id: str | None = None
+    owners: frozenset[str] = frozenset()
+
+
+def owner_names(settings) -> frozenset[str]:
+    return frozenset({settings.owner, *settings.owner_identities})
+
+
+def _your_part(r: AccessRequest, reader: Reader | None, members: list[CommitteeMember], decisions: list[Decision],
+               owners: frozenset[str]) -> dict:  # fmt: skip
+    """Whether the reader is on this committee and may still decide (the panel shows the buttons)."""
+    me = None
+    if reader is not None and (reader.username or reader.member_id):
+        me = next((m for m in members if (reader.member_id and m.id == reader.member_id)
+                   or (reader.username and m.username == reader.username)), None)  # fmt: skip
+    if me is None:
+        return {"you_are_member": False, "your_decision": None, "you_may_decide": False}
+    mine = next((d.decision for d in decisions if d.member_id == me.id), None)
+    asked = (me.email and me.email == r.email) or (me.username and me.username == r.submitted_by)
+    acts_as_owner = me.username in owners or (reader.username is not None and reader.username in owners)
+    may = r.status == PENDING and mine is None and not asked and not acts_as_owner
+    return {"you_are_member": True, "your_decision": mine, "you_may_decide": may}
+
+
+def view(session, r: AccessRequest, now, reader: Reader | None = None) -> dict:
+    decisions = list(session.scalars(select(Decision).where(Decision.request_id == r.id).order_by(Decision.decided_at)))
     grant = session.scalar(select(Grant).where(Grant.request_id == r.id))
     ds = session.get(Dataset, r.dataset_id)
+    owners = frozenset({ds.owner}) | (reader.owners if reader is not None else frozenset())
+    members = committee.active(session, ds.id)
+    # Who counts towards the quorum: current members that cannot act as the owner.
+    deciders = sorted((m.name for m in members if m.username is None or m.username not in owners), key=str.casefold)
     return {
         "id": r.id, "dataset_id": r.dataset_id, "dataset_title": ds.title, "status": r.status,
         "name": r.name, "email": r.email, "institution": r.institution, "orcid": r.orcid,
@@ -153,15 +189,16 @@ def view(session, r: AccessRequest, now) -> dict:
         "decisions": [{"member": d.member_id, "decision": d.decision, "reason": d.reason,
                        "decided_at": d.decided_at.isoformat()} for d in decisions],
         "grant": grants.view(grant, now) if grant else None,
+        "deciders": deciders, **_your_part(r, reader, members, decisions, owners),
     }  # fmt: skip
 
 
-def get(ctx, request_id: str) -> dict:
+def get(ctx, request_id: str, *, username: str | None = None) -> dict:
     with reading(ctx.engine) as s:
         r = s.get(AccessRequest, request_id) if isinstance(request_id, str) else None
         if r is None:
             raise NotFound(f"no request '{request_id}'")
-        return view(s, r, ctx.now())
+        return view(s, r, ctx.now(), Reader(username, None, owner_names(ctx.settings)))
 
 
 def decide(ctx, request_id: str, member_id: str, decision, reason, *, client: str | None = None) -> dict:

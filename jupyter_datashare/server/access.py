@@ -235,7 +235,7 @@ class RequestAPI(CommitteeAPIHandler):
     @web.authenticated
     @authorized
     async def get(self, request_id):
-        view = await self.in_thread(requests.get, self.datashare, request_id)
+        view = await self.in_thread(requests.get, self.datashare, request_id, username=self.username)
         if not await self.in_thread(self.may_read, view["dataset_id"]):
             raise NotFound(f"no request '{request_id}'")
         self.send_json(view)

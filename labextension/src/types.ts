@@ -287,6 +287,15 @@ export interface AccessRequest {
     decided_at: string;
   }[];
   grant: Grant | null;
+  /** Names of the current committee members who decide (none of them can act as the owner). */
+  deciders: string[];
+  /** Whether the reader is a current member of this dataset's committee. */
+  you_are_member: boolean;
+  /** The reader's own decision on this request, if they made one. */
+  your_decision: Decision | null;
+  /** Whether the reader may decide it now: a member who has not decided, did not ask for it,
+   * and cannot act as the owner (the owner reads requests but never decides them). */
+  you_may_decide: boolean;
 }
 
 export interface CommitteeMember {

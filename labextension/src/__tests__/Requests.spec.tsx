@@ -127,3 +127,78 @@ it('does not erase when the confirmation is cancelled', async () => {
   await click(button(dom.container, 'Erase the personal data of Alan Turing'));
   expect(client.erasePersonalData).not.toHaveBeenCalled();
 });
+
+describe('who decides', () => {
+  const buttons = (el: Element) => [...el.querySelectorAll('button')].map(b => b.textContent?.trim());
+  const steward = request({
+    id: 'req-3',
+    name: 'Rosalind Franklin',
+    deciders: ['bob', 'Dr Grace Steward'],
+    you_are_member: false,
+    you_may_decide: false
+  });
+
+  it('shows the owner who is not on the committee no decision, and says who decides', async () => {
+    const client = new DataShareClient();
+    client.decide = jest.fn();
+    await dom.render(<RequestList client={client} requests={[steward]} canErase={() => true} />);
+    const c = card('Rosalind Franklin');
+    expect(c.getAttribute('data-may-decide')).toBe('false');
+    expect(buttons(c)).not.toContain('Approve');
+    expect(buttons(c)).not.toContain('Deny');
+    expect(c.querySelector('textarea')).toBeNull();
+    expect(c.querySelector('[data-testid="datashare-who-decides"]')?.textContent).toBe(
+      'Decided by the committee: bob, Dr Grace Steward (1 approval needed, a denial vetoes). ' +
+        'You can read this request; you are not on its committee.'
+    );
+    // The owner may still erase the requester's personal data.
+    expect(button(c, 'Erase the personal data of Rosalind Franklin')).toBeTruthy();
+  });
+
+  it('offers the decision to a member who may decide', async () => {
+    await dom.render(<RequestList client={new DataShareClient()} requests={[alan]} />);
+    const c = card('Alan Turing');
+    expect(c.getAttribute('data-may-decide')).toBe('true');
+    expect(button(c, 'Approve the request of Alan Turing')).toBeTruthy();
+    expect(button(c, 'Deny the request of Alan Turing')).toBeTruthy();
+    expect(c.textContent).toContain(
+      'Decided by the committee: ada, Dr Grace Hopper (1 approval needed, a denial vetoes). You are on this committee.'
+    );
+  });
+
+  it('says what a member who decided, or may not decide, is waiting for', async () => {
+    const decided = request({ you_may_decide: false, your_decision: 'approve', required_approvals: 2, rule: 'majority' });
+    const owner = request({ id: 'req-2', name: 'Grace Hopper', you_may_decide: false, deciders: [] });
+    await dom.render(<RequestList client={new DataShareClient()} requests={[decided, owner]} />);
+    expect(buttons(card('Alan Turing'))).not.toContain('Approve');
+    expect(card('Alan Turing').textContent).toContain(
+      '(2 approvals needed, by majority). You approved it; the other members have not all decided yet.'
+    );
+    expect(card('Grace Hopper').textContent).toContain(
+      'No committee member can decide this request: add one under Committee. ' +
+        'You are on this committee but may not decide this request'
+    );
+    // Neither may be decided: no selection either.
+    expect(dom.container.querySelector('.jp-DataShare-bulk')).toBeNull();
+    expect(dom.container.querySelector('input[type="checkbox"]')).toBeNull();
+  });
+
+  it('selects and decides at once only the requests the reader may decide', async () => {
+    const client = new DataShareClient();
+    const calls: string[][] = [];
+    client.decideMany = async (ids: string[]) => {
+      calls.push(ids);
+      return ids.map(id => ({ id, status: 'approved' as const }));
+    };
+    await dom.render(<RequestList client={client} requests={[alan, grace, steward]} />);
+    expect(card('Rosalind Franklin').querySelector('input[type="checkbox"]')).toBeNull();
+    await click(labelled(dom.container, 'Select all 2 pending requests you may decide'));
+    await click(button(dom.container, 'Approve 2 selected'));
+    expect(calls).toEqual([['req-1', 'req-2']]);
+
+    // One decidable request among several pending: no bulk bar, its own buttons only.
+    await dom.render(<RequestList client={client} requests={[alan, steward]} />);
+    expect(dom.container.querySelector('.jp-DataShare-bulk')).toBeNull();
+    expect(button(card('Alan Turing'), 'Approve the request of Alan Turing')).toBeTruthy();
+  });
+});

@@ -108,6 +108,10 @@ export function request(overrides: Partial<AccessRequest> = {}): AccessRequest {
     rule: 'veto',
     decisions: [],
     grant: null,
+    deciders: ['ada', 'Dr Grace Hopper'],
+    you_are_member: true,
+    your_decision: null,
+    you_may_decide: true,
     ...overrides
   };
 }

@@ -1,8 +1,8 @@
 /**
  * One access request as a committee member reads it: who asks (name, institution, e-mail,
  * ORCID), for what (purpose, DUO codes against the dataset's conditions), what does not fit
- * (flags), the decisions so far; approve / deny (a denial needs a reason); and, for the owner,
- * erasing the requester's personal data.
+ * (flags), the decisions so far, who decides; approve / deny (a denial needs a reason) for those
+ * who may decide; and, for the owner, erasing the requester's personal data.
  */
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import * as React from 'react';
@@ -12,6 +12,7 @@ import { formatDateTime, plural, shortHash, timeAgo } from '../format';
 import type { AccessRequest, Decision } from '../types';
 import { Banner, BUTTON, ReasonField, StateBadge } from './common';
 import { ERASED } from './bulkDecisions';
+import { whoDecides } from './whoDecides';
 
 export function RequestCard(props: {
   client: DataShareClient;
@@ -31,6 +32,7 @@ export function RequestCard(props: {
   const [busy, setBusy] = React.useState<Decision | 'erase' | null>(null);
   const [error, setError] = React.useState<IFieldError | null>(null);
   const erased = r.name === ERASED;
+  const who = whoDecides(r);
 
   const decide = async (decision: Decision) => {
     setBusy(decision);
@@ -76,9 +78,10 @@ export function RequestCard(props: {
       aria-label={`Access request from ${r.name}`}
       data-request={r.id}
       data-status={r.status}
+      data-may-decide={r.you_may_decide ? 'true' : 'false'}
     >
       <header className="jp-DataShare-cardHeader">
-        {props.onSelect ? (
+        {props.onSelect && r.you_may_decide ? (
           <input
             type="checkbox"
             checked={!!props.selected}
@@ -163,6 +166,11 @@ export function RequestCard(props: {
           {r.decisions.map(d => `${d.decision}${d.reason ? ` (“${d.reason}”)` : ''}`).join(', ')}
         </div>
       ) : null}
+      {r.status === 'pending' ? (
+        <div className="jp-DataShare-meta jp-DataShare-whoDecides" data-testid="datashare-who-decides">
+          {who.committee} {who.you}
+        </div>
+      ) : null}
       {props.bulkError ? <Banner kind="error">{props.bulkError}</Banner> : null}
       {r.status !== 'pending' ? (
         <div className="jp-DataShare-meta">
@@ -172,7 +180,7 @@ export function RequestCard(props: {
               ? `Reason: ${r.reason}`
               : null}
         </div>
-      ) : (
+      ) : !r.you_may_decide ? null : (
         <div className="jp-DataShare-decide">
           <ReasonField
             id={reasonId}

@@ -1,7 +1,8 @@
 /**
- * Access requests as a committee member reads them: pending ones first, each with approve / deny,
- * and with several pending a selection to approve or deny at once (one recorded decision per
- * request; a denial needs a reason, sent to every requester it applies to).
+ * Access requests as a committee member (or the owner) reads them: pending ones first, approve /
+ * deny on those the reader may decide, and with several of those a selection to approve or deny
+ * at once (one recorded decision per request; a denial needs a reason, sent to every requester it
+ * applies to). The owner reads the requests of their datasets but only the committee decides.
  */
 import * as React from 'react';
 
@@ -29,11 +30,12 @@ export function RequestList(props: {
   const [notice, setNotice] = React.useState<string | null>(null);
   const pending = props.requests.filter(r => r.status === 'pending');
   const done = props.requests.filter(r => r.status !== 'pending');
-  const bulk = pending.length > 1;
+  const decidable = pending.filter(r => r.you_may_decide);
+  const bulk = decidable.length > 1;
 
   // Requests decided meanwhile (here or elsewhere) leave the selection.
   React.useEffect(() => {
-    const open = new Set(pending.map(r => r.id));
+    const open = new Set(decidable.map(r => r.id));
     setSelected(s => {
       const kept = [...s].filter(id => open.has(id));
       return kept.length === s.size ? s : new Set(kept);
@@ -76,7 +78,8 @@ export function RequestList(props: {
       {bulk ? (
         <BulkBar
           client={props.client}
-          pending={pending}
+          pending={decidable}
+          allPending={pending.length === decidable.length}
           selected={selected}
           onSelect={setSelected}
           onDone={outcome => {
@@ -106,7 +109,10 @@ export function RequestList(props: {
 
 function BulkBar(props: {
   client: DataShareClient;
+  /** The pending requests the reader may decide. */
   pending: AccessRequest[];
+  /** Whether those are all the pending requests (else the label says "you may decide"). */
+  allPending: boolean;
   selected: Set<string>;
   onSelect: (selected: Set<string>) => void;
   onDone: (outcome: IBulkOutcome) => void;
@@ -155,6 +161,7 @@ function BulkBar(props: {
         />
         <label htmlFor={`${uid}-all`}>
           Select all {props.pending.length} pending requests
+          {props.allPending ? '' : ' you may decide'}
           {n && !all ? ` (${n} selected)` : ''}
         </label>
       </div>
