@@ -7,13 +7,14 @@ so their requests are redacted before anything can log them (see ``base.PublicHa
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.utils import url_path_join
 
 from ..core import citation, datasets, duo, links, policy, requests, views
-from ..core.errors import AccessDenied, InvalidInput, NotFound
+from ..core.errors import InvalidInput, NotFound
 from .base import PublicHandler
 from .download import DownloadMixin
 
@@ -24,7 +25,7 @@ def _version(handler) -> int | None:
     raw = handler.get_query_argument("version", None)
     if raw is None:
         return None
-    if not raw.isdigit() or int(raw) < 1:
+    if not re.fullmatch(r"[0-9]{1,9}", raw) or int(raw) < 1:  # not int() on 5,000 digits or on "²"
         raise InvalidInput("version", "must be a version number such as 1")
     return int(raw)
 
@@ -126,14 +127,12 @@ class DatasetFile(DownloadMixin, PublicHandler):
     async def get(self, dataset_id, path):
         number = _version(self)
         ds = await self.in_thread(datasets.load, self.datashare, dataset_id)
-        if ds is None:
+        if ds is None or not policy.can_see_metadata(ds, PUBLIC, self.datashare.now()):
+            # Before any look-up of versions or files, whose answers would differ: what the public
+            # may not see (reviewer-only, withdrawn) is not there. Nor is it audited, as an
+            # unknown id is not: the event's commit would take measurably longer than a miss.
             raise NotFound("no such dataset")
-        try:
-            await self.serve(ds, PUBLIC, path, number)
-        except AccessDenied:
-            if not policy.can_see_metadata(ds, PUBLIC, self.datashare.now()):
-                raise NotFound("no such dataset") from None  # do not confirm it exists
-            raise
+        await self.serve(ds, PUBLIC, path, number)
 
     head = get
 
