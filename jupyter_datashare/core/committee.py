@@ -20,9 +20,19 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def valid_email(field: str, value) -> str:
-    if not isinstance(value, str) or not EMAIL.fullmatch(value.strip()):
+    """A syntactically valid address (RFC 5321/5322 via email-validator; no DNS look-up), lower-cased."""
+    from email_validator import EmailNotValidError, validate_email
+
+    from . import bounds
+
+    if not isinstance(value, str) or not value.strip():
         raise InvalidInput(field, "must be an e-mail address")
-    return value.strip().lower()
+    bounds.text(field, value, bounds.EMAIL)
+    try:
+        checked = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput(field, f"must be an e-mail address ({exc})") from None
+    return checked.normalized.lower()
 
 
 def parse(value) -> dict:

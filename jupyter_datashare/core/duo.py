@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from . import bounds
 from .errors import InvalidInput
 
 PRIMARY = {
@@ -35,6 +36,7 @@ _DS = re.compile(r"DS:([A-Za-z]+[:_]\d+)")
 def _code(field: str, value) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(field, "must be a DUO code such as GRU, HMB, DS:MONDO:0005148 or NPU")
+    bounds.text(field, value, bounds.IDENTIFIER)  # before it is echoed in an error
     code = value.strip().upper().replace("MONDO_", "MONDO:")
     if code == "DS":
         raise InvalidInput(field, "DS needs a disease term, e.g. DS:MONDO:0005148")
@@ -56,6 +58,7 @@ def validate_conditions(value, field: str = "use_conditions") -> list[str]:
         return []
     if not isinstance(value, list):
         raise InvalidInput(field, "must be a list of DUO codes")
+    bounds.items(field, value, bounds.USE_CONDITIONS)
     codes = [_code(f"{field}[{i}]", v) for i, v in enumerate(value)]
     primaries = [c for c in codes if primary_of(c) in PRIMARY]
     if len(primaries) > 1:
@@ -66,6 +69,7 @@ def validate_conditions(value, field: str = "use_conditions") -> list[str]:
 def validate_intended_use(value, field: str = "intended_use") -> list[str]:
     if not isinstance(value, list) or not value:
         raise InvalidInput(field, "must list at least one purpose code: GRU, HMB, DS:<disease> or POA")
+    bounds.items(field, value, bounds.INTENDED_USE)
     codes = [_code(f"{field}[{i}]", v) for i, v in enumerate(value)]
     if not any(primary_of(c) in PRIMARY for c in codes):
         raise InvalidInput(field, "must include a purpose code: GRU, HMB, DS:<disease> or POA")

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from . import policy, secrets
+from . import bounds, policy, secrets
 from .audit import Event
 from .db import reading
 from .errors import InvalidInput, NotFound
@@ -104,6 +104,7 @@ def principal(grant: Grant) -> policy.Principal:
 def revoke(ctx, grant_id: str, actor: str, reason, *, client: str | None = None) -> Grant:
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidInput("reason", "revoking a grant needs a reason")
+    bounds.text("reason", reason, bounds.REASON)
     with ctx.audit.transaction() as s:
         grant = s.get(Grant, grant_id) if isinstance(grant_id, str) else None
         if grant is None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import re
+
+from . import bounds
 from .errors import InvalidInput
 
 # SPDX id -> one line a researcher can choose by.
@@ -25,10 +29,63 @@ LICENCES: dict[str, dict[str, str]] = {
 }
 DEFAULT_LICENCE = "CC-BY-4.0"
 
-MAX_TITLE = 500
+MAX_TITLE = bounds.TITLE
+# SPDX: an own licence is "LicenseRef-" followed by letters, digits, "-" and ".".
+_LICENSE_REF = re.compile(r"LicenseRef-[A-Za-z0-9.\-]+", re.IGNORECASE)
 
 
-def _text(body: dict, field: str, *, required: bool = False, max_len: int = 100_000) -> str:
+@functools.cache
+def _spdx_ids() -> dict[str, str]:
+    """Every licence id of the SPDX list (as shipped offline by license-expression), by lower case."""
+    from license_expression import get_license_index
+
+    ids: dict[str, str] = {}
+    for entry in get_license_index():
+        if entry.get("is_exception"):  # "WITH" exceptions are not licences
+            continue
+        for key in [entry.get("spdx_license_key"), *entry.get("other_spdx_license_keys", [])]:
+            # ScanCode's own LicenseRef-scancode-* keys are not on the SPDX list.
+            if key and not key.startswith("LicenseRef-"):
+                ids.setdefault(key.lower(), key)
+    return ids
+
+
+def licence_id(value: str, field: str = "license") -> str:
+    """The SPDX id in its canonical case (``cc-by-4.0`` → ``CC-BY-4.0``), or an own ``LicenseRef-…``."""
+    if value[: len("LicenseRef-")].lower() == "licenseref-":
+        if not _LICENSE_REF.fullmatch(value):
+            raise InvalidInput(field, "an own licence id is LicenseRef- followed by letters, digits, '-' or '.'")
+        return "LicenseRef-" + value[len("LicenseRef-") :]
+    known = _spdx_ids().get(value.lower())
+    if known is None:
+        raise InvalidInput(
+            field,
+            f"'{value}' is not an SPDX licence id (such as CC-BY-4.0 or ODbL-1.0); "
+            "name an own licence LicenseRef-<name> and give its license_text",
+        )
+    return known
+
+
+# ROR: "0", six Crockford base32 characters, and a two-digit ISO 7064 MOD 97-10 checksum.
+_CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
+_ROR = re.compile(r"(?:https?://)?(?:www\.)?(?:ror\.org/)?(0[0-9a-hjkmnp-tv-z]{6})([0-9]{2})", re.IGNORECASE)
+
+
+def ror_id(value: str) -> str | None:
+    """``https://ror.org/<id>`` if ``value`` is a ROR id whose checksum is right, else None."""
+    m = _ROR.fullmatch(value.strip())
+    if not m:
+        return None
+    body, check = m.group(1).lower(), m.group(2)
+    number = 0
+    for ch in body:
+        number = number * 32 + _CROCKFORD.index(ch)
+    if f"{98 - (number * 100) % 97:02d}" != check:
+        return None
+    return f"https://ror.org/{body}{check}"
+
+
+def _text(body: dict, field: str, *, required: bool = False, max_len: int = bounds.LONG_TEXT) -> str:
     value = body.get(field, "")
     if value is None:
         value = ""
@@ -49,6 +106,7 @@ def _creators(value) -> list[dict]:
         return []
     if not isinstance(value, list):
         raise InvalidInput("creators", "must be a list of {name, orcid, affiliation}")
+    bounds.items("creators", value, bounds.CREATORS)
     out = []
     for i, item in enumerate(value):
         field = f"creators[{i}]"
@@ -59,21 +117,21 @@ def _creators(value) -> list[dict]:
         unknown = set(item) - {"name", "orcid", "affiliation", "affiliation_ror"}
         if unknown:
             raise InvalidInput(f"{field}.{sorted(unknown)[0]}", "is not a creator field")
-        name = _text(item, "name", max_len=300) if isinstance(item.get("name"), str) else None
+        name = _text(item, "name", max_len=bounds.NAME) if isinstance(item.get("name"), str) else None
         if not name:
             raise InvalidInput(f"{field}.name", "must not be empty")
         creator = {"name": name}
-        orcid = item.get("orcid")
+        orcid = bounds.text(f"{field}.orcid", item.get("orcid"), bounds.IDENTIFIER)
         if orcid not in (None, ""):
             if not isinstance(orcid, str) or not idutils.is_orcid(orcid.strip()):
                 raise InvalidInput(f"{field}.orcid", f"'{orcid}' is not a valid ORCID iD")
             creator["orcid"] = idutils.normalize_orcid(orcid.strip())
-        ror = item.get("affiliation_ror")
+        ror = bounds.text(f"{field}.affiliation_ror", item.get("affiliation_ror"), bounds.IDENTIFIER)
         if ror not in (None, ""):
-            if not isinstance(ror, str) or not idutils.is_ror(ror.strip()):
+            if not isinstance(ror, str) or not ror_id(ror):
                 raise InvalidInput(f"{field}.affiliation_ror", f"'{ror}' is not a ROR id such as https://ror.org/03yrm5c26")
-            creator["affiliation_ror"] = "https://ror.org/" + idutils.normalize_ror(ror.strip())
-        affiliation = item.get("affiliation")
+            creator["affiliation_ror"] = ror_id(ror)
+        affiliation = bounds.text(f"{field}.affiliation", item.get("affiliation"), bounds.NAME)
         if affiliation not in (None, ""):
             if not isinstance(affiliation, str):
                 raise InvalidInput(f"{field}.affiliation", "must be a string")
@@ -87,6 +145,9 @@ def _keywords(value) -> list[str]:
         return []
     if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
         raise InvalidInput("keywords", "must be a list of strings")
+    bounds.items("keywords", value, bounds.KEYWORDS)
+    for i, k in enumerate(value):
+        bounds.text(f"keywords[{i}]", k, bounds.KEYWORD)
     return [k.strip() for k in value if k.strip()]
 
 
@@ -95,7 +156,9 @@ def _licence(body: dict) -> tuple[str, str | None]:
     text = body.get("license_text")
     if not isinstance(lic, str) or not lic.strip():
         raise InvalidInput("license", "must be an SPDX id such as CC-BY-4.0")
-    lic = lic.strip()
+    bounds.text("license", lic, bounds.IDENTIFIER)
+    bounds.text("license_text", text, bounds.LONG_TEXT)
+    lic = licence_id(lic.strip())
     if lic in LICENCES:
         return lic, None
     if not isinstance(text, str) or not text.strip():
@@ -113,7 +176,7 @@ def _publication(value) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidInput("related_publication", "must be a DOI or a URL")
-    value = value.strip()
+    value = bounds.text("related_publication", value, bounds.URL).strip()
     if idutils.is_doi(value):
         return "https://doi.org/" + idutils.normalize_doi(value)
     if value.startswith(("https://", "http://")) and idutils.is_url(value):
@@ -144,6 +207,7 @@ def _declaration(value) -> dict:
         if value.get(person) not in (None, ""):
             if not isinstance(value[person], str):
                 raise InvalidInput(f"rights_declaration.{person}", "must be a name")
+            bounds.text(f"rights_declaration.{person}", value[person], bounds.NAME)
             out[person] = value[person].strip()
     return out
 

@@ -13,7 +13,7 @@ from statistics import median
 
 from sqlalchemy import select
 
-from . import committee, duo, grants, notify, policy, secrets
+from . import bounds, committee, duo, grants, notify, policy, secrets
 from .audit import Event
 from .db import reading
 from .errors import AccessDenied, InvalidInput, NotFound
@@ -47,15 +47,15 @@ def _validate(ctx, body: dict) -> dict:
         raise InvalidInput("body", "must be an object")
     unknown = sorted(set(body) - FIELDS - {"_xsrf"})
     if unknown:
-        raise InvalidInput(unknown[0], "is not a field of an access request")
+        raise InvalidInput(unknown[0][: bounds.IDENTIFIER], "is not a field of an access request")
     out = {
-        "name": _text(body, "name"),
+        "name": _text(body, "name", max_len=bounds.NAME),
         "email": committee.valid_email("email", body.get("email")),
-        "institution": _text(body, "institution"),
-        "purpose": _text(body, "purpose", max_len=5000, min_len=MIN_PURPOSE),
+        "institution": _text(body, "institution", max_len=bounds.NAME),
+        "purpose": _text(body, "purpose", max_len=bounds.PURPOSE, min_len=MIN_PURPOSE),
         "intended_use": duo.validate_intended_use(body.get("intended_use")),
     }
-    orcid = body.get("orcid")
+    orcid = bounds.text("orcid", body.get("orcid"), bounds.IDENTIFIER)
     if orcid not in (None, ""):
         if not isinstance(orcid, str) or not idutils.is_orcid(orcid.strip()):
             raise InvalidInput("orcid", f"'{orcid}' is not a valid ORCID iD")
@@ -207,6 +207,7 @@ def decide(ctx, request_id: str, member_id: str, decision, reason, *, client: st
         raise InvalidInput("decision", "must be approve or deny")
     if reason is not None and not isinstance(reason, str):
         raise InvalidInput("reason", "must be text")
+    bounds.text("reason", reason, bounds.REASON)
     reason = (reason or "").strip() or None
     if decision == "deny" and not reason:
         raise InvalidInput("reason", "a denial needs a written reason for the requester")

@@ -29,3 +29,17 @@ def test_intended_use_needs_a_purpose():
     with pytest.raises(InvalidInput):
         duo.validate_intended_use(["NPU"])
     assert duo.validate_intended_use(["hmb", "ds:mondo_0005148"]) == ["HMB", "DS:MONDO:0005148"]
+
+
+def test_lists_and_codes_are_bounded():
+    from jupyter_datashare.core import bounds
+
+    for validate, field, limit in ((duo.validate_intended_use, "intended_use", bounds.INTENDED_USE),
+                                   (duo.validate_conditions, "use_conditions", bounds.USE_CONDITIONS)):  # fmt: skip
+        with pytest.raises(InvalidInput) as info:
+            validate(["HMB"] + ["DS:MONDO:0005148"] * 1_000_000)
+        assert info.value.field == field and str(limit) in info.value.message
+        with pytest.raises(InvalidInput) as info:
+            validate(["HMB", "DS:MONDO:" + "1" * 1_000_000])
+        assert info.value.field == f"{field}[1]" and len(info.value.message) < 200  # not echoed
+    assert duo.validate_intended_use(["HMB"] + ["NPU"] * (bounds.INTENDED_USE - 1)) == ["HMB", "NPU"]

@@ -63,3 +63,56 @@ def test_a_non_restricted_dataset_takes_no_requests(core, server_root):
     with pytest.raises(InvalidInput) as info:
         submit(core, ds)
     assert info.value.field == "dataset"
+
+
+# -- bounds: nothing oversized is stored ------------------------------------------------------
+
+
+def request_count(core):
+    from sqlalchemy import func, select
+
+    from jupyter_datashare.core.db import reading
+    from jupyter_datashare.core.models import AccessRequest
+
+    with reading(core.engine) as s:
+        return s.scalar(select(func.count()).select_from(AccessRequest))
+
+
+@pytest.mark.parametrize(
+    "over, field",
+    [
+        ({"intended_use": ["HMB"] + ["DS:MONDO:0005148"] * 1_000_000}, "intended_use"),
+        ({"purpose": "p" * 1_000_000}, "purpose"),
+        ({"email": "r" * 1_000_000 + "@uni.example"}, "email"),
+        ({"orcid": "0" * 1_000_000}, "orcid"),
+        ({"name": "n" * 1_000}, "name"),
+        ({"institution": "i" * 1_000}, "institution"),
+        ({"y" * 1_000_000: "z"}, "y" * 100),
+    ],
+)  # fmt: skip
+def test_oversized_request_fields_are_refused_and_nothing_is_stored(core, server_root, over, field):
+    ds = share(core, server_root)
+    body = {"name": "R", "email": "r@uni.example", "institution": "U", "purpose": PURPOSE, "intended_use": ["GRU"],
+            "accept_agreement": True, **over}  # fmt: skip
+    with pytest.raises(InvalidInput) as info:
+        requests.submit(core, ds, body, client="c")
+    assert info.value.field == field and len(info.value.message) < 500
+    assert request_count(core) == 0
+    assert "request.submitted" not in {e["action"] for e in core.audit.events()}
+
+
+def test_an_oversized_reason_records_no_decision(core, server_root):
+    from jupyter_datashare.core import bounds, grants
+
+    ds = share(core, server_root)
+    r = submit(core, ds)
+    with pytest.raises(InvalidInput) as info:
+        requests.decide(core, r.id, member(core, ds, "bob"), "deny", "r" * (bounds.REASON + 1))
+    assert info.value.field == "reason"
+    assert requests.get(core, r.id)["decisions"] == []
+    approved = requests.decide(core, r.id, member(core, ds, "bob"), "approve", "r" * bounds.REASON)
+    grant_id = approved["grant"]["id"]
+    with pytest.raises(InvalidInput) as info:
+        grants.revoke(core, grant_id, OWNER, "r" * 1_000_000)
+    assert info.value.field == "reason"
+    assert requests.get(core, r.id)["grant"]["state"] == "active"
