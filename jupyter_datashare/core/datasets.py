@@ -24,7 +24,7 @@ from .db import reading, writing
 from .errors import InvalidInput, NotFound
 from .models import Dataset, DatasetVersion, ReviewLink, VersionFile
 from .secrets import new_id
-from .store import SourceUnreadable
+from .store import SourceUnreadable, open_source
 
 RESTRICTED_FIELDS = {"committee", "use_conditions", "agreement"}
 SHARE_FIELDS = {"path", "include_hidden", "access", "privacy_override", "preview_rows_public", *metadata.FIELDS,
@@ -67,16 +67,20 @@ def _freeze(ctx, source_files, progress=None, dataset_id=None, data_key=None, fi
     try:
         for f in source_files:
             try:
-                if data_key is None:
-                    sha, size = ctx.store.freeze(f.abspath, progress, pins)
-                else:
-                    sha, size = ctx.store.freeze_encrypted(f.abspath, dataset_id, data_key, progress)
+                # The very file that was checked, opened without following links (see paths).
+                src = open_source(f)
             except SourceUnreadable as exc:
                 # Checked when the share was asked for; gone or swapped since (a background job).
                 raise InvalidInput("path", f"'{f.relpath}' changed or could not be read while it was being "
                                            f"frozen ({exc.reason}); nothing was stored") from None  # fmt: skip
-            # From the source, before encryption: reading a table's head is cheap and bounded.
-            manifest.append({"path": f.relpath, "size": size, "sha256": sha, "preview": previews.preview(f.abspath, f.relpath)})
+            with src:
+                if data_key is None:
+                    sha, size = ctx.store.freeze(src, progress, pins)
+                else:
+                    sha, size = ctx.store.freeze_encrypted(src, dataset_id, data_key, progress)
+                # From the source, before encryption: reading a table's head is cheap and bounded.
+                preview = previews.preview(_same_file(src, f), f.relpath)
+            manifest.append({"path": f.relpath, "size": size, "sha256": sha, "preview": preview})
             if file_done:
                 file_done()
     except BaseException:
@@ -86,12 +90,31 @@ def _freeze(ctx, source_files, progress=None, dataset_id=None, data_key=None, fi
     return manifest
 
 
+def _same_file(src, f) -> str:
+    """A name for the open file ``src`` that cannot lead to another file (Linux: /proc/self/fd)."""
+    by_fd = f"/proc/self/fd/{src.fileno()}"
+    return by_fd if os.path.exists(by_fd) else f.abspath
+
+
 def _total_size(files) -> int:
     """The bytes a freeze will copy, known before it starts (a job's progress is measured against it)."""
     try:
-        return sum(os.stat(f.abspath).st_size for f in files)
+        return sum(f.size if f.size is not None else os.stat(f.abspath).st_size for f in files)
     except OSError as exc:
         raise InvalidInput("path", f"a file vanished while the folder was listed ({exc.strerror})") from None
+
+
+def forbidden_paths(ctx) -> tuple[str, ...]:
+    """What may never be shared, however a link leads there: the data dir, the store, the keys, the database."""
+    s = ctx.settings
+    signing_key = getattr(s, "signing_key_path", None) or getattr(s, "signing_key_file", "") or \
+        os.path.join(s.data_dir, "audit-signing.key")  # fmt: skip
+    out = [s.data_dir, s.store_dir, str(ctx.keyring.path), signing_key]
+    url = ctx.engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        db = os.path.abspath(url.database)
+        out += [db, db + "-wal", db + "-shm", db + "-journal"]  # SQLite's files beside it
+    return tuple(out)
 
 
 def _add_version(session, dataset: Dataset, number: int, manifest: list[dict], now) -> DatasetVersion:
@@ -155,8 +178,9 @@ def check_share(ctx, owner: str, body: dict) -> SharePlan:
     access = policy.validate_access(body.get("access", {"level": policy.OPEN}), now)
     restricted = _restricted_settings(body, owner, access)
     root = ctx.settings.root_dir
-    target = paths.resolve(root, body.get("path"), include_hidden, forbidden=(ctx.settings.data_dir,))
-    files = paths.collect(root, target, include_hidden)
+    forbidden = paths.Forbidden(forbidden_paths(ctx))
+    target = paths.resolve(root, body.get("path"), include_hidden, forbidden=forbidden)
+    files = paths.collect(root, target, include_hidden, forbidden=forbidden)
     findings = privacy.scan_files([(f.relpath, f.abspath) for f in files], [owner]) if _goes_public(access) else []
     override = privacy.require_override(findings, body.get("privacy_override"))
     source = str(target.relative_to(Path(root).resolve())).replace("\\", "/")
@@ -291,8 +315,9 @@ def check_new_version(ctx, owner: str, dataset_id: str) -> VersionPlan:
         source, hidden = ds.source_path, ds.include_hidden
         encrypted = keyring.encrypts(s, ds)
     root = ctx.settings.root_dir
-    target = paths.resolve(root, source, hidden, forbidden=(ctx.settings.data_dir,))
-    files = paths.collect(root, target, hidden)
+    forbidden = paths.Forbidden(forbidden_paths(ctx))
+    target = paths.resolve(root, source, hidden, forbidden=forbidden)
+    files = paths.collect(root, target, hidden, forbidden=forbidden)
     return VersionPlan(owner, dataset_id, encrypted, files, _total_size(files))
 
 

@@ -14,11 +14,11 @@ import shutil
 import stat
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator
 
-from . import crypto
+from . import crypto, paths
 
 COPY_CHUNK = 1 << 20
 STALE_PINS_SECONDS = 24 * 3600  # a share still freezing after a day is taken to have crashed
@@ -35,9 +35,17 @@ class SourceUnreadable(OSError):
 def _open_source(source) -> BinaryIO:
     """Open a file to freeze, refusing one swapped for a link or a special file since it was checked.
 
-    A share may be checked well before it is frozen (a background job): the path was resolved
-    then, so a symbolic link now is someone else's doing. O_NONBLOCK keeps a FIFO from hanging.
+    A share may be checked well before it is frozen (a background job). A file listed by
+    ``paths.collect`` is opened one folder at a time from the server root without following
+    links, and only if it is still the file that was checked (same device and inode); any other
+    path is opened with O_NOFOLLOW. O_NONBLOCK keeps a FIFO from hanging.
     """
+    if isinstance(source, paths.SourceFile):
+        try:
+            fd = paths.open_checked(source)
+        except OSError as exc:
+            raise SourceUnreadable(source.abspath, getattr(exc, "reason", None) or exc.strerror or str(exc)) from None
+        return os.fdopen(fd, "rb")
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(source, flags)
@@ -47,6 +55,12 @@ def _open_source(source) -> BinaryIO:
         os.close(fd)
         raise SourceUnreadable(source, "no longer a regular file")
     return os.fdopen(fd, "rb")
+
+
+def open_source(source) -> BinaryIO:
+    """The file ``freeze`` would read, opened (see ``_open_source``): to freeze it and read it
+    again (a preview) from the very same file."""
+    return _open_source(source)
 
 
 class BlobStore:
@@ -69,9 +83,10 @@ class BlobStore:
     def has(self, sha256: str, dataset_id: str | None = None) -> bool:
         return self.path(sha256, dataset_id).is_file()
 
-    def freeze(self, source: str | os.PathLike, progress=None, pins: Pins | None = None) -> tuple[str, int]:
-        """Copy ``source`` into the store, hashing as it goes; returns (sha256, size). With
-        ``pins``, the stored content is kept alive until the share using it is committed."""
+    def freeze(self, source, progress=None, pins: Pins | None = None) -> tuple[str, int]:
+        """Copy ``source`` (a path, a checked ``paths.SourceFile`` or a file from ``open_source``)
+        into the store, hashing as it goes; returns (sha256, size). With ``pins``, the stored
+        content is kept alive until the share using it is committed."""
 
         def copy(src: BinaryIO, out: BinaryIO) -> tuple[str, int]:
             digest, size = hashlib.sha256(), 0
@@ -85,7 +100,7 @@ class BlobStore:
 
         return self._write(source, copy, None, pins=pins)
 
-    def freeze_encrypted(self, source: str | os.PathLike, dataset_id: str, data_key: bytes, progress=None) -> tuple[str, int]:
+    def freeze_encrypted(self, source, dataset_id: str, data_key: bytes, progress=None) -> tuple[str, int]:
         """Encrypt ``source`` into the dataset's part of the store; returns the plaintext's (sha256, size)."""
         return self._write(source, lambda src, out: crypto.encrypt(data_key, src, out, progress), dataset_id)
 
@@ -101,7 +116,8 @@ class BlobStore:
                pins: Pins | None = None):  # fmt: skip
         """Write through a temporary file, synced, then renamed into place, so a crash never
         leaves a half-written file under a valid name."""
-        with _open_source(source) as src:  # before the temporary file: nothing to clean up if it fails
+        # Opened before the temporary file: nothing to clean up if it fails. An open file is used as is.
+        with nullcontext(source) if hasattr(source, "read") else _open_source(source) as src:
             fd, tmp_name = tempfile.mkstemp(dir=self.tmp)
             try:
                 with os.fdopen(fd, "wb") as out:
@@ -162,12 +178,17 @@ class BlobStore:
         already stored. The pins are hard links, so the bytes survive; after the commit every
         pinned blob is put back in place if it went, then the pins go.
         """
-        pins = Pins(Path(tempfile.mkdtemp(dir=self.pins)))
+        # Named after when it began, and locked while it runs: the store check (store_check.py)
+        # tells a share running in any process from one that crashed (the OS drops its lock).
+        pins = Pins(Path(tempfile.mkdtemp(dir=self.pins, prefix=f"{int(time.time())}-")))
+        lock = _lock_dir(pins.dir)
         try:
             yield pins
             self._restore_from(pins.dir)
         finally:
             shutil.rmtree(pins.dir, ignore_errors=True)
+            if lock is not None:  # after: never seen unlocked while it is there
+                os.close(lock)
 
     def _restore_from(self, pin_dir: Path) -> None:
         for pin in pin_dir.iterdir():
@@ -203,6 +224,17 @@ class Pins:
             os.link(path, self.dir / sha256)
         except FileExistsError:
             pass  # the same content twice in one share
+
+
+def _lock_dir(path: Path) -> int | None:
+    """Hold an exclusive lock on a folder until the returned descriptor is closed (POSIX only)."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
 
 
 def _safe(dataset_id: str) -> str:

@@ -11,7 +11,8 @@ from tornado import web
 from ..core import citation, datasets, links, privacy, views
 from ..core.audit import end_of
 from ..core.clock import parse_when
-from ..core.errors import InvalidInput, NotFound
+from ..core.errors import DataShareError, InvalidInput, NotFound
+from ..core.jobs import error_of
 from .base import OwnerAPIHandler
 from .download import DownloadMixin
 
@@ -27,6 +28,30 @@ def _int_arg(handler, name: str, default=None, *, low: int = 0, high: int | None
     if value < low or (high is not None and value > high):
         raise InvalidInput(name, f"must be between {low} and {high}")
     return value
+
+
+class FreezeFailed(DataShareError):
+    """A direct share or version that failed on the server (a full disk): the answer a background
+    job gives for the same failure, instead of a bare 500."""
+
+    status = 500
+
+    def __init__(self, exc: BaseException, kind: str):
+        super().__init__(error_of(exc, kind)["message"])
+
+    def to_dict(self) -> dict:
+        return {"error": "ServerError", "message": self.message, "field": None}
+
+
+async def freezing(handler, kind: str, fn, *args, **kwargs):
+    """Run a direct share or version; what the core does not name becomes a ``FreezeFailed``."""
+    try:
+        return await handler.in_thread(fn, *args, **kwargs)
+    except DataShareError:
+        raise
+    except Exception as exc:
+        handler.log.exception("jupyter_datashare: direct %s failed", kind)  # the details stay in the log
+        raise FreezeFailed(exc, kind) from None
 
 
 class DatasetView:
@@ -63,8 +88,8 @@ class DatasetsAPI(DatasetView, OwnerAPIHandler):
             await jobs.start_share(self, body)
             return
         made: list = []
-        dataset_id = await self.in_thread(
-            datasets.share, self.datashare, self.owner, body, client=self.client, committee_links=made
+        dataset_id = await freezing(
+            self, "share", datasets.share, self.datashare, self.owner, body, client=self.client, committee_links=made
         )
         out = await self.in_thread(self.owner_view, dataset_id)
         out["committee_links"] = self.committee_links(made)
@@ -114,7 +139,8 @@ class VersionsAPI(DatasetView, OwnerAPIHandler):
         if jobs.wants_async(self):
             await jobs.start_version(self, dataset_id)
             return
-        number = await self.in_thread(datasets.new_version, self.datashare, self.owner, dataset_id, client=self.client)
+        number = await freezing(self, "version", datasets.new_version, self.datashare, self.owner, dataset_id,
+                                client=self.client)  # fmt: skip
         self.send_json(await self.in_thread(self.owner_view, dataset_id, number), 201)
 
 

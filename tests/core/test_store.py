@@ -1,7 +1,12 @@
 import hashlib
 import os
 
-from jupyter_datashare.core.store import BlobStore
+import pytest
+
+from jupyter_datashare.core import datasets, paths
+from jupyter_datashare.core.errors import InvalidInput
+from jupyter_datashare.core.store import BlobStore, SourceUnreadable
+from tests.conftest import OWNER
 
 
 def test_identical_content_is_stored_once(tmp_path):
@@ -75,3 +80,84 @@ def test_pins_left_by_a_crash_are_restored_on_opening_and_dropped_when_stale(tmp
     os.utime(pins.dir, (day_ago, day_ago))
     BlobStore(tmp_path / "store")
     assert store.has(sha) and list(store.pins.iterdir()) == []
+
+
+# -- what is frozen is exactly what was checked (a background share is frozen later) ------------
+
+
+def test_a_checked_file_whose_folder_became_a_link_is_not_frozen(tmp_path):
+    root = tmp_path / "root"
+    (root / "proj" / "sub").mkdir(parents=True)
+    (root / "proj" / "sub" / "t.csv").write_text("checked\n")
+    (f,) = paths.collect(str(root), paths.resolve(str(root), "proj"))
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "t.csv").write_text("never checked\n")
+    os.rename(root / "proj" / "sub", root / "proj" / "old")
+    os.symlink(tmp_path / "elsewhere", root / "proj" / "sub")
+    store = BlobStore(tmp_path / "store")
+    with pytest.raises(SourceUnreadable, match="'proj/sub' is now a symbolic link"):
+        store.freeze(f)
+    assert list(store.blobs.iterdir()) == [] and list(store.tmp.iterdir()) == []
+
+
+def nothing_shared(core) -> bool:
+    return (datasets.list_owned(core, OWNER, include_withdrawn=True) == [] and core.audit.events() == []
+            and list(core.store.tmp.iterdir()) == [] and list(core.store.encrypted.iterdir()) == [])  # fmt: skip
+
+
+def frozen_bytes(core) -> list[bytes]:
+    return [b.read_bytes() for b in core.store.blobs.rglob("*") if b.is_file()]
+
+
+@pytest.mark.parametrize("level", ["open", "reviewer-only"])
+def test_a_folder_swapped_for_a_link_to_the_data_dir_between_check_and_freeze(core, server_root, level):
+    """The TOCTOU of a background share: checked with a decoy, frozen after the swap."""
+    (server_root / "proj" / "keys").mkdir(parents=True)
+    (server_root / "proj" / "readme.txt").write_text("about\n")
+    (server_root / "proj" / "keys" / "audit-signing.key").write_text("decoy\n")
+    plan = datasets.check_share(core, OWNER, {"path": "proj", "title": "P", "access": {"level": level}})
+    os.rename(server_root / "proj" / "keys", server_root / "proj" / "keys-old")
+    os.symlink(core.settings.data_dir, server_root / "proj" / "keys")
+    with pytest.raises(InvalidInput) as info:
+        datasets.freeze_and_share(core, plan)
+    message = info.value.message
+    assert info.value.field == "path" and "'keys/audit-signing.key'" in message and "nothing was stored" in message
+    assert "'proj/keys' is now a symbolic link" in message
+    assert nothing_shared(core)
+    signing_key = (core.settings.data_dir + "/audit-signing.key")
+    assert open(signing_key, "rb").read() not in frozen_bytes(core)
+
+
+def test_a_file_swapped_for_a_hard_link_to_the_master_key_between_check_and_freeze(core, server_root):
+    core.keyring.master(create=True)
+    (server_root / "proj").mkdir()
+    (server_root / "proj" / "notes.txt").write_text("harmless\n")
+    plan = datasets.check_share(core, OWNER, {"path": "proj", "title": "P"})
+    (server_root / "proj" / "notes.txt").unlink()
+    os.link(core.keyring.path, server_root / "proj" / "notes.txt")
+    with pytest.raises(InvalidInput, match="'notes.txt' changed .*replaced by another file"):
+        datasets.freeze_and_share(core, plan)
+    assert nothing_shared(core) and frozen_bytes(core) == []
+
+
+def test_a_new_version_checked_then_swapped_is_not_published(core, server_root, tmp_path):
+    (server_root / "proj" / "sub").mkdir(parents=True)
+    (server_root / "proj" / "sub" / "t.csv").write_text("a\n1\n")
+    ds_id = datasets.share(core, OWNER, {"path": "proj", "title": "P"})
+    plan = datasets.check_new_version(core, OWNER, ds_id)
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "t.csv").write_text("secret\n")
+    os.rename(server_root / "proj" / "sub", server_root / "proj" / "sub-old")
+    os.symlink(tmp_path / "outside", server_root / "proj" / "sub")
+    with pytest.raises(InvalidInput, match="'sub/t.csv' changed"):
+        datasets.freeze_new_version(core, plan)
+    assert datasets.load_owned(core, OWNER, ds_id).latest_version == 1
+    assert b"secret\n" not in frozen_bytes(core)
+
+
+def test_previews_are_read_from_the_checked_file(core, server_root):
+    (server_root / "proj").mkdir()
+    (server_root / "proj" / "t.csv").write_text("id,value\n1,10\n")
+    ds_id = datasets.share(core, OWNER, {"path": "proj", "title": "P"})
+    _, (row,) = datasets.version_files(core, ds_id, 1)
+    assert row.preview["columns"][0]["name"] == "id" and row.preview["rows"] == 1
