@@ -102,13 +102,18 @@ def _jsonl(rows: Iterable[dict]) -> Iterator[str]:
         yield json.dumps(row, ensure_ascii=False) + "\n"
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv(rows: Iterable[dict]) -> Iterator[str]:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=[*FIELDS, "entry_hash"])
     writer.writeheader()
     for row in rows:
         row["details"] = json.dumps(row["details"]) if row["details"] is not None else ""
-        writer.writerow(row)
+        # A spreadsheet runs a cell such as =HYPERLINK(...) from a reason as a formula; a leading
+        # quote makes it text (OWASP's CSV injection advice). The JSON export keeps the exact text.
+        writer.writerow({k: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_STARTS) else v for k, v in row.items()})
         yield buf.getvalue()
         buf.seek(0)
         buf.truncate()

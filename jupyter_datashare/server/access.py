@@ -3,6 +3,7 @@ the external committee member's page, and the committee's JSON API."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from jupyter_server.auth.decorator import allow_unauthenticated, authorized
@@ -43,7 +44,7 @@ class FormHandler(PublicHandler):
             out[key] = out.get(key) in ("on", "true", "yes", "1")
         for key in ints:
             if out.get(key) not in (None, ""):
-                if not out[key].isdigit():
+                if not re.fullmatch(r"[0-9]{1,9}", out[key]):  # not int() on 5,000 digits or on "²"
                     raise InvalidInput(key, "must be a whole number")
                 out[key] = int(out[key])
             else:

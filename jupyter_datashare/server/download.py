@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import mimetypes
 import os
+import re
 import socket
 from urllib.parse import quote
 
@@ -16,6 +17,35 @@ from tornado.iostream import IOStream
 
 from ..core import crypto, reads
 from . import send_ahead
+
+
+_SINGLE_RANGE = re.compile(r"[ \t]*bytes[ \t]*=[ \t]*([0-9]*)[ \t]*-[ \t]*([0-9]*)[ \t]*", re.IGNORECASE)
+# A position with more digits than this is past the end of any file: read as this many nines, it
+# means the same (a first byte after the end, a last byte or suffix covering the whole file).
+_MAX_DIGITS = 18
+
+
+def usable_range(header: str | None) -> str | None:
+    """The Range header in the form the core reads, or None to ignore it (RFC 9110 §14.2).
+
+    A header that is not one byte range (another unit, bad syntax, several ranges, which we do
+    not serve as multipart) is ignored and the whole file answers 200; a well-formed range
+    outside the file still answers 416. Numbers are cut to their meaning, never converted whole.
+    """
+    if header is None:
+        return None
+    m = _SINGLE_RANGE.fullmatch(header)
+    if m is None or m.groups() == ("", ""):
+        return None
+    first, last = (_position(g) for g in m.groups())
+    return f"bytes={first}-{last}"
+
+
+def _position(digits: str) -> str:
+    if not digits:
+        return ""
+    digits = digits.lstrip("0") or "0"
+    return "9" * _MAX_DIGITS if len(digits) > _MAX_DIGITS else digits
 
 
 def content_disposition(path: str) -> str:
@@ -29,7 +59,7 @@ class DownloadMixin:
 
     async def serve(self, dataset, principal, path: str, version: int | None = None) -> None:
         ctx = self.datashare
-        range_header = self.request.headers.get("Range")
+        range_header = usable_range(self.request.headers.get("Range"))
         if_range = self.request.headers.get("If-Range")
         fr = await self.in_thread(
             reads.open_file, ctx, dataset, principal, path, version=version,

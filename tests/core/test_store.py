@@ -161,3 +161,19 @@ def test_previews_are_read_from_the_checked_file(core, server_root):
     ds_id = datasets.share(core, OWNER, {"path": "proj", "title": "P"})
     _, (row,) = datasets.version_files(core, ds_id, 1)
     assert row.preview["columns"][0]["name"] == "id" and row.preview["rows"] == 1
+
+
+def test_a_signing_key_kept_elsewhere_in_the_root_is_never_shared(core, server_root):
+    # ``signing_key_file`` puts the checkpoint signing key away from the data dir; wherever it is,
+    # a link to it is refused like one to the data dir.
+    key = server_root / "keys" / "signing.key"
+    key.parent.mkdir()
+    key.write_bytes(os.urandom(32))
+    core.settings.signing_key_file = str(key)
+    (server_root / "proj").mkdir()
+    (server_root / "proj" / "notes.txt").write_text("about\n")
+    os.symlink(key, server_root / "proj" / "sig.bin")
+    with pytest.raises(InvalidInput, match="'sig.bin' leads into the data-sharing store"):
+        datasets.check_share(core, OWNER, {"path": "proj", "title": "P"})
+    with pytest.raises(InvalidInput, match="is or holds the data-sharing store"):
+        datasets.check_share(core, OWNER, {"path": "keys", "title": "P"})
