@@ -39,6 +39,7 @@ import {
   IPreferences,
   SectionName
 } from './model';
+import { prefillCreator } from './creator';
 import { initialState } from './shareForm';
 import type { Level } from './types';
 import {
@@ -201,14 +202,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
 
     // -- helpers -----------------------------------------------------------------------------
-    const creatorName = async (): Promise<string> => {
+    /** The first creator: the configured default, else the identity if it names a person. */
+    const firstCreator = async () => {
+      let identity = null;
       try {
         await serviceManager.user.ready;
-        const id = serviceManager.user.identity;
-        return id?.display_name || id?.name || id?.username || '';
+        identity = serviceManager.user.identity;
       } catch {
-        return '';
+        // No identity: the configured default or a blank row with its hint.
       }
+      return prefillCreator(identity, model.preferences.defaultCreator);
     };
 
     /** The dataset a command acts on: its argument, the one open in the panel, or a choice. */
@@ -275,7 +278,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
           initial: initialState({
             path: target.path,
             isDir: target.isDir,
-            creatorName: await creatorName(),
+            creator: await firstCreator(),
             licence: prefs.defaultLicense,
             level: prefs.defaultLevel as Level,
             embargoUntil: dateInDays(180)

@@ -5,6 +5,7 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { DataShareClient, DataShareError } from './api';
+import type { IDefaultCreator } from './creator';
 import type { AccessRequest, DatasetSummary } from './types';
 
 export type SectionName =
@@ -27,6 +28,7 @@ export interface IPreferences {
   defaultLevel: string;
   refreshSeconds: number;
   auditPageSize: number;
+  defaultCreator: IDefaultCreator;
 }
 
 export const DEFAULT_PREFERENCES: IPreferences = {
@@ -35,7 +37,8 @@ export const DEFAULT_PREFERENCES: IPreferences = {
   defaultLicense: 'CC-BY-4.0',
   defaultLevel: 'open',
   refreshSeconds: 60,
-  auditPageSize: 100
+  auditPageSize: 100,
+  defaultCreator: {}
 };
 
 /** Where the panel is: the list, or one dataset with a section brought forward. */

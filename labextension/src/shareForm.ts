@@ -60,6 +60,8 @@ export function titleFromPath(path: string): string {
 export function initialState(options: {
   path: string;
   isDir: boolean;
+  /** The first creator (see creator.ts: only a real person, else blank). */
+  creator?: ICreatorRow;
   creatorName?: string;
   licence?: string;
   level?: Level;
@@ -73,7 +75,7 @@ export function initialState(options: {
     keywords: '',
     relatedPublication: '',
     includeHidden: false,
-    creators: [{ ...emptyCreator(), name: options.creatorName ?? '' }],
+    creators: [options.creator ?? { ...emptyCreator(), name: options.creatorName ?? '' }],
     licence: options.licence ?? DEFAULT_LICENCE,
     customLicenceId: '',
     licenceText: '',

@@ -9,6 +9,7 @@ import { addIcon, closeIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { DataShareClient, errorForForm } from '../api';
+import { CREATOR_HINT } from '../creator';
 import { formatBytes, formatElapsed, plural } from '../format';
 import {
   describeProgress,
@@ -545,6 +546,7 @@ function CreatorsEditor(props: {
                 {...control(`${f}.name`)}
                 className="jp-mod-styled"
                 value={row.name}
+                placeholder={i === 0 ? CREATOR_HINT : 'Name as it should appear in the citation'}
                 onChange={e => update(i, { name: e.target.value })}
               />
               {err(`${f}.name`)}
