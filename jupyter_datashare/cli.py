@@ -14,10 +14,11 @@ import sys
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import config
 from .core import citation, datasets, links, views
 from .core.errors import DataShareError, InvalidInput
 from .core.policy import LEVELS
-from .core.settings import MASTER_KEY_ENV, MASTER_KEY_FILE_ENV, Settings, default_data_dir, default_owner
+from .core.settings import MASTER_KEY_ENV, MASTER_KEY_FILE_ENV, SIGNING_KEY_FILE_ENV, default_data_dir, default_owner
 
 CLIENT = "cli"
 DEFAULT_BASE_URL = "http://localhost:8888/"
@@ -27,7 +28,13 @@ EXAMPLES = """examples:
   jupyter datashare link create ds-XXXX --label "Reviewer 1" --days 60
   jupyter datashare audit checkpoint > checkpoint.txt      (keep it somewhere safe)
   jupyter datashare audit verify --checkpoint checkpoint.txt
+  jupyter datashare link create ds-XXXX --DataShareApp.max_link_days=90
+configuration: read like the Jupyter server's, from jupyter_server_config.py (.json) in the Jupyter
+config path (`jupyter --paths`), so c.DataShareApp.* and c.ServerApp.root_dir apply here too;
+--DataShareApp.NAME=VALUE overrides a setting, and the options below override both.
 run `jupyter datashare COMMAND --help` for the options of each command."""
+# `--Section.name=value` (or `--Section.name value`): Jupyter configuration, as jupyter-server takes it.
+CONFIG_ARG = re.compile(r"--[A-Za-z_]\w*\.[A-Za-z_]\w*(=.*)?", re.S)
 # A signed checkpoint note as `audit checkpoint` prints it (several may be saved in one file).
 NOTE = re.compile(r"^[^\s\n][^\n]*\n\d+\n[A-Za-z0-9+/]+=*\n[^\n]*\n\n(?:\u2014 [^\n]+(?:\n|$))+", re.M)
 
@@ -43,23 +50,47 @@ def _url(args, *parts: str) -> str:
     return args.base_url.rstrip("/") + "/datashare/" + "/".join(parts)
 
 
+def _abs(path: str | None) -> str | None:
+    return os.path.abspath(os.path.expanduser(path)) if path else None
+
+
 def _context(args):
     from .core.service import DataShare
 
-    root = os.path.abspath(args.root_dir or os.getcwd())
+    # The server's configuration, then --DataShareApp.* arguments, then our own flags.
+    options = config.load(args.config_args, data_dir=_abs(args.data_dir), db_url=args.db_url or None,
+                          owner=args.owner or None, master_key_file=_abs(args.master_key_file),
+                          signing_key_file=_abs(args.signing_key_file))  # fmt: skip
+    root = _abs(args.root_dir) or config.server_root_dir(options) or os.getcwd()
     if not os.path.isdir(root):
-        raise InvalidInput("--root-dir", f"'{root}' is not a folder")
-    data_dir = os.path.abspath(args.data_dir) if args.data_dir else ""
-    settings = Settings(root_dir=root, data_dir=data_dir, db_url=args.db_url or "", owner=args.owner or "")
-    if args.master_key_file:  # else the environment's, then <data_dir>/master.key
-        settings.master_key_file = os.path.abspath(args.master_key_file)
+        raise InvalidInput("--root-dir" if args.root_dir else "ServerApp.root_dir", f"'{root}' is not a folder")
+    settings = options.core_settings(root)
     try:
-        return DataShare(settings)
+        return DataShare(settings, options.clock)
     except SQLAlchemyError as exc:  # a bad --db-url, an unreachable server, a damaged file
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise InvalidInput("--db-url", f"cannot open the database: {reason}") from None
     except ImportError as exc:
         raise InvalidInput("--db-url", f"its database driver is not installed ({exc})") from None
+
+
+def _split_config_args(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Separate ``--Section.name=value`` settings from the arguments argparse reads."""
+    rest, settings = [], []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest += argv[i:]
+            break
+        m = CONFIG_ARG.fullmatch(arg)
+        if m and not m.group(1) and i + 1 < len(argv):  # `--Section.name value`
+            settings += [arg + "=" + argv[i + 1]]
+            i += 2
+            continue
+        (settings if m else rest).append(arg)
+        i += 1
+    return rest, settings
 
 
 def _relative_to_root(path: str, root: str) -> str:
@@ -219,7 +250,13 @@ def _read_notes(files: list[str]) -> list[str]:
     notes = []
     for name in files:
         with open(name, encoding="utf-8") as f:
-            found = [m.group(0).rstrip("\n") + "\n" for m in NOTE.finditer(f.read().replace("\r\n", "\n"))]
+            text = f.read().replace("\r\n", "\n")
+        if text.lstrip().startswith("{"):  # saved from datashare/checkpoint with Accept: application/json
+            try:
+                text = str(json.loads(text).get("checkpoint") or "")
+            except (ValueError, AttributeError):
+                pass
+        found = [m.group(0).rstrip("\n") + "\n" for m in NOTE.finditer(text)]
         if not found:
             raise InvalidInput("--checkpoint", f"'{name}' holds no signed checkpoint")
         notes += found
@@ -277,8 +314,9 @@ def cmd_demo(ctx, args) -> None:
             print(f"    committee link for {member['name']}: {_url(args, 'c', member['secret'])}")
     if not all(d["created"] for d in made):
         print("Links are shown only when made; add some with `jupyter datashare link create ID`.")
-    conf = [f"--DataShareApp.{k}={v}" for k, v, default in (("data_dir", ctx.settings.data_dir, default_data_dir()),
-            ("owner", ctx.settings.owner, default_owner())) if v != default]  # fmt: skip
+    plain = config.load()  # what `jupyter lab` reads from the config files
+    conf = [f"--DataShareApp.{k}={v}" for k, v, default in (("data_dir", ctx.settings.data_dir, _abs(plain.data_dir)),
+            ("owner", ctx.settings.owner, plain.owner)) if v != default]  # fmt: skip
     print(" ".join(["See them in Jupyter: jupyter lab", f"--ServerApp.root_dir={ctx.settings.root_dir}", *conf]))
 
 
@@ -287,16 +325,20 @@ def cmd_demo(ctx, args) -> None:
 
 def _globals(p: argparse.ArgumentParser, top: bool) -> None:
     """The options saying where the data lives; a subcommand's copy must not reset the top-level value."""
-    g = p.add_argument_group("where the data lives (also accepted before the command)")
+    g = p.add_argument_group("where the data lives (also accepted before the command; "
+                             "each overrides the server's configuration)")
     for flag, metavar, default, text in (
         ("--root-dir", "DIR", None, "folder whose files may be shared, as the Jupyter server's root "
-                                    "(default: the current folder)"),
-        ("--data-dir", "DIR", None, f"database, file store and signing key (default: {default_data_dir()})"),
-        ("--db-url", "URL", None, "SQLAlchemy database URL (default: SQLite in the data dir)"),
-        ("--owner", "NAME", None, f"owner of the datasets (default: {default_owner()})"),
-        ("--master-key-file", "FILE", None, f"file holding the key that wraps encrypted datasets' keys, as the "
-                                            f"server's master_key_file (default: ${MASTER_KEY_FILE_ENV}, else "
+                                    "(default: c.ServerApp.root_dir, else the current folder)"),
+        ("--data-dir", "DIR", None, f"database and file store, as c.DataShareApp.data_dir (default: {default_data_dir()})"),
+        ("--db-url", "URL", None, "SQLAlchemy database URL, as c.DataShareApp.db_url (default: SQLite in the data dir)"),
+        ("--owner", "NAME", None, f"owner of the datasets, as c.DataShareApp.owner (default: {default_owner()})"),
+        ("--master-key-file", "FILE", None, f"file holding the key that wraps encrypted datasets' keys, as "
+                                            f"c.DataShareApp.master_key_file (default: ${MASTER_KEY_FILE_ENV}, else "
                                             f"master.key in the data dir; ${MASTER_KEY_ENV} may hold the key itself)"),
+        ("--signing-key-file", "FILE", None, f"file holding the key that signs audit checkpoints, as "
+                                             f"c.DataShareApp.signing_key_file (default: ${SIGNING_KEY_FILE_ENV}, "
+                                             f"else audit-signing.key in the data dir)"),
         ("--base-url", "URL", DEFAULT_BASE_URL, f"URL of the Jupyter server, used to print links "
                                                 f"(default: {DEFAULT_BASE_URL})"),
     ):  # fmt: skip
@@ -394,8 +436,9 @@ def build_parser() -> argparse.ArgumentParser:
                 "Recompute the audit log's hash chain and check it against its signed checkpoints. "
                 "Exits 0 if intact, 1 naming the first bad event.")  # fmt: skip
     p.add_argument("--checkpoint", action="append", default=[], metavar="FILE",
-                   help="a checkpoint saved from `audit checkpoint` (repeatable); catches even a rewrite or "
-                   "truncation of the whole log")  # fmt: skip
+                   help="a checkpoint saved from `audit checkpoint` or from the server's public URL "
+                   "datashare/checkpoint (text or JSON; repeatable); catches even a rewrite or truncation of the "
+                   "whole log, re-signed or not")  # fmt: skip
     p = command(asub, "export", cmd_audit_export, "write the events (all, or those the filters select) as JSON lines or CSV")
     p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="default jsonl")
     p.add_argument("--dataset", metavar="ID", help="only this dataset's events")
@@ -416,10 +459,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv, config_args = _split_config_args(sys.argv[1:] if argv is None else list(argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error already explained by argparse
         return exc.code if isinstance(exc.code, int) else 2
+    args.config_args = config_args
     ctx = None
     try:
         if args.command == "demo":

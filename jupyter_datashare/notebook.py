@@ -19,12 +19,12 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlparse
 
+from . import config
 from .core import datasets as _datasets
 from .core import links as _links
 from .core import policy, reads, views
 from .core.errors import InvalidInput, NotFound
 from .core.service import DataShare
-from .core.settings import Settings
 
 CLIENT = "notebook"
 _FORMATS = {"csv": ".csv", "tsv": ".tsv", "parquet": ".parquet", "jsonl": ".jsonl", "excel": ".xlsx"}
@@ -50,19 +50,25 @@ def _running_server() -> dict | None:
 
 def connect(root_dir: str | None = None, data_dir: str | None = None, db_url: str | None = None,
             owner: str | None = None, base_url: str | None = None, clock=None,
-            master_key_file: str | None = None) -> DataShare:  # fmt: skip
-    """Open the store (automatic on first use). Defaults follow the running Jupyter server;
-    the master key comes from $JUPYTER_DATASHARE_MASTER_KEY(_FILE) or the data dir, as there."""
+            master_key_file: str | None = None, signing_key_file: str | None = None) -> DataShare:  # fmt: skip
+    """Open the store (automatic on first use) with the Jupyter server's configuration
+    (``c.DataShareApp.*`` in jupyter_server_config.py, the environment); the arguments given
+    override it. The root and URL follow the running Jupyter server."""
     global _context, _base_url
     server = _running_server() or {}
-    root = root_dir or server.get("root_dir") or os.getcwd()
+
+    def path(p):
+        return os.path.abspath(os.path.expanduser(p)) if p else None
+
+    options = config.load(data_dir=path(data_dir), db_url=db_url or None, owner=owner or None, clock=clock,
+                          master_key_file=path(master_key_file), signing_key_file=path(signing_key_file))  # fmt: skip
+    root = root_dir or server.get("root_dir") or config.server_root_dir(options) or os.getcwd()
+    settings = options.core_settings(os.path.abspath(os.path.expanduser(root)))
     _base_url = base_url or server.get("url") or _base_url
     if _context is not None:
         _context.close()
-    settings = Settings(root_dir=os.path.abspath(root), data_dir=data_dir or "", db_url=db_url or "", owner=owner or "")
-    if master_key_file:
-        settings.master_key_file = os.path.abspath(os.path.expanduser(master_key_file))
-    _context = DataShare(settings, clock)
+        _context = None
+    _context = DataShare(settings, options.clock)
     return _context
 
 

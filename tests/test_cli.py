@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
 import io
@@ -535,3 +536,24 @@ def test_master_key_file_option_keeps_the_key_out_of_the_data_dir(run, tmp_path)
     assert run.ok("version", ds_id, "--master-key-file", str(key_file))  # re-encrypts under the same key
     code, out, err = run("version", ds_id)  # without it: the key is missing, said plainly
     assert code != 0 and out == "" and "master key file" in err and "is missing" in err
+
+
+def test_signing_key_file_keeps_the_key_out_of_the_data_dir_and_a_missing_one_is_never_replaced(run, tmp_path,
+                                                                                                 monkeypatch):  # fmt: skip
+    run.share()
+    run.ok("audit", "checkpoint")  # signed with the key made in the data dir, as before
+    key_file = tmp_path / "secrets" / "signing.key"
+    code, out, err = run("audit", "checkpoint", "--signing-key-file", str(key_file))
+    assert code == 2 and "signing key file" in err and f"move {run.data / 'audit-signing.key'} there" in err
+    (run.data / "audit-signing.key").rename(key_file.parent.mkdir() or key_file)  # as the hint says
+    note = run.ok("audit", "checkpoint", "--signing-key-file", str(key_file))
+    assert not (run.data / "audit-signing.key").exists()
+    # Without the file the log's checkpoints cannot be checked: an error, not a fresh key.
+    code, out, err = run("audit", "verify")
+    assert (code, out) == (2, "") and "audit-signing.key is missing" in err and "restore it" in err
+    assert not (run.data / "audit-signing.key").exists()
+    monkeypatch.setenv("JUPYTER_DATASHARE_SIGNING_KEY_FILE", str(key_file))  # the environment names it too
+    assert run.ok("audit", "verify").endswith(" events, 1 checkpoints\n")
+    # A mounted secret holding the key as base64 text works the same.
+    key_file.write_text(base64.b64encode(key_file.read_bytes()).decode() + "\n")
+    assert run.ok("audit", "checkpoint") == note

@@ -100,3 +100,21 @@ def test_connect_with_a_master_key_file_reads_encrypted_data_only_with_that_key(
             ds.read(shared.id)
     finally:
         ctx.close()
+
+
+def test_connect_with_a_signing_key_file_signs_checkpoints_with_that_key(tmp_path, server_root, clock):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from jupyter_datashare.core import signing
+
+    key_file = tmp_path / "secrets" / "signing.key"
+    ctx = ds.connect(root_dir=str(server_root), data_dir=str(tmp_path / "data"), owner="ada-owner", clock=clock,
+                     signing_key_file=str(key_file))  # fmt: skip
+    try:
+        ds.share(pd.DataFrame({"a": [1]}), title="Signed")
+        note = ctx.audit.checkpoint()
+    finally:
+        ctx.close()
+    assert not (tmp_path / "data" / signing.KEY_FILE).exists()
+    public_key = signing.public_bytes(Ed25519PrivateKey.from_private_bytes(key_file.read_bytes()))
+    assert signing.open_checkpoint(note, public_key).size == 1

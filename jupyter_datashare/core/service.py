@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import os
 
+from sqlalchemy import select
+
 from . import keyring
 from .audit import AuditLog
 from .clock import Clock
-from .db import make_engine, migrate
+from .db import make_engine, migrate, reading
+from .models import AuditCheckpoint
 from .ratelimit import FailureLimiter
 from .settings import Settings
 from .signing import load_or_create_key
 from .store import BlobStore
+
+
+def _has_checkpoints(engine) -> bool:
+    """Checkpoints signed before: then a missing signing key must be restored, not replaced."""
+    with reading(engine) as session:
+        return session.scalar(select(AuditCheckpoint.size).limit(1)) is not None
 
 
 class DataShare:
@@ -29,7 +38,7 @@ class DataShare:
         self.keyring = keyring.Keyring(self.engine, settings.data_dir, settings.master_key, settings.master_key_file)
         self.audit = AuditLog(
             self.engine,
-            load_or_create_key(settings.data_dir),
+            load_or_create_key(settings.data_dir, settings.signing_key_file, create=not _has_checkpoints(self.engine)),
             self.clock,
             checkpoint_every=settings.checkpoint_every,
             checkpoint_seconds=settings.checkpoint_seconds,

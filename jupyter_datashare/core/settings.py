@@ -1,4 +1,5 @@
-"""Plain settings of the core; the server extension fills them from traitlets configuration."""
+"""Plain settings of the core. ``jupyter_datashare.config`` fills them from the Jupyter
+configuration (``c.DataShareApp.*``) for the server, the CLI and the notebook alike."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from dataclasses import dataclass, field
 
 MASTER_KEY_ENV = "JUPYTER_DATASHARE_MASTER_KEY"
 MASTER_KEY_FILE_ENV = "JUPYTER_DATASHARE_MASTER_KEY_FILE"
+SIGNING_KEY_FILE_ENV = "JUPYTER_DATASHARE_SIGNING_KEY_FILE"
+SIGNING_KEY_FILE = "audit-signing.key"  # in data_dir unless signing_key_file says otherwise
 
 
 def default_owner() -> str:
@@ -43,6 +46,9 @@ class Settings:
     # key never has to sit in a config file or on a command line.
     master_key: str = field(default_factory=lambda: os.environ.get(MASTER_KEY_ENV, ""), repr=False)
     master_key_file: str = field(default_factory=lambda: os.environ.get(MASTER_KEY_FILE_ENV, ""))
+    # The key that signs audit checkpoints; empty: <data_dir>/audit-signing.key. Kept elsewhere,
+    # whoever can rewrite the database still cannot re-sign it.
+    signing_key_file: str = field(default_factory=lambda: os.environ.get(SIGNING_KEY_FILE_ENV, ""))
     # Usernames that act as the owner; empty: anyone the server authenticates (single-user server).
     owner_identities: tuple[str, ...] = ()
     default_grant_days: int = 365
@@ -59,3 +65,7 @@ class Settings:
     @property
     def store_dir(self) -> str:
         return os.path.join(self.data_dir, "store")
+
+    @property
+    def signing_key_path(self) -> str:
+        return os.path.expanduser(self.signing_key_file) if self.signing_key_file else os.path.join(self.data_dir, SIGNING_KEY_FILE)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import os
 import stat
 from dataclasses import dataclass
@@ -26,28 +27,61 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-KEY_FILE = "audit-signing.key"
+from .errors import KeyUnavailable
+from .settings import SIGNING_KEY_FILE
+
+KEY_FILE = SIGNING_KEY_FILE
 SIG_PREFIX = "\u2014 "
+log = logging.getLogger(__name__)
 
 
-def load_or_create_key(data_dir: str | os.PathLike) -> Ed25519PrivateKey:
-    """The signing key lives in the data directory, readable by its owner only (0600)."""
-    path = Path(data_dir) / KEY_FILE
+def load_or_create_key(data_dir: str | os.PathLike, key_file: str | os.PathLike = "", *,
+                       create: bool = True) -> Ed25519PrivateKey:  # fmt: skip
+    """The signing key: ``key_file`` (best away from the data), else ``<data_dir>/audit-signing.key``.
+
+    Made on first use, readable by its owner only (0600). With ``create`` false (the log already
+    holds checkpoints signed with the missing key) a missing file is an error: a new key would
+    make every earlier checkpoint look forged.
+    """
+    path = Path(key_file).expanduser() if key_file else Path(data_dir) / KEY_FILE
     if not path.exists():
+        if not create:
+            beside = Path(data_dir) / KEY_FILE
+            hint = f" (or move {beside} there)" if key_file and beside.exists() else ""
+            raise KeyUnavailable(
+                f"the audit signing key file {path} is missing, but the audit log holds checkpoints signed "
+                f"with it: restore it from a backup{hint}, or configure c.DataShareApp.signing_key_file"
+            )
         key = Ed25519PrivateKey.generate()
-        raw = key.private_bytes_raw()
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Written aside, then linked into place: another process never reads half a key.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(key.private_bytes_raw())
+                f.flush()
+                os.fsync(f.fileno())
+            os.link(tmp, path)
         except FileExistsError:  # another process won the race; use its key
-            return load_or_create_key(data_dir)
-        with os.fdopen(fd, "wb") as f:
-            f.write(raw)
-            f.flush()
-            os.fsync(f.fileno())
+            return load_or_create_key(data_dir, key_file)
+        finally:
+            tmp.unlink(missing_ok=True)
         return key
     if stat.S_IMODE(path.stat().st_mode) & 0o077:
-        os.chmod(path, 0o600)  # never leave the key readable by others
-    return Ed25519PrivateKey.from_private_bytes(path.read_bytes())
+        try:
+            os.chmod(path, 0o600)  # never leave the key readable by others
+        except OSError:  # a read-only mounted secret: its owner decides
+            log.warning("the audit signing key file %s is readable by others and cannot be changed", path)
+    raw = path.read_bytes()
+    if len(raw) != 32:
+        try:  # a mounted secret usually holds text: the key in base64
+            raw = base64.b64decode(raw.strip(), validate=True)
+        except ValueError:
+            pass
+    if len(raw) != 32:
+        raise KeyUnavailable(f"{path} is not an audit signing key (32 bytes, or 32 bytes in base64)")
+    return Ed25519PrivateKey.from_private_bytes(raw)
 
 
 def public_bytes(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:

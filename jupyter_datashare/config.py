@@ -1,0 +1,234 @@
+"""The one configuration of jupyter-datashare, read alike by the server, the CLI and the notebook API.
+
+Every option is declared once, as a trait of ``DataShareConfig``. The server extension
+(``server.app.DataShareApp``) inherits them, so users keep writing ``c.DataShareApp.name = value``
+in ``jupyter_server_config.py``. ``load()`` gives the CLI and the notebook the same values: it reads
+the files jupyter-server reads, then ``--DataShareApp.name=value`` arguments, then the caller's
+own overrides (``--data-dir``, ``connect(data_dir=…)``). ``core_settings()`` is the one place the
+core's plain ``Settings`` are made from it.
+
+No tornado and no jupyter_server here: the CLI runs without the web server stack.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import fields
+from typing import Sequence
+
+from jupyter_core.paths import jupyter_config_dir, jupyter_config_path
+from traitlets import Bool, Float, Instance, Int, List, Unicode, default
+from traitlets.config import Application, Config, Configurable
+from traitlets.config.loader import KVArgParseConfigLoader
+
+from .core.clock import Clock
+from .core.errors import InvalidInput
+from .core.settings import (
+    MASTER_KEY_ENV, MASTER_KEY_FILE_ENV, SIGNING_KEY_FILE_ENV, Settings, default_data_dir, default_owner,
+)  # fmt: skip
+
+SECTION = "DataShareApp"  # the section users write: c.DataShareApp.*
+# What jupyter-server reads, lowest priority first: the extension's own file (ExtensionApp's
+# jupyter_{name}_config), then jupyter_config and jupyter_server_config (ServerApp), each as
+# .py and .json in every directory of the Jupyter config path.
+CONFIG_FILES = ("jupyter_jupyter_datashare_config", "jupyter_config", "jupyter_server_config")
+_D = Settings  # the core's defaults are the defaults of the options
+
+
+class DataShareConfig(Configurable):
+    """Every option of jupyter-datashare (``c.DataShareApp.*``)."""
+
+    data_dir = Unicode(
+        help="Folder for the database, the file store and (unless signing_key_file says otherwise) the audit "
+        "signing key. Default: <jupyter data dir>/datashare."
+    ).tag(config=True)
+
+    @default("data_dir")
+    def _data_dir(self):
+        return default_data_dir()
+
+    db_url = Unicode(_D.db_url, help="SQLAlchemy URL of the database. Default: SQLite in data_dir.").tag(config=True)
+    owner = Unicode(help="Name recorded as the owner of shared datasets. Default: the hub user or the account.").tag(
+        config=True
+    )
+
+    @default("owner")
+    def _owner(self):
+        return default_owner()
+
+    owner_identities = List(
+        Unicode(),
+        help="Usernames allowed to act as the owner. Default: the hub user on JupyterHub, "
+        "otherwise anyone the server authenticates (a single-user server).",
+    ).tag(config=True)
+
+    @default("owner_identities")
+    def _owner_identities(self):
+        hub_user = os.environ.get("JUPYTERHUB_USER")
+        return [hub_user] if hub_user else []
+
+    publisher = Unicode(_D.publisher, help="Publisher named in citations, e.g. your institution.").tag(config=True)
+    default_grant_days = Int(
+        help=f"Grant lifetime when the requester asks for none (days). Default: {_D.default_grant_days}, "
+        "or max_grant_days if that is shorter."
+    ).tag(config=True)
+    max_grant_days = Int(_D.max_grant_days, help="Longest grant a requester may ask for (days).").tag(config=True)
+    requests_per_client = Int(_D.requests_per_client, help="Access requests accepted per client address per window.").tag(
+        config=True
+    )
+    requests_client_window = Float(_D.requests_client_window, help="Window of the access-request limit (seconds).").tag(
+        config=True
+    )
+    default_link_days = Int(
+        help=f"Lifetime of a review link when none is given (days). Default: {_D.default_link_days}, "
+        "or max_link_days if that is shorter."
+    ).tag(config=True)
+    max_link_days = Int(_D.max_link_days, help="Longest lifetime a review link may be given (days).").tag(config=True)
+
+    # Setting only a maximum shorter than the usual default lowers the default with it.
+    @default("default_link_days")
+    def _default_link_days(self):
+        return min(_D.default_link_days, self.max_link_days)
+
+    @default("default_grant_days")
+    def _default_grant_days(self):
+        return min(_D.default_grant_days, self.max_grant_days)
+    public_base_url = Unicode(
+        _D.public_base_url,
+        help="Scheme and host used in generated links, e.g. https://data.example.org. Default: the request's.",
+    ).tag(config=True)
+    checkpoint_every = Int(_D.checkpoint_every, help="Sign an audit checkpoint at least every this many events.").tag(
+        config=True
+    )
+    checkpoint_seconds = Float(
+        _D.checkpoint_seconds, help="...and at least every this many seconds while events arrive."
+    ).tag(config=True)
+    failed_lookups_per_client = Int(
+        _D.failed_lookups_per_client, help="Failed secret look-ups allowed per client address per window."
+    ).tag(config=True)
+    failed_lookups_client_window = Float(
+        _D.failed_lookups_client_window, help="Window of the per-client limit (seconds)."
+    ).tag(config=True)
+    failed_lookups_overall = Int(
+        _D.failed_lookups_overall, help="Failed secret look-ups allowed from all clients per window."
+    ).tag(config=True)
+    failed_lookups_overall_window = Float(
+        _D.failed_lookups_overall_window, help="Window of the overall limit (seconds)."
+    ).tag(config=True)
+    smtp_host = Unicode("", help="SMTP server for e-mail notifications; empty: no e-mail.").tag(config=True)
+    smtp_port = Int(25, help="SMTP port.").tag(config=True)
+    smtp_from = Unicode("jupyter-datashare@localhost", help="Sender address of notifications.").tag(config=True)
+    smtp_username = Unicode("", help="SMTP login, if the server needs one.").tag(config=True)
+    smtp_password = Unicode("", help="SMTP password.").tag(config=True)
+    smtp_starttls = Bool(False, help="Upgrade the SMTP connection with STARTTLS.").tag(config=True)
+    reminder_days = Int(7, help="Remind the committee of requests pending this many days.").tag(config=True)
+    expiry_warning_days = Int(14, help="Warn requester and committee this many days before a grant ends.").tag(
+        config=True
+    )
+    download_chunk_size = Int(1 << 20, help="Bytes read and sent per step of a download.").tag(config=True)
+    zero_copy = Bool(True, help="Send plain files with sendfile() on non-TLS connections.").tag(config=True)
+    send_ahead_downloads = Int(
+        4,
+        help="Encrypted downloads at once that decrypt on one thread while another sends (two threads "
+        "each; about twice as fast on two cores). Further ones decrypt on the event loop. 0: never.",
+    ).tag(config=True)
+    stall_timeout = Float(
+        120.0, help="Seconds a client may read nothing before its encrypted download is cut off."
+    ).tag(config=True)
+    db_busy_timeout_ms = Int(_D.db_busy_timeout_ms, help="How long a write waits for the database lock (ms).").tag(
+        config=True
+    )
+    master_key = Unicode(
+        help="Base64 of 32 random bytes (openssl rand -base64 32) that wrap the keys of encrypted "
+        f"datasets. Default: ${MASTER_KEY_ENV}, else read from master_key_file. "
+        "Changing it makes existing encrypted datasets unreadable.",
+    ).tag(config=True)
+    master_key_file = Unicode(
+        help="File holding the master key (32 bytes, or base64 text such as a mounted secret); keep it "
+        "away from data_dir so that a copy of the data alone reads nothing. Default: "
+        f"${MASTER_KEY_FILE_ENV}, else master.key in data_dir, made on first use (mode 0600).",
+    ).tag(config=True)
+    signing_key_file = Unicode(
+        help="File holding the Ed25519 key that signs audit checkpoints (32 bytes, or base64 text); keep it "
+        "away from data_dir so that whoever can rewrite the database cannot re-sign it. Default: "
+        f"${SIGNING_KEY_FILE_ENV}, else audit-signing.key in data_dir, made on first use (mode 0600).",
+    ).tag(config=True)
+    job_threads = Int(2, help="Shares and versions frozen at once in the background; more wait their turn.").tag(
+        config=True
+    )
+    finished_job_seconds = Float(600.0, help="How long a finished background share can still be read (seconds).").tag(
+        config=True
+    )
+    clock = Instance(Clock, allow_none=True, help="Time source (tests inject a manual clock).").tag(config=True)
+
+    @default("master_key")
+    def _master_key_from_environment(self):
+        return os.environ.get(MASTER_KEY_ENV, "")
+
+    @default("master_key_file")
+    def _master_key_file_from_environment(self):
+        return os.environ.get(MASTER_KEY_FILE_ENV, "")
+
+    @default("signing_key_file")
+    def _signing_key_file_from_environment(self):
+        return os.environ.get(SIGNING_KEY_FILE_ENV, "")
+
+    def core_settings(self, root_dir: str) -> Settings:
+        """The core's plain view of these options, for a server (or CLI, notebook) rooted at ``root_dir``."""
+        if self.default_link_days > self.max_link_days:
+            raise InvalidInput(f"{SECTION}.default_link_days", f"must not exceed max_link_days ({self.max_link_days})")
+        values = {f.name: getattr(self, f.name) for f in fields(Settings) if f.name != "root_dir"}
+        values["owner_identities"] = tuple(self.owner_identities)
+        for name in ("data_dir", "master_key_file", "signing_key_file"):  # a config file may say ~/…
+            if values[name]:
+                values[name] = os.path.abspath(os.path.expanduser(values[name]))
+        return Settings(root_dir=root_dir, **values)
+
+
+def config_file_paths() -> list[str]:
+    """Where jupyter-server looks for its config files (ServerApp.config_file_paths)."""
+    paths = jupyter_config_path()
+    if jupyter_config_dir() not in paths:
+        paths.insert(0, jupyter_config_dir())
+    return paths
+
+
+def jupyter_config(argv: Sequence[str] = ()) -> Config:
+    """The configuration jupyter-server would start with: its config files, then ``--Section.name=value``."""
+    files = Application(log=logging.getLogger("jupyter_datashare.config"))  # only its config-file loading
+    for name in CONFIG_FILES:
+        files.load_config_file(name, path=config_file_paths())
+    config = Config()
+    config.merge(files.config)
+    if argv:
+        config.merge(KVArgParseConfigLoader(list(argv)).load_config())
+    return config
+
+
+def load(argv: Sequence[str] = (), **overrides) -> DataShareConfig:
+    """The options as the server would see them, with ``overrides`` (those not None) on top.
+
+    The returned object's ``config`` is the whole Jupyter configuration (for ``server_root_dir``).
+    """
+    config = jupyter_config(argv)
+    traits = DataShareConfig.class_trait_names(config=True)
+    ours = Config()
+    for section in ("DataShareConfig", SECTION):  # the order the server's own lookup merges them in
+        if section in config:  # (a bare config[section] would add an empty section)
+            ours.merge(Config({k: v for k, v in config[section].items() if k in traits}))
+    config["DataShareConfig"] = ours
+    options = DataShareConfig(config=config)
+    for name, value in overrides.items():
+        if name not in traits:
+            raise TypeError(f"{name} is not an option of {SECTION}")
+        if value is not None:
+            setattr(options, name, value)
+    return options
+
+
+def server_root_dir(options: DataShareConfig) -> str:
+    """``c.ServerApp.root_dir`` if it is configured, else ''."""
+    server = options.config["ServerApp"] if "ServerApp" in options.config else {}
+    root = str(server.get("root_dir") or "")
+    return os.path.abspath(os.path.expanduser(root)) if root else ""
