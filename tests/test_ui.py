@@ -98,5 +98,10 @@ def test_browser_tests_pass():
     passed = re.search(r"(\d+) passed", out)
     assert passed and int(passed.group(1)) >= 3, out[-6000:]
     assert not re.search(r"\d+ (failed|flaky|skipped|did not run)", out), out[-6000:]
+    # The public pages are driven by the browser too (public-forms.spec.ts): every public form.
+    assert re.search(r"(✓|ok) .*public-forms\.spec\.ts.*committee approves", out), out[-6000:]
+    assert re.search(r"(✓|ok) .*public-forms\.spec\.ts.*on a phone", out), out[-6000:]
     shots = UI_TESTS / "test-results" / "screenshots"
     assert (shots / "jupyterlab-panel-and-audit.png").is_file(), "the tests save screenshots of the panel"
+    for page in ("public-request-form", "public-status-approved", "public-committee-page", "phone-request-form"):
+        assert (shots / f"{page}.png").is_file(), f"the tests save a screenshot of {page}"
