@@ -105,6 +105,10 @@ class VersionFile(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     preview: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # core/previews.py
+    # Set by the store check (core/store_check.py) when the stored copy fails its checksum or
+    # authentication: a damaged file is never served.
+    damaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    damage: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     version: Mapped[DatasetVersion] = relationship(back_populates="files")
 

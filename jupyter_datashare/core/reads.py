@@ -151,6 +151,8 @@ def open_file(
     if if_range and if_range.strip() not in (f'"{entry.sha256}"', f'W/"{entry.sha256}"'):
         range_header = None
     start, end, partial = parse_range(range_header, entry.size) if decision.allowed else (0, 0, False)
+    if decision.allowed and entry.damaged_at is not None:
+        _refuse_damaged(ctx, dataset, decision, principal, entry, number, client, link, grant)
     if decision.audited or not decision.allowed:
         action = ("grant.used" if grant is not None else "file.downloaded") if decision.allowed else "file.denied"
         event = Event(
@@ -188,3 +190,14 @@ def _report_damage(ctx, event: Event) -> Callable[[crypto.DamagedFile], None]:
         except DataShareError:
             pass  # the read fails either way; nothing wrong is served
     return report
+
+
+def _refuse_damaged(ctx, dataset, decision, principal, entry, number, client, link, grant) -> None:
+    """A file the store check found damaged is never served, not even its ETag: a 500 saying
+    so. Where reads are audited the refusal is too (the damage itself was recorded when found)."""
+    if decision.audited:
+        ctx.audit.record(Event("file.corrupt", principal.audit_actor, outcome="refused", dataset_id=dataset.id,
+                               version=number, file=entry.path, reason=entry.damage, client=client,
+                               link_id=link.id if link is not None else None,
+                               grant_id=grant.id if grant is not None else None))  # fmt: skip
+    raise crypto.DamagedFile(entry.damage or "found by the store check")

@@ -6,7 +6,7 @@ from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
 
 from ..config import DataShareConfig
-from ..core import notify
+from ..core import notify, store_check
 from ..core.jobs import Jobs
 from ..core.service import DataShare
 from ..core.settings import Settings
@@ -36,6 +36,7 @@ class DataShareApp(DataShareConfig, ExtensionApp):
 
     def initialize_settings(self):
         self.datashare = DataShare(self.settings_for_core(), self.clock)
+        store_check.reclaim_at_start(self.datashare)  # what crashed shares left, over a day ago
         if self.smtp_host:
             self.datashare.mailer = notify.Mailer(notify.MailSettings(
                 host=self.smtp_host, port=self.smtp_port, sender=self.smtp_from, username=self.smtp_username,

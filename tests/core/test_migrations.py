@@ -101,9 +101,9 @@ def fixture_rows(data_dir, master: bytes, data_key: bytes) -> dict[str, list[dic
         ],  # fmt: skip
         "version_files": [
             {"id": 1, "version_id": 1, "path": "table.csv", "size": len(OPEN_BYTES), "sha256": sha(OPEN_BYTES),
-             "preview": json.dumps({"kind": "table", "columns": ["id", "value"]})},
+             "preview": json.dumps({"kind": "table", "columns": ["id", "value"]}), "damaged_at": None, "damage": None},
             {"id": 2, "version_id": 2, "path": "ages.csv", "size": len(RESTRICTED_BYTES),
-             "sha256": sha(RESTRICTED_BYTES), "preview": None},
+             "sha256": sha(RESTRICTED_BYTES), "preview": None, "damaged_at": None, "damage": None},
         ],  # fmt: skip
         "review_links": [
             {"id": "lnk-1", "dataset_id": "ds-restr", "version_number": 1, "label": "Reviewer 1", "secret_hash": "a" * 64,

@@ -59,3 +59,27 @@ def test_a_failed_upgrade_stops_the_server_and_names_both_schemas(tmp_path):
     assert code != 0
     assert "could not be upgraded from schema 0004" in out and "back up the whole data folder" in out
     assert "is running at" not in out
+
+
+def test_the_server_reclaims_what_crashed_shares_left_long_ago(tmp_path, ds_config, request):
+    """Leftovers of a kill -9 more than a day ago go when the server starts; recent ones and the
+    files of existing datasets stay."""
+    from tests.core.test_store_check import backdate
+
+    data_dir = tmp_path / "data"
+    ds_config["data_dir"] = str(data_dir)
+    store = data_dir / "store"
+    for sub in ("tmp", "encrypted/ds-never-committed", "blobs/ab"):
+        (store / sub).mkdir(parents=True)
+    (store / "tmp" / "tmpold").write_bytes(b"half a file" * 1000)
+    (store / "encrypted" / "ds-never-committed" / ("1" * 64)).write_bytes(b"\x00" * 5000)
+    (store / "blobs" / "ab" / ("ab" + "2" * 62)).write_bytes(b"unreferenced")
+    backdate(store / "tmp", store / "encrypted", store / "blobs")
+    (store / "tmp" / "tmpnew").write_bytes(b"maybe a share of another process")
+
+    ctx = request.getfixturevalue("ctx")  # the server starts here
+    assert sorted(p.name for p in (store / "tmp").iterdir()) == ["tmpnew"]
+    assert list((store / "encrypted").iterdir()) == [] and list((store / "blobs" / "ab").iterdir()) == []
+    [event] = ctx.audit.events(action="store.reclaimed")
+    assert event["details"]["tmp_files"] == 1 and event["details"]["orphan_datasets"] == 1
+    assert ctx.audit.verify().ok
