@@ -28,6 +28,7 @@ EXAMPLES = """examples:
   jupyter datashare link create ds-XXXX --label "Reviewer 1" --days 60
   jupyter datashare audit checkpoint > checkpoint.txt      (keep it somewhere safe)
   jupyter datashare audit verify --checkpoint checkpoint.txt
+  jupyter datashare store check --repair                   (damaged files, crash leftovers)
   jupyter datashare link create ds-XXXX --DataShareApp.max_link_days=90
 configuration: read like the Jupyter server's, from jupyter_server_config.py (.json) in the Jupyter
 config path (`jupyter --paths`), so c.DataShareApp.* and c.ServerApp.root_dir apply here too;
@@ -297,6 +298,47 @@ def cmd_audit_checkpoint(ctx, args) -> None:
     print(f"verifier key: {ctx.audit.verifier_key}")
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(field: str, text: str) -> float:
+    """Seconds from e.g. 90, 90s, 15m, 12h or 2d."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text or "")
+    if not m:
+        raise InvalidInput(field, f"'{text}' is not a duration such as 90s, 15m, 12h or 2d")
+    return float(m.group(1)) * _UNITS[m.group(2) or "s"]
+
+
+def cmd_store_check(ctx, args) -> int:
+    from .core import store_check
+
+    older_than = _duration("--older-than", args.older_than)
+    report = store_check.check(ctx, repair=args.repair, older_than=older_than, actor=ctx.settings.owner, client=CLIENT)
+    if args.json:
+        _print_json(report.to_dict())
+        return 0 if report.ok else 1
+    print(f"checked {report.files} stored files ({_size(report.bytes)})")
+    for d in report.damaged:
+        print(f"DAMAGED {d.dataset_id} v{d.version} {d.path}: {d.problem}" + ("" if d.new else " (known)"))
+    for d in report.repaired:
+        print(f"intact again: {d.dataset_id} v{d.version} {d.path}")
+    for line in report.unchecked:
+        print(f"not checked: {line}")
+    if report.damaged:
+        print("Damaged files are recorded in the audit log (file.corrupt) and no longer served. Restore the "
+              "store from a backup, then run `jupyter datashare store check` again.", file=sys.stderr)  # fmt: skip
+    left = report.leftovers
+    counts = [(left.tmp_files, "temporary files"), (left.orphan_datasets, "folders of datasets that do not exist"),
+              (left.unreferenced_files, "files no version uses"), (left.dead_pins, "pin folders of dead shares")]  # fmt: skip
+    found = ", ".join(f"{n} {what}" for n, what in counts if n)
+    if found:
+        done = "removed" if left.removed else "run with --repair to remove them"
+        print(f"leftovers of interrupted shares: {found}, {_size(left.bytes)}: {done}")
+    if left.kept_in_use:
+        print(f"kept {left.kept_in_use} recent files (younger than --older-than, or written since a running share began)")
+    return 0 if report.ok else 1
+
+
 def cmd_demo(ctx, args) -> None:
     from . import demo
 
@@ -449,6 +491,18 @@ def build_parser() -> argparse.ArgumentParser:
     command(asub, "checkpoint", cmd_audit_checkpoint, "sign the log's current state and print it with the verifier key",
             "Sign the log's current state. Save the output somewhere the log's host cannot change (e-mail, a "
             "repository, a journal submission) and pass it to `audit verify --checkpoint FILE` later.")  # fmt: skip
+
+    store = sub.add_parser("store", help="check the file store", description="The file store of shared datasets.")
+    ssub = store.add_subparsers(dest="store_command", metavar="ACTION", required=True)
+    p = command(ssub, "check", cmd_store_check, "re-read every stored file; find damaged ones and crash leftovers",
+                "Re-hash every stored file (and authenticate every encrypted one) of every dataset. Damaged files "
+                "are named, recorded in the audit log as file.corrupt and no longer served. Lists what interrupted "
+                "shares left behind; --repair removes it, never a file a dataset or a running share uses. "
+                "Exits 0 if every file is intact, 1 otherwise.")  # fmt: skip
+    p.add_argument("--repair", action="store_true", help="remove the leftovers of interrupted shares")
+    p.add_argument("--older-than", default="1d", metavar="AGE",
+                   help="only leftovers older than this, e.g. 2h or 3d (default 1d; never under a minute)")
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     p = command(sub, "demo", cmd_demo, "make a demo folder with one dataset of each access level",
                 "Write a few small made-up files under DIR and share one dataset of each access level "
