@@ -1,16 +1,18 @@
 """Data access committees: who decides requests for a restricted dataset, and by which rule.
 
-The owner may sit on the committee, but ``required_approvals`` counts only members who are
-not the owner, so the author is never the only person who controls access.
+The owner may sit on the committee, but ``required_approvals`` counts only members who cannot
+act as the owner (the owner and every name in ``owner_identities``), and they never decide, so
+the author is never the only person who controls access.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Iterable
 
 from sqlalchemy import select
 
-from . import secrets
+from . import lookups, secrets
 from .audit import Event
 from .errors import InvalidInput
 from .models import CommitteeMember, Dataset
@@ -75,18 +77,29 @@ def parse(value) -> dict:
     return {"members": members, "required_approvals": required, "rule": rule}
 
 
-def counted(member: dict | CommitteeMember, owner: str) -> bool:
+def acting_owners(settings, owner: str | None = None) -> frozenset[str]:
+    """Every username that may act as the owner (the owner, a dataset's owner, owner_identities):
+    none of them counts towards a quorum or decides, or the owner could be the whole committee."""
+    return frozenset(n for n in (settings.owner, owner, *settings.owner_identities) if n)
+
+
+def _names(owners: str | Iterable[str]) -> frozenset[str]:
+    return frozenset([owners]) if isinstance(owners, str) else frozenset(owners)
+
+
+def counted(member: dict | CommitteeMember, owners: str | Iterable[str]) -> bool:
+    """Whether a member counts towards the quorum; ``owners`` is every name that acts as the owner."""
     username = member["username"] if isinstance(member, dict) else member.username
-    return username != owner
+    return username is None or username not in _names(owners)
 
 
-def check_quorum_possible(spec: dict, owner: str) -> None:
-    eligible = sum(1 for m in spec["members"] if counted(m, owner))
+def check_quorum_possible(spec: dict, owners: str | Iterable[str]) -> None:
+    eligible = sum(1 for m in spec["members"] if counted(m, owners))
     if eligible < spec["required_approvals"]:
         raise InvalidInput(
             "committee.members",
-            f"a restricted dataset needs at least {spec['required_approvals']} committee member(s) who are "
-            f"not the owner; it has {eligible}",
+            f"a restricted dataset needs at least {spec['required_approvals']} committee member(s) who cannot "
+            f"act as the owner ({', '.join(sorted(_names(owners)))}); it has {eligible}",
         )
 
 
@@ -132,7 +145,7 @@ def apply(ctx, session, ds: Dataset, spec: dict, actor: str, client: str | None)
     return created
 
 
-def member_view(m: CommitteeMember, owner: str) -> dict:
+def member_view(m: CommitteeMember, owner: str | Iterable[str]) -> dict:
     return {
         "id": m.id,
         "username": m.username,
@@ -144,9 +157,12 @@ def member_view(m: CommitteeMember, owner: str) -> dict:
 
 
 def find_by_secret(session, secret: str) -> CommitteeMember | None:
-    if not secrets.well_formed(secret, secrets.COMMITTEE):
-        return None
-    row = session.scalar(select(CommitteeMember).where(CommitteeMember.secret_hash == secrets.digest(secret)))
-    if row is None or row.removed_at is not None or not secrets.matches(secret, row.secret_hash):
-        return None
-    return row
+    """The current external member behind ``secret``; unknown and removed members take the
+    same path (one query, one constant-time compare)."""
+
+    def find(digest):
+        row = session.scalar(select(CommitteeMember).where(CommitteeMember.secret_hash == digest))
+        return (row, row.secret_hash) if row is not None else (None, None)
+
+    row = lookups.lookup(secret, secrets.COMMITTEE, find)
+    return row if row is not None and row.removed_at is None else None

@@ -131,7 +131,7 @@ def _add_version(session, dataset: Dataset, number: int, manifest: list[dict], n
     return version
 
 
-def _restricted_settings(body: dict, owner: str, access, current_committee: dict | None = None) -> dict:
+def _restricted_settings(body: dict, owners: frozenset[str], access, current_committee: dict | None = None) -> dict:
     """The committee, data use conditions and agreement, checked against the level asked for."""
     out: dict = {}
     if "use_conditions" in body:
@@ -143,7 +143,7 @@ def _restricted_settings(body: dict, owner: str, access, current_committee: dict
     spec = committee.parse(body["committee"]) if "committee" in body else current_committee
     restricted_now_or_later = access is not None and policy.RESTRICTED in (access.level, access.after_embargo)
     if restricted_now_or_later:
-        committee.check_quorum_possible(spec or {"members": [], "required_approvals": 1}, owner)
+        committee.check_quorum_possible(spec or {"members": [], "required_approvals": 1}, owners)
     out["committee"] = spec if "committee" in body else None
     return out
 
@@ -176,7 +176,7 @@ def check_share(ctx, owner: str, body: dict) -> SharePlan:
     include_hidden = _bool(body, "include_hidden")
     meta = metadata.validate(body)
     access = policy.validate_access(body.get("access", {"level": policy.OPEN}), now)
-    restricted = _restricted_settings(body, owner, access)
+    restricted = _restricted_settings(body, committee.acting_owners(ctx.settings, owner), access)
     root = ctx.settings.root_dir
     forbidden = paths.Forbidden(forbidden_paths(ctx))
     target = paths.resolve(root, body.get("path"), include_hidden, forbidden=forbidden)
@@ -265,7 +265,7 @@ def update(ctx, owner: str, dataset_id: str, body: dict, *, client: str | None =
         current = {"members": [committee.member_view(m, owner) for m in committee.active(s, ds.id)],
                    "required_approvals": ds.required_approvals, "rule": ds.decision_rule}  # fmt: skip
         in_force = access or policy.Access(ds.access_level, ds.embargo_until, ds.after_embargo)
-        restricted = _restricted_settings(body, owner, in_force, current)
+        restricted = _restricted_settings(body, committee.acting_owners(ctx.settings, owner), in_force, current)
         changes.update({k: restricted[k] for k in ("use_conditions", "agreement") if k in restricted})
         if "preview_rows_public" in body:
             changes["preview_rows_public"] = _bool(body, "preview_rows_public")

@@ -13,8 +13,9 @@ import hmac
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
-from . import bounds, policy, secrets
+from . import bounds, lookups, policy, secrets
 from .audit import Event
 from .db import reading
 from .errors import InvalidInput, NotFound
@@ -71,30 +72,41 @@ def _record_expiry(ctx, grant: Grant, now) -> None:
 
 
 def resolve(ctx, secret: str, client: str) -> tuple[Grant, Dataset]:
-    """The live grant for ``secret`` and its dataset, or the same NotFound for anything else."""
-    ctx.limiter.check(client)
-    grant = ds = None
-    if secrets.well_formed(secret, secrets.GRANT):
-        with reading(ctx.engine) as s:
-            grant = s.scalar(select(Grant).where(Grant.secret_hash == secrets.digest(secret)))
-            if grant is not None and secrets.matches(secret, grant.secret_hash):
-                ds = s.get(Dataset, grant.dataset_id)
-                ds.versions
-            else:
-                grant = None
+    """The live grant for ``secret`` and its dataset, or the same NotFound for anything else
+    (unknown, expired, revoked: one query, one constant-time compare, one failure path)."""
+    ctx.limiter.check_client(client)
     now = ctx.now()
+    found = lookups.lookup(secret, secrets.GRANT, lambda digest: _find(ctx, digest))
+    grant, ds = found or (None, None)
     if grant is None:
-        ctx.limiter.failed(client)
-        ctx.audit.record(Event("grant.lookup_failed", "public", outcome="denied", client=client, reason="unknown secret"))
-        raise NotFound(NOT_FOUND)
-    why = state(grant, now) if state(grant, now) != "active" else ("dataset withdrawn" if ds.withdrawn_at else None)
+        why = "unknown secret"
+    else:
+        why = state(grant, now) if state(grant, now) != "active" else ("dataset withdrawn" if ds.withdrawn_at else None)
     if why:
-        _record_expiry(ctx, grant, now)
-        ctx.limiter.failed(client)
-        ctx.audit.record(Event("grant.rejected", f"grant:{grant.id}", outcome="denied", dataset_id=grant.dataset_id,
-                               grant_id=grant.id, client=client, reason=why))  # fmt: skip
+        if grant is not None:
+            _record_expiry(ctx, grant, now)  # once per grant: its state change, not this look-up's
+        ctx.limiter.failure(client)  # 429 once everyone together failed too often: never a valid grant
+        if grant is None:
+            event = Event("grant.lookup_failed", "public", outcome="denied", client=client, reason=why)
+        else:
+            event = Event("grant.rejected", f"grant:{grant.id}", outcome="denied", dataset_id=grant.dataset_id,
+                          grant_id=grant.id, client=client, reason=why)  # fmt: skip
+        ctx.audit.record(event)
         raise NotFound(NOT_FOUND)
     return grant, ds
+
+
+def _find(ctx, digest: str):
+    """The grant with this digest and its dataset (versions loaded), in one query."""
+    q = (
+        select(Grant, Dataset)
+        .join(Dataset, Dataset.id == Grant.dataset_id)
+        .options(joinedload(Dataset.versions))
+        .where(Grant.secret_hash == digest)
+    )
+    with reading(ctx.engine) as s:
+        found = s.execute(q).unique().first()
+    return (found, found[0].secret_hash) if found else (None, None)
 
 
 def principal(grant: Grant) -> policy.Principal:

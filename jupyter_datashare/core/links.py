@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
-from . import policy, secrets
+from . import lookups, policy, secrets
 from .audit import Event
 from .db import reading, writing
 from .errors import InvalidInput, NotFound
@@ -99,39 +100,51 @@ def revoke(ctx, owner: str, link_id: str, *, client: str | None = None) -> Revie
 
 
 def resolve(ctx, secret: str, client: str) -> tuple[ReviewLink, Dataset, DatasetVersion]:
-    """The live link for ``secret`` with its dataset and version, or NotFound (always the same)."""
-    ctx.limiter.check(client)
-    row = None
-    if secrets.well_formed(secret, secrets.REVIEW):
-        with reading(ctx.engine) as s:
-            row = s.scalar(select(ReviewLink).where(ReviewLink.secret_hash == secrets.digest(secret)))
-            if row is not None and not secrets.matches(secret, row.secret_hash):
-                row = None
-            if row is not None:
-                ds = s.get(Dataset, row.dataset_id)
-                ds.versions
-                version = next(v for v in ds.versions if v.number == row.version_number)
+    """The live link for ``secret`` with its dataset and version, or NotFound (always the same).
+
+    Unknown, expired, revoked and withdrawn links take the same path: one query, one
+    constant-time compare, one failure counted, one event, so their timing tells nothing apart.
+    """
+    ctx.limiter.check_client(client)
     now = ctx.now()
-    if row is None:
-        ctx.limiter.failed(client)
-        ctx.audit.record(Event("link.lookup_failed", "public", outcome="denied", client=client, reason="unknown secret"))
-        raise NotFound(NOT_FOUND)
+    found = lookups.lookup(secret, secrets.REVIEW, lambda digest: _find(ctx, digest))
+    row, ds, version = found or (None, None, None)
     why = None
-    if row.revoked_at is not None:
+    if row is None:
+        why = "unknown secret"
+    elif row.revoked_at is not None:
         why = "revoked"
     elif row.expires_at <= now:
         why = "expired"
     elif ds.withdrawn_at is not None:
         why = "dataset withdrawn"
     if why:
-        ctx.limiter.failed(client)
-        ctx.audit.record(Event("link.rejected", f"link:{row.id}", outcome="denied", dataset_id=row.dataset_id,
-                               link_id=row.id, client=client, reason=why))  # fmt: skip
+        ctx.limiter.failure(client)  # 429 once everyone together failed too often: never a valid link
+        if row is None:
+            event = Event("link.lookup_failed", "public", outcome="denied", client=client, reason=why)
+        else:
+            event = Event("link.rejected", f"link:{row.id}", outcome="denied", dataset_id=row.dataset_id,
+                          link_id=row.id, client=client, reason=why)  # fmt: skip
+        ctx.audit.record(event)
         raise NotFound(NOT_FOUND)
     from .datasets import record_embargo_lift
 
     record_embargo_lift(ctx, ds)
     return row, ds, version
+
+
+def _find(ctx, digest: str):
+    """The link with this digest, its dataset (versions loaded) and its version, in one query."""
+    q = (
+        select(ReviewLink, Dataset, DatasetVersion)
+        .join(Dataset, Dataset.id == ReviewLink.dataset_id)
+        .join(DatasetVersion, (DatasetVersion.dataset_id == Dataset.id) & (DatasetVersion.number == ReviewLink.version_number))
+        .options(joinedload(Dataset.versions))
+        .where(ReviewLink.secret_hash == digest)
+    )
+    with reading(ctx.engine) as s:
+        found = s.execute(q).unique().first()
+    return (found, found[0].secret_hash) if found else (None, None)
 
 
 def principal(row: ReviewLink) -> policy.Principal:

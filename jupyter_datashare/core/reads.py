@@ -2,6 +2,7 @@
 
 ``open_file`` decides (policy), writes the audit event and commits it durably, and only then
 hands back something that can produce bytes. If the event cannot be written the read fails.
+Denied reads are bounded per client, and repeats of one denial are counted into one event.
 No other code opens blobs of the store. Files of encrypted datasets come back decrypted,
 segment by segment; a damaged segment fails the read (and is audited), never yields wrong bytes.
 """
@@ -14,10 +15,10 @@ from typing import BinaryIO, Callable, Iterator
 
 from sqlalchemy import select
 
-from . import crypto, keyring, links, policy
+from . import crypto, keyring, links, policy, ratelimit
 from .audit import Event
 from .db import reading
-from .errors import AccessDenied, DataShareError, NotFound, RangeNotSatisfiable
+from .errors import AccessDenied, DataShareError, NotFound, RangeNotSatisfiable, RateLimited
 from .models import Dataset, DatasetVersion, ReviewLink, VersionFile
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
@@ -168,18 +169,49 @@ def open_file(
             link_id=link.id if link is not None else None,
             grant_id=grant.id if grant is not None else None,
         )
+        if not decision.allowed:
+            _record_denial(ctx, event, policy.can_see_metadata(dataset, principal, now))
+            raise AccessDenied(decision.reason)
         with ctx.audit.transaction() as s:
             ctx.audit.append(s, event)
-            if principal.link is not None and decision.allowed:
+            if principal.link is not None:
                 links.record_use(ctx, s, principal.link)
-    if not decision.allowed:
-        raise AccessDenied(decision.reason)
     data_key = keyring.key_for_file(ctx, dataset.id, entry.sha256)
     damage = Event("file.corrupt", principal.audit_actor, outcome="error", dataset_id=dataset.id, version=number,
                    file=entry.path, byte_range=f"{start}-{end}" if partial else None, client=client,
                    link_id=link.id if link is not None else None, grant_id=grant.id if grant is not None else None)  # fmt: skip
     return FileRead(entry.path, entry.size, entry.sha256, start, end, partial, ctx.store,
                     dataset.id if data_key else None, data_key, _report_damage(ctx, damage))  # fmt: skip
+
+
+def _record_denial(ctx, event: Event, visible: bool) -> None:
+    """Write a denied read's event, bounded: a client (an address, an IPv6 /64) is refused after
+    too many denials, and repeats of the same denial (client, file, actor) within the window are
+    counted into the next event's ``details.repeats`` instead of each writing its own fsync'd event.
+    The first denial of each is always written, so the attempt itself is never lost."""
+    if event.client is None:  # in-process callers (notebook, CLI): no anonymous flood to bound
+        with ctx.audit.transaction() as s:
+            ctx.audit.append(s, event)
+        return
+    key = (ratelimit.client_key(event.client), event.actor, event.dataset_id, event.version, event.file)
+    try:
+        ctx.denied_reads.check(event.client)
+    except RateLimited as exc:
+        ctx.denial_repeats.count(key)
+        if visible:
+            exc.message = "too many denied downloads from your address; try again later"
+            raise
+        # Whoever may not even see the dataset gets its usual answer (a 404 from the route),
+        # never a 429 that would tell a real file name from a guess.
+        raise AccessDenied(event.reason) from None
+    ctx.denied_reads.failed(event.client)
+    repeats = ctx.denial_repeats.note(key)
+    if repeats is None:
+        return
+    if repeats:
+        event.details = {**(event.details or {}), "repeats": repeats}
+    with ctx.audit.transaction() as s:
+        ctx.audit.append(s, event)
 
 
 def _report_damage(ctx, event: Event) -> Callable[[crypto.DamagedFile], None]:

@@ -13,7 +13,7 @@ from statistics import median
 
 from sqlalchemy import select
 
-from . import bounds, committee, duo, grants, notify, policy, secrets
+from . import bounds, committee, duo, grants, lookups, notify, policy, secrets
 from .audit import Event
 from .db import reading
 from .errors import AccessDenied, InvalidInput, NotFound
@@ -221,6 +221,9 @@ def decide(ctx, request_id: str, member_id: str, decision, reason, *, client: st
             raise InvalidInput("decision", f"the request is already {r.status}")
         if (member.email and member.email == r.email) or (member.username and member.username == r.submitted_by):
             raise AccessDenied("you submitted this request, so you cannot decide it")
+        owners = committee.acting_owners(ctx.settings, s.get(Dataset, r.dataset_id).owner)
+        if not committee.counted(member, owners):
+            raise AccessDenied("you may act as the owner of this dataset, so you cannot decide its requests")
         if s.scalar(select(Decision).where(Decision.request_id == r.id, Decision.member_id == member.id)):
             raise InvalidInput("decision", "you have already decided this request")
         s.add(Decision(request_id=r.id, member_id=member.id, decision=decision, reason=reason, decided_at=now))
@@ -228,7 +231,7 @@ def decide(ctx, request_id: str, member_id: str, decision, reason, *, client: st
         actor = member.username or f"member:{member.id}"
         ctx.audit.append(s, Event("decision.recorded", actor, dataset_id=r.dataset_id, client=client,
                                   details={"request": r.id, "member": member.id, "decision": decision,
-                                           "counts": committee.counted(member, s.get(Dataset, r.dataset_id).owner)}))  # fmt: skip
+                                           "counts": committee.counted(member, owners)}))  # fmt: skip
         _close_if_decided(ctx, s, r, now)
         out = view(s, r, now)
     if out["status"] != PENDING:
@@ -238,8 +241,13 @@ def decide(ctx, request_id: str, member_id: str, decision, reason, *, client: st
 
 def _close_if_decided(ctx, s, r: AccessRequest, now) -> None:
     ds = s.get(Dataset, r.dataset_id)
-    eligible = [m for m in committee.active(s, ds.id) if committee.counted(m, ds.owner)]
-    votes = {d.member_id: d for d in s.scalars(select(Decision).where(Decision.request_id == r.id))}
+    owners = committee.acting_owners(ctx.settings, ds.owner)
+    eligible = [m for m in committee.active(s, ds.id) if committee.counted(m, owners)]
+    # Votes of anyone who can act as the owner (recorded before they were refused) never count.
+    aliases = set(s.scalars(select(CommitteeMember.id).where(CommitteeMember.dataset_id == ds.id,
+                                                               CommitteeMember.username.in_(owners))))  # fmt: skip
+    votes = {d.member_id: d for d in s.scalars(select(Decision).where(Decision.request_id == r.id))
+             if d.member_id not in aliases}  # fmt: skip
     approvals = sum(1 for m in eligible if m.id in votes and votes[m.id].decision == "approve")
     denials = [d for d in votes.values() if d.decision == "deny"]
     undecided = sum(1 for m in eligible if m.id not in votes)
@@ -284,16 +292,20 @@ def transparency(ctx, dataset_id: str) -> dict:
 
 
 def by_status_secret(ctx, secret: str, client: str) -> AccessRequest:
-    ctx.limiter.check(client)
-    row = None
-    if secrets.well_formed(secret, secrets.STATUS):
-        with reading(ctx.engine) as s:
-            row = s.scalar(select(AccessRequest).where(AccessRequest.status_secret_hash == secrets.digest(secret)))
-    if row is None or not secrets.matches(secret, row.status_secret_hash):
-        ctx.limiter.failed(client)
+    """The request behind a status secret, or NotFound; every failure does the same work."""
+    ctx.limiter.check_client(client)
+    row = lookups.lookup(secret, secrets.STATUS, lambda digest: _find_by_status(ctx, digest))
+    if row is None:
+        ctx.limiter.failure(client)  # 429 once everyone together failed too often: never a valid link
         ctx.audit.record(Event("request.lookup_failed", "public", outcome="denied", client=client, reason="unknown secret"))
         raise NotFound("not found")
     return row
+
+
+def _find_by_status(ctx, digest: str):
+    with reading(ctx.engine) as s:
+        row = s.scalar(select(AccessRequest).where(AccessRequest.status_secret_hash == digest))
+    return (row, row.status_secret_hash) if row is not None else (None, None)
 
 
 def status_view(ctx, r: AccessRequest) -> dict:

@@ -15,7 +15,7 @@ from .audit import AuditLog
 from .clock import Clock
 from .db import make_engine, migrate, reading
 from .models import AuditCheckpoint
-from .ratelimit import FailureLimiter
+from .ratelimit import FailureLimiter, Repeats
 from .settings import Settings
 from .signing import load_or_create_key
 from .store import BlobStore
@@ -50,6 +50,16 @@ class DataShare:
             overall=settings.failed_lookups_overall,
             overall_window=settings.failed_lookups_overall_window,
         )
+        # Denied downloads: each used to write its own fsync'd event, so anonymous floods were
+        # unbounded durable writes. Three times the look-up budget: a reader may try a few files.
+        self.denied_reads = FailureLimiter(
+            self.clock,
+            per_client=settings.failed_lookups_per_client * 3,
+            client_window=settings.failed_lookups_client_window,
+            overall=settings.failed_lookups_overall,
+            overall_window=settings.failed_lookups_overall_window,
+        )
+        self.denial_repeats = Repeats(self.clock, window=settings.failed_lookups_client_window)
         # A flood of access requests from one address is refused like failed look-ups.
         self.request_limiter = FailureLimiter(
             self.clock,

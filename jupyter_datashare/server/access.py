@@ -149,11 +149,11 @@ class CommitteePage(FormHandler):
 
     def _member(self, secret) -> CommitteeMember:
         ctx = self.datashare
-        ctx.limiter.check(self.client)
+        ctx.limiter.check_client(self.client)
         with reading(ctx.engine) as s:
             member = committee.find_by_secret(s, secret)
         if member is None:
-            ctx.limiter.failed(self.client)
+            ctx.limiter.failure(self.client)  # 429 once everyone failed too often: never a valid link
             raise NotFound("not found")
         return member
 
@@ -321,5 +321,6 @@ class CommitteeMembersAPI(CommitteeAPIHandler):
         ctx = self.datashare
         ds = await self.in_thread(datasets.load_owned, ctx, self.owner, dataset_id)
         with reading(ctx.engine) as s:
-            members = [committee.member_view(m, ds.owner) for m in committee.active(s, ds.id)]
+            owners = committee.acting_owners(ctx.settings, ds.owner)
+            members = [committee.member_view(m, owners) for m in committee.active(s, ds.id)]
         self.send_json({"members": members, "required_approvals": ds.required_approvals, "rule": ds.decision_rule})

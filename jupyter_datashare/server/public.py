@@ -171,8 +171,8 @@ class NotFoundPage(PublicHandler):
     @allow_unauthenticated
     async def get(self, *args):
         limiter = self.datashare.limiter
-        limiter.check(self.client)
-        limiter.failed(self.client)
+        limiter.check_client(self.client)
+        limiter.failure(self.client)  # like an unknown secret: 429 in a flood, else the same 404
         raise NotFound(links.NOT_FOUND)
 
     head = get

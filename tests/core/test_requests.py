@@ -39,11 +39,15 @@ def test_majority_rule(core, server_root):
     assert requests.decide(core, r2.id, member(core, ds, "carol"), "deny", "no")["status"] == "denied"
 
 
-def test_the_owners_approval_does_not_count(core, server_root):
+def test_the_owner_on_the_committee_cannot_decide(core, server_root):
+    from jupyter_datashare.core.errors import AccessDenied
+
     ds = share(core, server_root)
     r = submit(core, ds)
-    out = requests.decide(core, r.id, member(core, ds, OWNER), "approve", None)
-    assert out["status"] == "pending"
+    for decision, reason in (("approve", None), ("deny", "no")):
+        with pytest.raises(AccessDenied):
+            requests.decide(core, r.id, member(core, ds, OWNER), decision, reason)
+    assert requests.get(core, r.id)["decisions"] == []
     assert requests.decide(core, r.id, member(core, ds, "bob"), "approve", None)["status"] == "approved"
 
 
