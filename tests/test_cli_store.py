@@ -82,3 +82,19 @@ async def test_the_cli_check_on_a_running_servers_store_stops_its_downloads(call
     assert verify["ok"] is True
     events = (await call.json("GET", "datashare", "api", "audit", params={"action": "file.corrupt"}))["events"]
     assert [e["file"] for e in events] == ["table.csv"]
+
+
+def test_a_failed_upgrade_is_a_clear_cli_error(tmp_path, capsys):
+    from tests.core.test_migrations import make_store
+
+    data_dir, _ = make_store(tmp_path, "0004")
+    import sqlite3
+
+    con = sqlite3.connect(data_dir / "datashare.sqlite")
+    con.execute("CREATE TABLE _alembic_tmp_datasets (x INTEGER)")  # in the way of 0005's table rebuild
+    con.commit()
+    con.close()
+    code = cli.main(["--root-dir", str(tmp_path), "--data-dir", str(data_dir), "list"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "could not be upgraded from schema 0004" in err and "back up the whole data folder" in err

@@ -15,6 +15,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from .errors import DataShareError
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -66,8 +68,10 @@ def writing(engine: Engine) -> Iterator[Session]:
             yield session
 
 
-class UpgradeFailed(RuntimeError):
+class UpgradeFailed(DataShareError):
     """The schema could not be brought to the newest revision; the message says what to do."""
+
+    status = 500
 
 
 def migrate(engine: Engine) -> None:
