@@ -15,10 +15,11 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import fields
+from difflib import get_close_matches
 from typing import Sequence
 
 from jupyter_core.paths import jupyter_config_dir, jupyter_config_path
-from traitlets import Bool, Float, Instance, Int, List, Unicode, default
+from traitlets import Bool, Float, Instance, Int, List, TraitError, Unicode, default
 from traitlets.config import Application, Config, Configurable
 from traitlets.config.loader import KVArgParseConfigLoader
 
@@ -202,7 +203,14 @@ def jupyter_config(argv: Sequence[str] = ()) -> Config:
     config = Config()
     config.merge(files.config)
     if argv:
-        config.merge(KVArgParseConfigLoader(list(argv)).load_config())
+        given = KVArgParseConfigLoader(list(argv)).load_config()
+        traits = DataShareConfig.class_trait_names(config=True)
+        for name in given[SECTION] if SECTION in given else ():
+            if name not in traits:  # a typo on a command line must not pass silently
+                close = get_close_matches(name, traits, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise InvalidInput(f"--{SECTION}.{name}", f"is not an option of {SECTION}{hint}")
+        config.merge(given)
     return config
 
 
@@ -217,8 +225,14 @@ def load(argv: Sequence[str] = (), **overrides) -> DataShareConfig:
     for section in ("DataShareConfig", SECTION):  # the order the server's own lookup merges them in
         if section in config:  # (a bare config[section] would add an empty section)
             ours.merge(Config({k: v for k, v in config[section].items() if k in traits}))
+    options = DataShareConfig()
+    for name, value in ours.items():  # one at a time, so that a bad value is named
+        try:
+            options.update_config(Config({"DataShareConfig": {name: value}}))
+        except TraitError as exc:
+            raise InvalidInput(f"{SECTION}.{name}", str(exc).replace("DataShareConfig", SECTION)) from None
     config["DataShareConfig"] = ours
-    options = DataShareConfig(config=config)
+    options.config = config
     for name, value in overrides.items():
         if name not in traits:
             raise TypeError(f"{name} is not an option of {SECTION}")

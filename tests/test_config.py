@@ -133,3 +133,14 @@ def test_every_option_is_declared_once(monkeypatch, tmp_path):
         calls = {getattr(n.func, "id", None) or getattr(n.func, "attr", None) for n in ast.walk(tree)
                  if isinstance(n, ast.Call)}  # fmt: skip
         assert not calls & {"Settings", "tag", "Unicode", "Int", "Float", "Bool", "List", "Instance"}, module
+
+
+def test_a_mistyped_option_or_a_bad_value_is_named_not_ignored(jp_environ, jp_config_dir, tmp_path, capsys):
+    base = ["--root-dir", str(tmp_path), "--data-dir", str(tmp_path / "datashare-data")]
+    code, out, err = run_cli(capsys, *base, "list", "--DataShareApp.max_link_day=90")
+    assert (code, out) == (2, "") and err == ("error: --DataShareApp.max_link_day: is not an option of DataShareApp "
+                                              "(did you mean max_link_days?)\n")  # fmt: skip
+    (jp_config_dir / "jupyter_server_config.py").write_text("c.DataShareApp.max_link_days = 'a week'\n")
+    code, out, err = run_cli(capsys, *base, "list")
+    assert (code, out) == (2, "") and err.startswith("error: DataShareApp.max_link_days: ") and "expected an int" in err
+    assert not (tmp_path / "datashare-data").exists()  # nothing was opened, let alone written
