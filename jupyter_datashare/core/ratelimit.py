@@ -160,3 +160,11 @@ class Repeats:
                 while len(self._seen) > self.MAX_KEYS:
                     self._seen.popitem(last=False)
             entry[1] += 1
+
+    def drain(self) -> list[tuple[tuple, int]]:
+        """Every key with repeats not yet recorded, and how many; they are then cleared."""
+        with self._lock:
+            out = [(key, entry[1]) for key, entry in self._seen.items() if entry[1]]
+            for entry in self._seen.values():
+                entry[1] = 0
+            return out

@@ -214,6 +214,18 @@ def _record_denial(ctx, event: Event, visible: bool) -> None:
         ctx.audit.append(s, event)
 
 
+def record_pending_denials(ctx) -> None:
+    """On shutdown: the repeats of denials that no later event carried yet, in one commit."""
+    pending = ctx.denial_repeats.drain()
+    if not pending:
+        return
+    with ctx.audit.transaction() as s:
+        for (client, actor, dataset_id, version, path), repeats in pending:
+            ctx.audit.append(s, Event("file.denied", actor, outcome="denied", dataset_id=dataset_id, version=version,
+                                      file=path, client=client, reason="repeats not yet recorded when the server stopped",
+                                      details={"repeats": repeats}))  # fmt: skip
+
+
 def _report_damage(ctx, event: Event) -> Callable[[crypto.DamagedFile], None]:
     def report(exc: crypto.DamagedFile) -> None:
         event.reason = exc.problem

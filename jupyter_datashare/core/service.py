@@ -10,10 +10,11 @@ import os
 
 from sqlalchemy import select
 
-from . import keyring
+from . import keyring, reads
 from .audit import AuditLog
 from .clock import Clock
 from .db import make_engine, migrate, reading
+from .errors import DataShareError
 from .models import AuditCheckpoint
 from .ratelimit import FailureLimiter, Repeats
 from .settings import Settings
@@ -75,4 +76,9 @@ class DataShare:
         return self.clock.now()
 
     def close(self) -> None:
+        if hasattr(self, "denial_repeats"):
+            try:
+                reads.record_pending_denials(self)  # a count of denied repeats is never lost at shutdown
+            except DataShareError:
+                pass  # the audit log cannot be written: nothing more can be done while stopping
         self.engine.dispose()

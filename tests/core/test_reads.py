@@ -56,3 +56,28 @@ def test_path_must_be_in_the_manifest(core, shared):
     for path in ["../d/t.csv", "/etc/passwd", "d/t.csv", "", "T.CSV"]:
         with pytest.raises(NotFound):
             reads.open_file(core, ds, owner, path)
+
+
+def test_repeated_denials_are_counted_not_each_written(core, shared):
+    ds = datasets.load(core, shared)
+    public = policy.Principal("public", "public")
+    before = len(core.audit.events())
+    for _ in range(20):  # under the limit (3 x 10 failed look-ups by default)
+        with pytest.raises(AccessDenied):
+            reads.open_file(core, ds, public, "t.csv", client="2001:db8:7::1")
+    with pytest.raises(AccessDenied):  # the same /64 is the same client
+        reads.open_file(core, ds, public, "t.csv", client="2001:db8:7::2")
+    denied = core.audit.events(action="file.denied")
+    assert len(core.audit.events()) == before + 1 and denied[0]["client"] == "2001:db8:7::1"
+    core.close()  # the server stops: what the window held back is written, nothing is lost
+    denied = core.audit.events(action="file.denied")
+    assert [e["details"] for e in denied] == [None, {"repeats": 20}]
+    assert denied[1]["client"] == "2001:db8:7::/64" and core.audit.verify().ok
+
+
+def test_in_process_denials_are_each_recorded(core, shared):
+    ds = datasets.load(core, shared)
+    for _ in range(3):  # the notebook and the CLI: no address, no flood to bound
+        with pytest.raises(AccessDenied):
+            reads.open_file(core, ds, policy.Principal("public", "public"), "t.csv")
+    assert len(core.audit.events(action="file.denied")) == 3
