@@ -17,6 +17,7 @@ import os
 from dataclasses import fields
 from difflib import get_close_matches
 from typing import Sequence
+from urllib.parse import urlparse
 
 from jupyter_core.paths import jupyter_config_dir, jupyter_config_path
 from traitlets import Bool, Float, Instance, Int, List, TraitError, Unicode, default
@@ -246,3 +247,13 @@ def server_root_dir(options: DataShareConfig) -> str:
     server = options.config["ServerApp"] if "ServerApp" in options.config else {}
     root = str(server.get("root_dir") or "")
     return os.path.abspath(os.path.expanduser(root)) if root else ""
+
+
+def public_url(options: DataShareConfig, server_url: str = "") -> str:
+    """The server's URL as its own generated links show it: ``public_base_url`` with the server's
+    base path (``c.ServerApp.base_url``, else ``server_url``'s path); '' without a public_base_url."""
+    if not options.public_base_url:
+        return ""
+    server = options.config["ServerApp"] if "ServerApp" in options.config else {}
+    path = str(server.get("base_url") or "") or urlparse(server_url).path or "/"
+    return options.public_base_url.rstrip("/") + "/" + path.strip("/") + ("/" if path.strip("/") else "")

@@ -144,3 +144,29 @@ def test_a_mistyped_option_or_a_bad_value_is_named_not_ignored(jp_environ, jp_co
     code, out, err = run_cli(capsys, *base, "list")
     assert (code, out) == (2, "") and err.startswith("error: DataShareApp.max_link_days: ") and "expected an int" in err
     assert not (tmp_path / "datashare-data").exists()  # nothing was opened, let alone written
+
+
+def test_printed_links_use_the_configured_public_url_like_the_server_s_own(jp_environ, jp_config_dir, tmp_path, capsys):
+    (tmp_path / "root" / "survey").mkdir(parents=True)
+    (tmp_path / "root" / "survey" / "a.csv").write_text("a\n1\n")
+    (jp_config_dir / "jupyter_server_config.py").write_text(
+        f"c.ServerApp.root_dir = {str(tmp_path / 'root')!r}\n"
+        f"c.ServerApp.base_url = '/jupyter/'\n"
+        f"c.DataShareApp.data_dir = {str(tmp_path / 'datashare-data')!r}\n"
+        "c.DataShareApp.public_base_url = 'https://data.example.org'\n"
+    )
+    code, out, err = run_cli(capsys, "share", "survey", "--title", "T", "--level", "reviewer-only")
+    assert code == 0, err
+    dataset = out.split()[1].rstrip(":")
+    assert f"landing page: https://data.example.org/jupyter/datashare/d/{dataset}\n" in out
+    code, out, _ = run_cli(capsys, "link", "create", dataset)
+    assert code == 0 and out.startswith("https://data.example.org/jupyter/datashare/r/dsr_")
+    code, out, _ = run_cli(capsys, "--base-url", "http://127.0.0.1:9999/", "link", "create", dataset)
+    assert code == 0 and out.startswith("http://127.0.0.1:9999/datashare/r/dsr_")  # the flag wins
+    nb = ds.connect()
+    try:
+        link = ds.link(dataset)
+        assert link.url.startswith("https://data.example.org/jupyter/datashare/r/dsr_")
+        assert ds.read(link.url)["a"].tolist() == [1]  # and the notebook reads its own links back
+    finally:
+        nb.close()
