@@ -135,14 +135,14 @@ def find_damage(ctx, *, actor: str = "system", client: str | None = None) -> Che
             .order_by(Dataset.id, DatasetVersion.number, VersionFile.path)
         ).all()  # fmt: skip
     seen: dict[tuple, str | None] = {}  # each stored copy is read once, however many versions share it
-    to_mark, to_clear = [], []
+    to_mark, to_clear, damaged_places = [], [], set()
     for file_id, ds_id, number, path, sha, size, damaged_at in rows:
         try:
             data_key, place = _where(ctx, ds_id, sha)
             if place not in seen:
                 seen[place] = _problem(ctx, place, size, data_key)
                 report.bytes += size
-            problem = seen[place]
+            problem, now_place = seen[place], place
             if problem is not None:
                 # Sealed (moved to encrypted storage) while we read? Look once more where it is now.
                 data_key, now_place = _where(ctx, ds_id, sha)
@@ -153,6 +153,7 @@ def find_damage(ctx, *, actor: str = "system", client: str | None = None) -> Che
             continue
         report.files += 1
         if problem is not None:
+            damaged_places.add(now_place)
             damage = Damage(ds_id, number, path, sha, problem, new=damaged_at is None)
             report.damaged.append(damage)
             if damage.new:
@@ -162,7 +163,24 @@ def find_damage(ctx, *, actor: str = "system", client: str | None = None) -> Che
             report.repaired.append(to_clear[-1][1])
     if to_mark or to_clear:
         _record(ctx, to_mark, to_clear, actor, client)
+    for dataset_id, sha in damaged_places:
+        if dataset_id is None:
+            _move_aside(ctx.store, sha)
     return report
+
+
+def _move_aside(store, sha: str) -> None:
+    """Keep a damaged plain blob in store/damaged/, out of the way: a freeze finding identical
+    content already stored keeps the stored copy, so sharing the same file again would get the
+    damaged one, silently. (A damaged encrypted copy stays: it can never be read silently, as it
+    fails authentication, and sealing needs it where it is.)"""
+    source = store.path(sha)
+    target = store.root / "damaged" / sha
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(source, target)
+    except FileNotFoundError:
+        pass  # missing: nothing to move
 
 
 def _problem(ctx, place, size: int, data_key) -> str | None:

@@ -251,3 +251,18 @@ def test_reclaim_at_start_runs_when_the_server_core_opens(tmp_path, server_root)
     found = store_check.reclaim_at_start(core)
     core.close()
     assert found.tmp_files == 1 and not (core.store.tmp / "tmpold").exists()
+
+
+def test_sharing_the_same_file_again_after_damage_stores_a_fresh_copy(core, server_root):
+    content = {"t.csv": b"x,y\n1,2\n3,4\n"}
+    first = share(core, server_root, "one", content)
+    blob = core.store.path(sha_of(core, first, "t.csv"))
+    flip(blob)
+    assert [d.path for d in store_check.check(core).damaged] == ["t.csv"]
+    assert not blob.exists() and (core.store.root / "damaged" / blob.name).exists()  # kept aside, as evidence
+
+    again = share(core, server_root, "three", content)  # the owner shares the intact file again
+    assert read(core, again, "t.csv") == content["t.csv"]
+    report = store_check.check(core)  # the first dataset's file now has the fresh copy too
+    assert [d.path for d in report.repaired] == ["t.csv"] and report.ok
+    assert read(core, first, "t.csv") == content["t.csv"]
