@@ -334,7 +334,7 @@ test.describe('Data sharing panel', () => {
 
     // The server names committee.members[1].email: the message appears in that row.
     await form.getByRole('button', { name: 'Share', exact: true }).click();
-    await expect(member2.locator('.jp-DataShare-fieldError')).toHaveText('must be an e-mail address');
+    await expect(member2.locator('.jp-DataShare-fieldError')).toHaveText(/^must be an e-mail address/);
     await expect(member2.getByLabel('E-mail')).toHaveAttribute('aria-invalid', 'true');
 
     await member2.getByLabel('E-mail').fill('grace@example.org');
@@ -367,6 +367,33 @@ test.describe('Data sharing panel', () => {
         }
       });
       expect(answer.status()).toBe(201);
+      // A second restricted dataset, decided by an external committee the owner is not on.
+      const trial = await page.request.post(`${baseURL}/datashare/api/datasets`, {
+        data: {
+          path: `${tmpPath}/cohort/README.md`,
+          title: 'Trial notes (restricted)',
+          access: { level: 'restricted' },
+          use_conditions: ['HMB'],
+          agreement: 'No attempt to re-identify participants.',
+          committee: { members: [{ name: 'Dr Grace Steward', email: 'steward@example.org' }] }
+        }
+      });
+      expect(trial.status()).toBe(201);
+      const other = await requester.request.post(`${baseURL}/datashare/d/${(await trial.json()).id}/request`, {
+        headers: { Accept: 'application/json' },
+        data: {
+          name: 'Mary Somerville',
+          email: 'mary@example.org',
+          institution: 'University of Oxford',
+          purpose:
+            'Secondary analysis of the trial notes for a systematic review of reporting quality; ' +
+            'no attempt at re-identification, results in aggregate only.',
+          intended_use: ['HMB'],
+          accept_agreement: true,
+          requested_days: 30
+        }
+      });
+      expect(other.status()).toBe(201);
     } finally {
       await requester.close();
     }
@@ -377,6 +404,18 @@ test.describe('Data sharing panel', () => {
     const card = panel.locator('.jp-DataShare-request', { hasText: 'Alan Turing' });
     await expect(card).toBeVisible();
     await expect(card).toContainText('University of Manchester');
+    await expect(card.getByTestId('datashare-who-decides')).toContainText('You are on this committee.');
+    // The owner reads the other dataset's request but only its committee decides: no buttons.
+    const notMine = panel.locator('.jp-DataShare-request', { hasText: 'Mary Somerville' });
+    await expect(notMine).toHaveAttribute('data-may-decide', 'false');
+    await expect(notMine.getByTestId('datashare-who-decides')).toContainText(
+      'Decided by the committee: Dr Grace Steward (1 approval needed'
+    );
+    await expect(notMine.getByRole('button', { name: /^(Approve|Deny)/ })).toHaveCount(0);
+    await expect(notMine.getByRole('checkbox')).toHaveCount(0);
+    // Two pending, one of them the reader's to decide: no "decide several" bar.
+    await expect(panel.locator('.jp-DataShare-bulk')).toHaveCount(0);
+    await shoot(notMine, 'panel-request-decided-by-others', info);
     await expectLabelled(panel);
     await shoot(panel, 'panel-request-inbox', info);
     // A denial needs a reason: the server says so next to the reason field.
