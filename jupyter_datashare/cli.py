@@ -34,8 +34,6 @@ configuration: read like the Jupyter server's, from jupyter_server_config.py (.j
 config path (`jupyter --paths`), so c.DataShareApp.* and c.ServerApp.root_dir apply here too;
 --DataShareApp.NAME=VALUE overrides a setting, and the options below override both.
 run `jupyter datashare COMMAND --help` for the options of each command."""
-# `--Section.name=value` (or `--Section.name value`): Jupyter configuration, as jupyter-server takes it.
-CONFIG_ARG = re.compile(r"--[A-Za-z_]\w*\.[A-Za-z_]\w*(=.*)?", re.S)
 # A signed checkpoint note as `audit checkpoint` prints it (several may be saved in one file).
 NOTE = re.compile(r"^[^\s\n][^\n]*\n\d+\n[A-Za-z0-9+/]+=*\n[^\n]*\n\n(?:\u2014 [^\n]+(?:\n|$))+", re.M)
 
@@ -75,25 +73,6 @@ def _context(args):
         raise InvalidInput("--db-url", f"cannot open the database: {reason}") from None
     except ImportError as exc:
         raise InvalidInput("--db-url", f"its database driver is not installed ({exc})") from None
-
-
-def _split_config_args(argv: list[str]) -> tuple[list[str], list[str]]:
-    """Separate ``--Section.name=value`` settings from the arguments argparse reads."""
-    rest, settings = [], []
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg == "--":
-            rest += argv[i:]
-            break
-        m = CONFIG_ARG.fullmatch(arg)
-        if m and not m.group(1) and i + 1 < len(argv):  # `--Section.name value`
-            settings += [arg + "=" + argv[i + 1]]
-            i += 2
-            continue
-        (settings if m else rest).append(arg)
-        i += 1
-    return rest, settings
 
 
 def _relative_to_root(path: str, root: str) -> str:
@@ -515,7 +494,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    argv, config_args = _split_config_args(sys.argv[1:] if argv is None else list(argv))
+    argv, config_args = config.split_config_args(sys.argv[1:] if argv is None else list(argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error already explained by argparse

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import fields
 from difflib import get_close_matches
 from typing import Sequence
@@ -36,6 +37,7 @@ SECTION = "DataShareApp"  # the section users write: c.DataShareApp.*
 # .py and .json in every directory of the Jupyter config path.
 CONFIG_FILES = ("jupyter_jupyter_datashare_config", "jupyter_config", "jupyter_server_config")
 _D = Settings  # the core's defaults are the defaults of the options
+CONFIG_ARG = re.compile(r"--[A-Za-z_]\w*\.[A-Za-z_]\w*(=.*)?", re.S)  # as jupyter-server takes them
 
 
 class DataShareConfig(Configurable):
@@ -76,9 +78,9 @@ class DataShareConfig(Configurable):
         "or max_grant_days if that is shorter."
     ).tag(config=True)
     max_grant_days = Int(_D.max_grant_days, help="Longest grant a requester may ask for (days).").tag(config=True)
-    requests_per_client = Int(_D.requests_per_client, help="Access requests accepted per client address per window.").tag(
-        config=True
-    )
+    requests_per_client = Int(
+        _D.requests_per_client, help="Access requests accepted per client address per window."
+    ).tag(config=True)
     requests_client_window = Float(_D.requests_client_window, help="Window of the access-request limit (seconds).").tag(
         config=True
     )
@@ -186,6 +188,25 @@ class DataShareConfig(Configurable):
             if values[name]:
                 values[name] = os.path.abspath(os.path.expanduser(values[name]))
         return Settings(root_dir=root_dir, **values)
+
+
+def split_config_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Separate ``--Section.name=value`` (or ``--Section.name value``) settings from the other arguments."""
+    rest, settings = [], []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest += argv[i:]
+            break
+        m = CONFIG_ARG.fullmatch(arg)
+        if m and not m.group(1) and i + 1 < len(argv):  # `--Section.name value`
+            settings += [arg + "=" + argv[i + 1]]
+            i += 2
+            continue
+        (settings if m else rest).append(arg)
+        i += 1
+    return rest, settings
 
 
 def config_file_paths() -> list[str]:

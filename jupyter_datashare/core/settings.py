@@ -68,4 +68,6 @@ class Settings:
 
     @property
     def signing_key_path(self) -> str:
-        return os.path.expanduser(self.signing_key_file) if self.signing_key_file else os.path.join(self.data_dir, SIGNING_KEY_FILE)
+        if self.signing_key_file:
+            return os.path.expanduser(self.signing_key_file)
+        return os.path.join(self.data_dir, SIGNING_KEY_FILE)
