@@ -158,11 +158,15 @@ def member_view(m: CommitteeMember, owner: str | Iterable[str]) -> dict:
 
 def find_by_secret(session, secret: str) -> CommitteeMember | None:
     """The current external member behind ``secret``; unknown and removed members take the
-    same path (one query, one constant-time compare)."""
+    same path (one narrow query, one constant-time compare); only a current one is loaded whole."""
 
     def find(digest):
-        row = session.scalar(select(CommitteeMember).where(CommitteeMember.secret_hash == digest))
+        row = session.execute(
+            select(CommitteeMember.id, CommitteeMember.secret_hash, CommitteeMember.removed_at).where(
+                CommitteeMember.secret_hash == digest
+            )
+        ).first()
         return (row, row.secret_hash) if row is not None else (None, None)
 
     row = lookups.lookup(secret, secrets.COMMITTEE, find)
-    return row if row is not None and row.removed_at is None else None
+    return session.get(CommitteeMember, row.id) if row is not None and row.removed_at is None else None

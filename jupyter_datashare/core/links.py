@@ -102,49 +102,64 @@ def revoke(ctx, owner: str, link_id: str, *, client: str | None = None) -> Revie
 def resolve(ctx, secret: str, client: str) -> tuple[ReviewLink, Dataset, DatasetVersion]:
     """The live link for ``secret`` with its dataset and version, or NotFound (always the same).
 
-    Unknown, expired, revoked and withdrawn links take the same path: one query, one
-    constant-time compare, one failure counted, one event, so their timing tells nothing apart.
+    Unknown, expired, revoked and withdrawn links take the same path: one narrow query (a few
+    plain columns, no objects built), one constant-time compare, one failure counted, one event,
+    so their timing tells nothing apart. Only a live link is then loaded whole.
     """
     ctx.limiter.check_client(client)
     now = ctx.now()
-    found = lookups.lookup(secret, secrets.REVIEW, lambda digest: _find(ctx, digest))
-    row, ds, version = found or (None, None, None)
+    found = lookups.lookup(secret, secrets.REVIEW, lambda digest: _state(ctx, digest))
     why = None
-    if row is None:
+    if found is None:
         why = "unknown secret"
-    elif row.revoked_at is not None:
+    elif found.revoked_at is not None:
         why = "revoked"
-    elif row.expires_at <= now:
+    elif found.expires_at <= now:
         why = "expired"
-    elif ds.withdrawn_at is not None:
+    elif found.withdrawn_at is not None:
         why = "dataset withdrawn"
     if why:
         ctx.limiter.failure(client)  # 429 once everyone together failed too often: never a valid link
-        if row is None:
+        if found is None:
             event = Event("link.lookup_failed", "public", outcome="denied", client=client, reason=why)
         else:
-            event = Event("link.rejected", f"link:{row.id}", outcome="denied", dataset_id=row.dataset_id,
-                          link_id=row.id, client=client, reason=why)  # fmt: skip
+            event = Event("link.rejected", f"link:{found.id}", outcome="denied", dataset_id=found.dataset_id,
+                          link_id=found.id, client=client, reason=why)  # fmt: skip
         ctx.audit.record(event)
         raise NotFound(NOT_FOUND)
+    row, ds, version = _load(ctx, found.id)
     from .datasets import record_embargo_lift
 
     record_embargo_lift(ctx, ds)
     return row, ds, version
 
 
-def _find(ctx, digest: str):
-    """The link with this digest, its dataset (versions loaded) and its version, in one query."""
+_STATE = (
+    select(ReviewLink.id, ReviewLink.secret_hash, ReviewLink.dataset_id, ReviewLink.revoked_at, ReviewLink.expires_at,
+           Dataset.withdrawn_at)  # fmt: skip
+    .join(Dataset, Dataset.id == ReviewLink.dataset_id)
+)
+
+
+def _state(ctx, digest: str):
+    """What decides whether the link with this digest is live: plain columns, one query."""
+    with reading(ctx.engine) as s:
+        found = s.execute(_STATE.where(ReviewLink.secret_hash == digest)).first()
+    return (found, found.secret_hash) if found else (None, None)
+
+
+def _load(ctx, link_id: str) -> tuple[ReviewLink, Dataset, DatasetVersion]:
+    """A live link with its dataset (versions loaded) and its version, in one query."""
     q = (
         select(ReviewLink, Dataset, DatasetVersion)
         .join(Dataset, Dataset.id == ReviewLink.dataset_id)
         .join(DatasetVersion, (DatasetVersion.dataset_id == Dataset.id) & (DatasetVersion.number == ReviewLink.version_number))
         .options(joinedload(Dataset.versions))
-        .where(ReviewLink.secret_hash == digest)
+        .where(ReviewLink.id == link_id)
     )
     with reading(ctx.engine) as s:
-        found = s.execute(q).unique().first()
-    return (found, found[0].secret_hash) if found else (None, None)
+        row = s.execute(q).unique().one()
+    return row[0], row[1], row[2]
 
 
 def principal(row: ReviewLink) -> policy.Principal:
