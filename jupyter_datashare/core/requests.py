@@ -136,7 +136,7 @@ def visible_requests(ctx, *, username: str | None = None, owner: str | None = No
         q = select(AccessRequest).where(AccessRequest.dataset_id.in_(ids)).order_by(AccessRequest.submitted_at.desc())
         if status:
             q = q.where(AccessRequest.status == status)
-        reader = Reader(username, member.id if member is not None else None, owner_names(ctx.settings))
+        reader = Reader(username, member.id if member is not None else None, committee.acting_owners(ctx.settings))
         return [view(s, r, ctx.now(), reader) for r in s.scalars(q)]
 
 
@@ -150,10 +150,6 @@ class Reader:
     owners: frozenset[str] = frozenset()
 
 
-def owner_names(settings) -> frozenset[str]:
-    return frozenset({settings.owner, *settings.owner_identities})
-
-
 def _your_part(r: AccessRequest, reader: Reader | None, members: list[CommitteeMember], decisions: list[Decision],
                owners: frozenset[str]) -> dict:  # fmt: skip
     """Whether the reader is on this committee and may still decide (the panel shows the buttons)."""
@@ -165,7 +161,7 @@ def _your_part(r: AccessRequest, reader: Reader | None, members: list[CommitteeM
         return {"you_are_member": False, "your_decision": None, "you_may_decide": False}
     mine = next((d.decision for d in decisions if d.member_id == me.id), None)
     asked = (me.email and me.email == r.email) or (me.username and me.username == r.submitted_by)
-    acts_as_owner = me.username in owners or (reader.username is not None and reader.username in owners)
+    acts_as_owner = not committee.counted(me, owners) or (reader.username is not None and reader.username in owners)
     may = r.status == PENDING and mine is None and not asked and not acts_as_owner
     return {"you_are_member": True, "your_decision": mine, "you_may_decide": may}
 
@@ -177,7 +173,7 @@ def view(session, r: AccessRequest, now, reader: Reader | None = None) -> dict:
     owners = frozenset({ds.owner}) | (reader.owners if reader is not None else frozenset())
     members = committee.active(session, ds.id)
     # Who counts towards the quorum: current members that cannot act as the owner.
-    deciders = sorted((m.name for m in members if m.username is None or m.username not in owners), key=str.casefold)
+    deciders = sorted((m.name for m in members if committee.counted(m, owners)), key=str.casefold)
     return {
         "id": r.id, "dataset_id": r.dataset_id, "dataset_title": ds.title, "status": r.status,
         "name": r.name, "email": r.email, "institution": r.institution, "orcid": r.orcid,
@@ -198,7 +194,7 @@ def get(ctx, request_id: str, *, username: str | None = None) -> dict:
         r = s.get(AccessRequest, request_id) if isinstance(request_id, str) else None
         if r is None:
             raise NotFound(f"no request '{request_id}'")
-        return view(s, r, ctx.now(), Reader(username, None, owner_names(ctx.settings)))
+        return view(s, r, ctx.now(), Reader(username, None, committee.acting_owners(ctx.settings)))
 
 
 def decide(ctx, request_id: str, member_id: str, decision, reason, *, client: str | None = None) -> dict:
