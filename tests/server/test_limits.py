@@ -7,7 +7,7 @@ import pytest
 import tornado.httpserver
 
 from tests.conftest import link_for, path_of
-from tests.server.test_requests import BOB, JSON, share_restricted, submit
+from tests.server.test_requests import BOB, CAROL, JSON, share_restricted, submit
 
 
 @pytest.fixture
@@ -52,10 +52,9 @@ async def valid_links(call, share):
     sub = await submit(call, restricted["id"])
     status = path_of(sub["status_url"])
     req = (await call.json("GET", "datashare", "api", "requests", headers=BOB))["requests"][0]
-    await call.json("POST", "datashare", "api", "requests", req["id"], "decision", headers=BOB,
-                    body={"decision": "approve"})  # fmt: skip
-    await call.json("POST", "datashare", "api", "requests", req["id"], "decision", headers={"Authorization": "token carol-token"},
-                    body={"decision": "approve"})  # fmt: skip
+    for member in (BOB, CAROL):  # two approvals needed
+        await call.json("POST", "datashare", "api", "requests", req["id"], "decision", headers=member,
+                        body={"decision": "approve"})  # fmt: skip
     approved = json.loads((await call("GET", *status, anon=True, headers=JSON)).body)
     assert approved["status"] == "approved"
     grant = path_of("http://x" + approved["files"][0]["url"])
