@@ -228,11 +228,26 @@ def cmd_link_revoke(ctx, args) -> None:
     print(f"revoked {row.id}" + (f" ({row.label})" if row.label else "") + f" of {row.dataset_id}")
 
 
+def _fetch(url: str, limit: int = 1 << 20) -> str:
+    """A witness's published copy (a journal's, a repository's raw file), at most ``limit`` bytes."""
+    from urllib.error import URLError
+    from urllib.request import Request, urlopen
+
+    try:
+        with urlopen(Request(url, headers={"Accept": "text/plain"}), timeout=30) as r:  # noqa: S310 (http(s) only)
+            return r.read(limit).decode("utf-8", "replace")
+    except (URLError, OSError, ValueError) as exc:
+        raise InvalidInput("--checkpoint", f"cannot fetch {url}: {getattr(exc, 'reason', None) or exc}") from None
+
+
 def _read_notes(files: list[str]) -> list[str]:
     notes = []
     for name in files:
-        with open(name, encoding="utf-8") as f:
-            text = f.read().replace("\r\n", "\n")
+        if name.startswith(("http://", "https://")):
+            text = _fetch(name).replace("\r\n", "\n")
+        else:
+            with open(name, encoding="utf-8") as f:
+                text = f.read().replace("\r\n", "\n")
         if text.lstrip().startswith("{"):  # saved from datashare/checkpoint with Accept: application/json
             try:
                 text = str(json.loads(text).get("checkpoint") or "")
@@ -458,10 +473,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(asub, "verify", cmd_audit_verify, "check that no event was changed, removed or inserted",
                 "Recompute the audit log's hash chain and check it against its signed checkpoints. "
                 "Exits 0 if intact, 1 naming the first bad event.")  # fmt: skip
-    p.add_argument("--checkpoint", action="append", default=[], metavar="FILE",
+    p.add_argument("--checkpoint", action="append", default=[], metavar="FILE_OR_URL",
                    help="a checkpoint saved from `audit checkpoint` or from the server's public URL "
-                   "datashare/checkpoint (text or JSON; repeatable); catches even a rewrite or truncation of the "
-                   "whole log, re-signed or not")  # fmt: skip
+                   "datashare/checkpoint (text or JSON), as a file or at a witness's URL (repeatable); catches "
+                   "even a rewrite or truncation of the whole log, re-signed or not")  # fmt: skip
     p = command(asub, "export", cmd_audit_export, "write the events (all, or those the filters select) as JSON lines or CSV")
     p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="default jsonl")
     p.add_argument("--dataset", metavar="ID", help="only this dataset's events")

@@ -6,6 +6,7 @@ to it); the defences are copies of the public checkpoint kept by others, and a k
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import stat
@@ -116,3 +117,19 @@ async def test_a_signing_key_kept_away_from_the_data_cannot_re_sign_a_rewrite(si
     assert code == 1 and "is not validly signed" in err
     report = await call.json("GET", "datashare", "api", "audit", "verify")
     assert report["ok"] is False and "is not validly signed" in report["problem"]
+
+
+async def test_audit_verify_takes_a_witness_url(call, share, ctx, jp_base_url, jp_http_port, capsys):
+    await share()
+    await call.json("POST", "datashare", "api", "audit", "checkpoint")
+    url = f"http://localhost:{jp_http_port}{jp_base_url}datashare/checkpoint"
+    loop = asyncio.get_running_loop()  # the server answers on this loop: the CLI runs beside it
+    code = await loop.run_in_executor(None, cli.main, ["--root-dir", ctx.settings.root_dir, "--data-dir",
+                                                       ctx.settings.data_dir, "audit", "verify", "--checkpoint", url])
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "") and out.startswith("ok: ")
+    code = await loop.run_in_executor(None, cli.main, ["--root-dir", ctx.settings.root_dir, "--data-dir",
+                                                       ctx.settings.data_dir, "audit", "verify", "--checkpoint",
+                                                       "http://127.0.0.1:1/checkpoint"])  # nobody listens
+    out, err = capsys.readouterr()
+    assert code == 2 and err.startswith("error: --checkpoint: cannot fetch http://127.0.0.1:1/checkpoint: ")
