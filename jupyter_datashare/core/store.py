@@ -21,6 +21,7 @@ from typing import BinaryIO, Callable, Iterable, Iterator
 from . import crypto, paths
 
 COPY_CHUNK = 1 << 20
+VERIFY_CHUNK = 4 << 20
 STALE_PINS_SECONDS = 24 * 3600  # a share still freezing after a day is taken to have crashed
 
 
@@ -146,6 +147,40 @@ class BlobStore:
         """The stored bytes as they are on disk (encrypted for a dataset id): for ``reads`` only."""
         return open(self.path(sha256, dataset_id), "rb", buffering=0)
 
+    def problem(self, sha256: str, size: int, dataset_id: str | None = None, data_key: bytes | None = None) -> str | None:
+        """What is wrong with a stored file, or None: a plain copy must hash to its name and
+        size, an encrypted one authenticate segment by segment and decrypt to its checksum.
+
+        Only a verdict leaves this method, never a byte: serving bytes is ``reads``' alone.
+        """
+        try:
+            f = self.open(sha256, dataset_id)
+        except FileNotFoundError:
+            return "the stored copy is missing"
+        digest, n = hashlib.sha256(), 0
+        with f:
+            if dataset_id is None:
+                while chunk := f.read(VERIFY_CHUNK):
+                    digest.update(chunk)
+                    n += len(chunk)
+                if n != size:
+                    return f"{n} bytes are stored where {size} were shared"
+            else:
+                try:
+                    stored = crypto.EncryptedFile(f, data_key, size, sha256)
+                    stored.verify_final()
+                    for view in stored.views(0, size - 1, VERIFY_CHUNK) if size else ():
+                        digest.update(view)
+                except crypto.DamagedFile as exc:
+                    return exc.problem
+                if not size:
+                    return None
+        if digest.hexdigest() != sha256:
+            if dataset_id is not None:
+                return "it decrypts to bytes whose SHA-256 is not the one recorded when it was shared"
+            return f"the stored bytes hash to {digest.hexdigest()}, not to the SHA-256 recorded when it was shared"
+        return None
+
     def remove(self, sha256: str) -> bool:
         """Remove one plain blob; True if it was there."""
         try:
@@ -207,7 +242,8 @@ class BlobStore:
         for pin_dir in self.pins.iterdir():
             try:
                 self._restore_from(pin_dir)
-                if time.time() - pin_dir.stat().st_mtime > STALE_PINS_SECONDS:
+                # Old but locked: a long share still running (in any process) needs its pins.
+                if time.time() - pin_dir.stat().st_mtime > STALE_PINS_SECONDS and not pin_holder_running(pin_dir):
                     shutil.rmtree(pin_dir, ignore_errors=True)
             except OSError:
                 continue  # another process is releasing it right now
@@ -224,6 +260,25 @@ class Pins:
             os.link(path, self.dir / sha256)
         except FileExistsError:
             pass  # the same content twice in one share
+
+
+def pin_holder_running(pin_dir: Path) -> bool:
+    """Whether the share that made this pin folder still runs (it holds the folder's lock)."""
+    try:
+        import fcntl
+    except ImportError:
+        return True  # cannot tell: take it to run (its age still lets it go after a day)
+    try:
+        fd = os.open(pin_dir, os.O_RDONLY)
+    except OSError:
+        return False  # gone: it finished
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 def _lock_dir(path: Path) -> int | None:

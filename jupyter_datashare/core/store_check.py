@@ -16,7 +16,6 @@ younger than ``older_than`` seconds, nor than a minute, is removed at all.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -26,16 +25,15 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from . import crypto, keyring
+from . import keyring
 from .audit import Event
 from .db import reading, writing
 from .errors import KeyUnavailable
 from .models import Dataset, DatasetVersion, VersionFile
-from .store import STALE_PINS_SECONDS
+from .store import STALE_PINS_SECONDS, pin_holder_running
 
 log = logging.getLogger(__name__)
 MIN_AGE_SECONDS = 60.0  # a file written within the last minute may belong to a write under way (a sealing)
-READ_CHUNK = 4 << 20
 
 
 @dataclass
@@ -77,43 +75,6 @@ class CheckReport:
 
 
 # -- damaged files ------------------------------------------------------------------------------
-
-
-def _plain_problem(store, sha: str, size: int) -> str | None:
-    try:
-        f = store.open(sha)
-    except FileNotFoundError:
-        return "the stored copy is missing"
-    digest, n = hashlib.sha256(), 0
-    with f:
-        while chunk := f.read(READ_CHUNK):
-            digest.update(chunk)
-            n += len(chunk)
-    if n != size:
-        return f"{n} bytes are stored where {size} were shared"
-    if digest.hexdigest() != sha:
-        return f"the stored bytes hash to {digest.hexdigest()}, not to the SHA-256 recorded when it was shared"
-    return None
-
-
-def _encrypted_problem(store, dataset_id: str, sha: str, size: int, data_key: bytes) -> str | None:
-    try:
-        f = store.open(sha, dataset_id)
-    except FileNotFoundError:
-        return "the stored copy is missing"
-    digest = hashlib.sha256()
-    try:
-        with f:
-            stored = crypto.EncryptedFile(f, data_key, size, sha)
-            stored.verify_final()
-            if size:
-                for view in stored.views(0, size - 1, READ_CHUNK):
-                    digest.update(view)
-    except crypto.DamagedFile as exc:
-        return exc.problem
-    if size and digest.hexdigest() != sha:
-        return "it decrypts to bytes whose SHA-256 is not the one recorded when it was shared"
-    return None
 
 
 def _where(ctx, dataset_id: str, sha: str):
@@ -186,8 +147,8 @@ def _move_aside(store, sha: str) -> None:
 def _problem(ctx, place, size: int, data_key) -> str | None:
     dataset_id, sha = place
     if dataset_id is None:
-        return _plain_problem(ctx.store, sha, size)
-    return _encrypted_problem(ctx.store, dataset_id, sha, size, data_key)
+        return ctx.store.problem(sha, size)
+    return ctx.store.problem(sha, size, dataset_id, data_key)
 
 
 def _record(ctx, to_mark, to_clear, actor: str, client: str | None) -> None:
@@ -209,25 +170,6 @@ def _record(ctx, to_mark, to_clear, actor: str, client: str | None) -> None:
 
 
 # -- leftovers ----------------------------------------------------------------------------------
-
-
-def _is_running(pin_dir: Path) -> bool:
-    """Whether the share that made this pin folder still runs (it holds the folder's lock)."""
-    try:
-        import fcntl
-    except ImportError:
-        return True  # cannot tell: take it to run (its age still lets it go after a day)
-    try:
-        fd = os.open(pin_dir, os.O_RDONLY)
-    except OSError:
-        return False  # gone: it finished
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
 
 
 def _began(pin_dir: Path) -> float:
@@ -262,7 +204,7 @@ def reclaim(ctx, *, older_than: float = STALE_PINS_SECONDS, remove: bool = True,
     cutoff = started - max(older_than, MIN_AGE_SECONDS)
     live, dead = [], []
     for pin_dir in store.pins.iterdir():
-        (live if _is_running(pin_dir) else dead).append(pin_dir)
+        (live if pin_holder_running(pin_dir) else dead).append(pin_dir)
     if live:  # nothing a running share may have written: everything since the earliest began
         cutoff = min(cutoff, min(_began(p) for p in live) - 2)
     found = Leftovers(removed=remove)

@@ -1,5 +1,8 @@
 import hashlib
 import os
+import subprocess
+import sys
+import textwrap
 
 import pytest
 
@@ -67,19 +70,41 @@ def test_a_failed_share_leaves_no_pins_and_restores_nothing(tmp_path):
 
 
 def test_pins_left_by_a_crash_are_restored_on_opening_and_dropped_when_stale(tmp_path):
-    store = BlobStore(tmp_path / "store")
+    # A process that dies between its commit and the restore: the OS drops its pin folder's lock.
     (tmp_path / "x").write_text("content")
-    pinning = store.pinning()
-    pins = pinning.__enter__()  # a process that dies between its commit and the restore
-    sha, _ = store.freeze(tmp_path / "x", pins=pins)
+    child = textwrap.dedent(f"""
+        import os
+        from jupyter_datashare.core.store import BlobStore
+        store = BlobStore({str(tmp_path / "store")!r})
+        pinning = store.pinning()  # held: a collected generator would release its pins
+        pins = pinning.__enter__()
+        sha, _ = store.freeze({str(tmp_path / "x")!r}, pins=pins)
+        store.remove(sha)
+        print(sha, pins.dir, flush=True)
+        os._exit(0)
+    """)
+    out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True)
+    sha, pin_dir = out.stdout.split()
+    store = BlobStore(tmp_path / "store")  # the next process to open the store
+    assert store.has(sha) and [str(p) for p in store.pins.iterdir()] == [pin_dir]  # young: kept
     store.remove(sha)
-    BlobStore(tmp_path / "store")  # the next process to open the store
-    assert store.has(sha) and list(store.pins.iterdir()) == [pins.dir]  # maybe still running: kept
-    store.remove(sha)
-    day_ago = os.stat(pins.dir).st_mtime - 2 * 24 * 3600
-    os.utime(pins.dir, (day_ago, day_ago))
+    day_ago = os.stat(pin_dir).st_mtime - 2 * 24 * 3600
+    os.utime(pin_dir, (day_ago, day_ago))
     BlobStore(tmp_path / "store")
     assert store.has(sha) and list(store.pins.iterdir()) == []
+
+
+def test_old_pins_of_a_share_still_running_are_kept(tmp_path):
+    store = BlobStore(tmp_path / "store")
+    (tmp_path / "x").write_text("content")
+    with store.pinning() as pins:  # a share running for more than a day, in this process
+        sha, _ = store.freeze(tmp_path / "x", pins=pins)
+        store.remove(sha)
+        day_ago = os.stat(pins.dir).st_mtime - 2 * 24 * 3600
+        os.utime(pins.dir, (day_ago, day_ago))
+        BlobStore(tmp_path / "store")  # another process opens the store meanwhile
+        assert store.has(sha) and list(store.pins.iterdir()) == [pins.dir]
+    assert list(store.pins.iterdir()) == []
 
 
 # -- what is frozen is exactly what was checked (a background share is frozen later) ------------
