@@ -55,6 +55,9 @@ c.IdentityProvider.token = os.environ.get("DATASHARE_UI_TOKEN", "datashare-ui-te
 c.ServerApp.identity_provider_class = OneResearcher
 c.ServerApp.allow_unauthenticated_access = False
 c.DataShareApp.data_dir = data_dir
+# Every browser test asks for access from 127.0.0.1: the flood limit of 5 requests per address
+# is the Python suite's to test (tests/server/test_requests.py), not a cap on how many specs ask.
+c.DataShareApp.requests_per_client = 1000
 
 
 if not os.environ.get("DATASHARE_UI_TMP"):

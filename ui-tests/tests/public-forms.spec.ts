@@ -8,7 +8,7 @@
  * Only the set-up (the dataset and its committee) goes through the owner's API, with the token.
  */
 import { expect, test } from '@playwright/test';
-import type { APIRequestContext, Browser, BrowserContext, Page, Response } from '@playwright/test';
+import type { APIRequestContext, Browser, BrowserContext, Locator, Page, Response } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -46,7 +46,7 @@ async function shoot(page: Page, name: string): Promise<void> {
 }
 
 /** Click a submit button and return the answer to the POST it makes. */
-async function press(page: Page, button: ReturnType<Page['getByRole']>): Promise<Response> {
+async function press(page: Page, button: Locator): Promise<Response> {
   const [answer] = await Promise.all([
     page.waitForResponse(r => r.request().method() === 'POST' && r.request().isNavigationRequest()),
     button.click()
