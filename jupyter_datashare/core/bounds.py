@@ -26,6 +26,8 @@ INTENDED_USE = 10  # a purpose and its modifiers: far more than any real request
 USE_CONDITIONS = 20  # one primary code and the modifiers (there are nine)
 KEYWORDS = 50
 CREATORS = 1_000
+COMMITTEE_MEMBERS = 100
+BULK_REQUESTS = 1_000  # requests decided in one bulk decision
 
 
 def text(field: str, value, limit: int):

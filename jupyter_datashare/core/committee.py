@@ -7,26 +7,22 @@ the author is never the only person who controls access.
 
 from __future__ import annotations
 
-import re
 from typing import Iterable
 
 from sqlalchemy import select
 
-from . import lookups, secrets
+from email_validator import EmailNotValidError, validate_email
+
+from . import bounds, lookups, secrets
 from .audit import Event
 from .errors import InvalidInput
 from .models import CommitteeMember, Dataset
 
 RULES = ("veto", "majority")
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def valid_email(field: str, value) -> str:
     """A syntactically valid address (RFC 5321/5322 via email-validator; no DNS look-up), lower-cased."""
-    from email_validator import EmailNotValidError, validate_email
-
-    from . import bounds
-
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(field, "must be an e-mail address")
     bounds.text(field, value, bounds.EMAIL)
@@ -47,6 +43,7 @@ def parse(value) -> dict:
     members_in = value.get("members", [])
     if not isinstance(members_in, list):
         raise InvalidInput("committee.members", "must be a list")
+    bounds.items("committee.members", members_in, bounds.COMMITTEE_MEMBERS)
     members, seen = [], set()
     for i, m in enumerate(members_in):
         field = f"committee.members[{i}]"
@@ -54,7 +51,8 @@ def parse(value) -> dict:
             m = {"username": m}
         if not isinstance(m, dict) or set(m) - {"username", "name", "email"}:
             raise InvalidInput(field, "must be {username} for a Jupyter user or {name, email} for an external member")
-        username = m.get("username")
+        username = bounds.text(f"{field}.username", m.get("username"), bounds.NAME)
+        bounds.text(f"{field}.name", m.get("name"), bounds.NAME)
         if username is not None and (not isinstance(username, str) or not username.strip()):
             raise InvalidInput(f"{field}.username", "must not be empty")
         email = valid_email(f"{field}.email", m["email"]) if m.get("email") else None

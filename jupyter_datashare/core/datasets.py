@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from . import committee, duo, keyring, metadata, paths, policy, previews, privacy
+from . import bounds, committee, duo, keyring, metadata, paths, policy, previews, privacy
 from .audit import Event
 from .db import reading, writing
 from .errors import InvalidInput, NotFound
@@ -139,7 +139,7 @@ def _restricted_settings(body: dict, owners: frozenset[str], access, current_com
     if "agreement" in body:
         if not isinstance(body["agreement"], str):
             raise InvalidInput("agreement", "must be the text of the data use agreement")
-        out["agreement"] = body["agreement"].strip()
+        out["agreement"] = bounds.text("agreement", body["agreement"], bounds.LONG_TEXT).strip()
     spec = committee.parse(body["committee"]) if "committee" in body else current_committee
     restricted_now_or_later = access is not None and policy.RESTRICTED in (access.level, access.after_embargo)
     if restricted_now_or_later:

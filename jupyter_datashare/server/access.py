@@ -10,7 +10,7 @@ from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from ..core import committee, datasets, duo, grants, requests
+from ..core import bounds, committee, datasets, duo, grants, requests
 from ..core.db import reading
 from ..core.errors import InvalidInput, NotFound
 from ..core.models import AccessRequest, CommitteeMember, Dataset
@@ -275,6 +275,7 @@ class BulkDecisionAPI(CommitteeAPIHandler):
         ids = body.get("requests")
         if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
             raise InvalidInput("requests", "must be a non-empty list of request ids")
+        bounds.items("requests", ids, bounds.BULK_REQUESTS)
         results = []
         for request_id in ids:
             try:

@@ -176,6 +176,12 @@ async def test_an_oversized_revocation_reason_is_refused_and_the_grant_stays(cal
         ({"license": "LicenseRef-lab", "license_text": "t" * 100_001}, "license_text"),
         ({"related_publication": "https://example.org/" + "p" * 2_000}, "related_publication"),
         ({"use_conditions": ["NPU"] * 21, "access": {"level": "restricted"}}, "use_conditions"),
+        ({"agreement": "a" * 100_001, "access": {"level": "restricted"}}, "agreement"),
+        ({"access": {"level": "restricted"}, "committee": {"members": [f"user{i}" for i in range(101)]}},
+         "committee.members"),
+        ({"access": {"level": "restricted"}, "committee": {"members": ["u" * 301]}}, "committee.members[0].username"),
+        ({"access": {"level": "restricted"},
+          "committee": {"members": ["bob", {"name": "n" * 301, "email": "x@example.org"}]}}, "committee.members[1].name"),
         # Syntax, not size: the licence must be on the SPDX list, the ROR id's checksum must hold.
         ({"license": "MIT-ish", "license_text": "Do what you like."}, "license"),
         ({"creators": [{"name": "A", "affiliation_ror": "https://ror.org/02mhbdp95"}]}, "creators[0].affiliation_ror"),
@@ -185,7 +191,7 @@ async def test_an_oversized_or_bad_owner_field_is_named_and_nothing_is_shared(ca
     make_files({"data/t.csv": "a\n1\n"})
     body = {"path": "data", "title": "T", **over}
     if "access" in body:
-        body["committee"] = {"members": ["bob"]}
+        body.setdefault("committee", {"members": ["bob"]})
     r = await call("POST", "datashare", "api", "datasets", body=body)
     refused(r, field)
     assert (await call.json("GET", "datashare", "api", "datasets"))["datasets"] == []
@@ -198,3 +204,14 @@ async def test_licence_ids_are_normalised_and_real_ror_ids_kept(call, share):
     again = await call.json("PATCH", "datashare", "api", "datasets", d["id"],
                             body={"license": "licenseref-lab", "license_text": "Ask first."})  # fmt: skip
     assert again["license"]["id"] == "LicenseRef-lab"
+
+
+async def test_a_bulk_decision_over_too_many_requests_is_refused_whole(call, share):
+    d = await restricted(share)
+    await post_request(call, d["id"])
+    pending = (await call.json("GET", "datashare", "api", "requests"))["requests"]
+    ids = [pending[0]["id"]] + [f"req-{i}" for i in range(1_000)]
+    r = await call("POST", "datashare", "api", "requests", "decisions",
+                   body={"requests": ids, "decision": "deny", "reason": "Too many at once."})  # fmt: skip
+    refused(r, "requests")
+    assert (await call.json("GET", "datashare", "api", "requests", pending[0]["id"]))["decisions"] == []
