@@ -42,8 +42,11 @@ def jp_server_config(clock, ds_config):
             # terminals is switched off: its handler trips jupyter-server's own auth warning.
             "jpserver_extensions": {"jupyter_datashare": True, "jupyter_server_terminals": False},
             "allow_unauthenticated_access": False,
+            # A shared server, as on JupyterHub: the token is the owner (ada-owner), and bob and
+            # carol are other Jupyter users with tokens of their own (committee members).
+            "identity_provider_class": "tests.server.identities.ThreeUsers",
         },
-        "DataShareApp": {"owner": OWNER, "clock": clock, **ds_config},
+        "DataShareApp": {"owner": OWNER, "owner_identities": [OWNER], "clock": clock, **ds_config},
     }
 
 
@@ -56,7 +59,8 @@ def ctx(jp_serverapp):
 @pytest.fixture
 def core(tmp_path, clock, server_root):
     """A core without a server, for unit tests of the core modules."""
-    ds = DataShare(Settings(root_dir=str(server_root), data_dir=str(tmp_path / "data"), owner=OWNER), clock)
+    ds = DataShare(Settings(root_dir=str(server_root), data_dir=str(tmp_path / "data"), owner=OWNER,
+                            owner_identities=(OWNER,)), clock)  # fmt: skip
     yield ds
     ds.close()
 

@@ -256,8 +256,17 @@ def test_link_create_prints_a_working_url_whose_secret_is_not_stored_and_revoke_
         ctx.close()
 
 
+def test_on_a_single_user_server_jupyter_members_never_make_the_quorum(run):
+    # Without owner_identities every Jupyter login acts as the owner: only external members count.
+    run.share("survey", "--level", "restricted", "--external-member", "Dr Chen|chen@example.org")
+    code, out, err = run("share", "survey", "--title", "T", "--level", "restricted", "--member", "bob")
+    assert code == 2 and err.startswith("error: committee.members: ") and "owner_identities" in err
+    assert run.share("survey", "--level", "restricted", "--member", "bob",
+                     "--DataShareApp.owner_identities=['ada-owner']").startswith("ds-")  # fmt: skip
+
+
 def test_restricted_dataset_link_needs_allow_restricted(run):
-    ds_id = run.share("survey", "--level", "restricted", "--member", "bob")
+    ds_id = run.share("survey", "--level", "restricted", "--external-member", "Dr Chen|chen@example.org")
     code, out, err = run("link", "create", ds_id)
     assert code == 2 and out == "" and err.startswith("error: allow_restricted: ")
     assert SECRET_URL.search(run.ok("link", "create", ds_id, "--allow-restricted"))

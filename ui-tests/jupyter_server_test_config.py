@@ -20,11 +20,19 @@ from jupyter_server.auth.identity import PasswordIdentityProvider, User
 
 
 class OneResearcher(PasswordIdentityProvider):
-    """Every holder of the token is the same researcher, "ada".
+    """Every holder of the token is the same researcher, "ada", the owner; the holder of a second
+    token (DATASHARE_UI_MEMBER_TOKEN) is "grace", a colleague on a data access committee.
 
     (By default each token-authenticated client gets a random anonymous identity; the tests need
-    the browser and their own API requests to be one person, e.g. on a committee.)
+    the browser and their own API requests to be one person.)
     """
+
+    def get_user(self, handler):
+        member_token = os.environ.get("DATASHARE_UI_MEMBER_TOKEN")
+        if member_token and handler.request.headers.get("Authorization") == f"token {member_token}":
+            handler._token_authenticated = True
+            return User(username="grace", name="Grace Hopper", display_name="Grace Hopper", initials="GH")
+        return super().get_user(handler)
 
     def generate_anonymous_user(self, handler):
         return User(username="ada", name="Ada Lovelace", display_name="Ada Lovelace", initials="AL")
@@ -55,6 +63,9 @@ c.IdentityProvider.token = os.environ.get("DATASHARE_UI_TOKEN", "datashare-ui-te
 c.ServerApp.identity_provider_class = OneResearcher
 c.ServerApp.allow_unauthenticated_access = False
 c.DataShareApp.data_dir = data_dir
+# ada owns the datasets; grace (the second token) is another Jupyter user, who may decide requests.
+c.DataShareApp.owner = "ada"
+c.DataShareApp.owner_identities = ["ada"]
 # Every browser test asks for access from 127.0.0.1: the flood limit of 5 requests per address
 # is the Python suite's to test (tests/server/test_requests.py), not a cap on how many specs ask.
 c.DataShareApp.requests_per_client = 1000

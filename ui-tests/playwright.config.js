@@ -10,6 +10,7 @@ const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
 // Shared by the server and every worker (workers inherit the environment of the runner).
 process.env.DATASHARE_UI_TOKEN ||= crypto.randomBytes(24).toString('hex');
+process.env.DATASHARE_UI_MEMBER_TOKEN ||= crypto.randomBytes(24).toString('hex');
 process.env.DATASHARE_UI_PORT ||= '8899';
 // One temporary folder per run for the server's root, the datashare store, Jupyter's runtime
 // files and its configuration: the user's own (~/.jupyter, ~/.local/share/jupyter) are neither

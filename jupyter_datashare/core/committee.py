@@ -75,13 +75,30 @@ def parse(value) -> dict:
     return {"members": members, "required_approvals": required, "rule": rule}
 
 
+class EveryIdentity(frozenset):
+    """Every Jupyter username: on a server without ``owner_identities`` whoever it authenticates
+    acts as the owner (a single-user server has one person behind every login)."""
+
+    def __contains__(self, name) -> bool:
+        return isinstance(name, str) and bool(name)
+
+    def __or__(self, other):  # adding names to everyone is still everyone
+        return EveryIdentity(frozenset(self) | frozenset(other))
+
+    __ror__ = __or__
+
+
 def acting_owners(settings, owner: str | None = None) -> frozenset[str]:
     """Every username that may act as the owner (the owner, a dataset's owner, owner_identities):
     none of them counts towards a quorum or decides, or the owner could be the whole committee."""
+    if not settings.owner_identities:
+        return EveryIdentity((settings.owner, owner) if owner else (settings.owner,))
     return frozenset(n for n in (settings.owner, owner, *settings.owner_identities) if n)
 
 
 def _names(owners: str | Iterable[str]) -> frozenset[str]:
+    if isinstance(owners, frozenset):
+        return owners
     return frozenset([owners]) if isinstance(owners, str) else frozenset(owners)
 
 
@@ -94,10 +111,17 @@ def counted(member: dict | CommitteeMember, owners: str | Iterable[str]) -> bool
 def check_quorum_possible(spec: dict, owners: str | Iterable[str]) -> None:
     eligible = sum(1 for m in spec["members"] if counted(m, owners))
     if eligible < spec["required_approvals"]:
+        names = _names(owners)
+        why = (
+            "on this server every Jupyter user may act as the owner, so only external members (name and "
+            "e-mail) count; set c.DataShareApp.owner_identities to let other Jupyter users decide"
+            if isinstance(names, EveryIdentity)
+            else f"members who may act as the owner ({', '.join(sorted(names))}) never count"
+        )
         raise InvalidInput(
             "committee.members",
-            f"a restricted dataset needs at least {spec['required_approvals']} committee member(s) who cannot "
-            f"act as the owner ({', '.join(sorted(_names(owners)))}); it has {eligible}",
+            f"a restricted dataset needs at least {spec['required_approvals']} committee member(s) who count "
+            f"towards the quorum, and it has {eligible}: {why}",
         )
 
 

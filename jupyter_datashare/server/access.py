@@ -4,7 +4,7 @@ the external committee member's page, and the committee's JSON API."""
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from jupyter_server.utils import url_path_join
@@ -159,7 +159,31 @@ class CommitteePage(FormHandler):
 
     @allow_unauthenticated
     async def get(self, secret):
-        await self.show(await self.in_thread(self._member, secret))
+        member = await self.in_thread(self._member, secret)
+        await self.show(member, notice=await self.in_thread(self._notice, member))
+
+    def _notice(self, member) -> str | None:
+        """What the member just did, after the redirect that follows their form (see ``done``)."""
+        decided, revoked = self.get_query_argument("decided", None), self.get_query_argument("revoked", None)
+        if decided:
+            mine = [r for r in requests.visible_requests(self.datashare, member=member) if r["id"] == decided]
+            return f"Your decision on {decided} was recorded; the request is {mine[0]['status']}." if mine else None
+        if revoked:
+            try:
+                return f"Grant {self._grant_of_member(member, revoked)} was revoked."
+            except NotFound:
+                return None
+        return None
+
+    async def done(self, member, notice: str, query: str) -> None:
+        """After a form: JSON callers get the page; browsers are sent back to it (303), so that
+        reloading it shows the result instead of sending the decision again."""
+        if self.wants_json():
+            await self.show(member, notice=notice)
+            return
+        self.set_status(303)
+        self.set_header("Location", "?" + query)  # relative: the secret never goes into a header
+        self.finish()
 
     async def show(self, member, notice=None, status=200):
         items = await self.in_thread(requests.visible_requests, self.datashare, member=member)
@@ -176,11 +200,12 @@ class CommitteePage(FormHandler):
             grant = await self.in_thread(self._grant_of_member, member, body["grant_id"])
             await self.in_thread(grants.revoke, self.datashare, grant, f"member:{member.id}", body.get("reason"),
                                  client=self.client)  # fmt: skip
-            await self.show(member, notice=f"Grant {grant} was revoked.")
+            await self.done(member, f"Grant {grant} was revoked.", urlencode({"revoked": grant}))
             return
         view = await self.in_thread(requests.decide, self.datashare, body.get("request_id"), member.id,
                                     body.get("decision"), body.get("reason"), client=self.client)  # fmt: skip
-        await self.show(member, notice=f"Your decision on {view['id']} was recorded; the request is {view['status']}.")
+        await self.done(member, f"Your decision on {view['id']} was recorded; the request is {view['status']}.",
+                        urlencode({"decided": view["id"]}))  # fmt: skip
 
     def _grant_of_member(self, member, grant_id) -> str:
         from ..core.models import Grant

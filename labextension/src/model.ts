@@ -81,6 +81,11 @@ export class DataShareModel {
     return this._loaded;
   }
 
+  /** False for a signed-in colleague who may not act as the owner (a committee member). */
+  get isOwner(): boolean {
+    return this._owner;
+  }
+
   get error(): string | null {
     return this._error;
   }
@@ -112,7 +117,13 @@ export class DataShareModel {
     this._pending = (async () => {
       try {
         const [datasets, requests] = await Promise.all([
-          this.client.listDatasets(),
+          this.client.listDatasets().catch((reason: unknown) => {
+            // A colleague on a committee, not the owner: they still decide requests here.
+            if (reason instanceof DataShareError && reason.status === 403) {
+              return null;
+            }
+            throw reason;
+          }),
           this.client.listRequests().catch((reason: unknown) => {
             // Not everyone may read the committee inbox; the datasets still show.
             if (reason instanceof DataShareError && reason.status === 403) {
@@ -121,7 +132,8 @@ export class DataShareModel {
             throw reason;
           })
         ]);
-        this._datasets = datasets;
+        this._owner = datasets !== null;
+        this._datasets = datasets ?? [];
         this._requests = requests;
         this._error = null;
         this._loaded = true;
@@ -152,6 +164,7 @@ export class DataShareModel {
   private _requests: AccessRequest[] = [];
   private _loading = false;
   private _loaded = false;
+  private _owner = true;
   private _error: string | null = null;
   private _pending: Promise<void> | null = null;
   private _focus: IFocus = { id: null, section: null, nonce: 0 };

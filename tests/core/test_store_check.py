@@ -127,7 +127,7 @@ CRASHING_SHARE = textwrap.dedent("""
     from jupyter_datashare.core.settings import Settings
 
     root, data, level = sys.argv[1:4]
-    core = DataShare(Settings(root_dir=root, data_dir=data, owner="ada-owner"))
+    core = DataShare(Settings(root_dir=root, data_dir=data, owner="ada-owner", owner_identities=("ada-owner",)))
     seen = [0]
 
     def progress(n):  # killed like `kill -9`, in the middle of the third file

@@ -76,3 +76,25 @@ async def test_editing_the_committee_down_to_the_owner_is_refused(call, share):
                    body={"access": {"level": "restricted"}, "committee": {"members": ["ada-owner", "bob"]}})  # fmt: skip
     assert r.code == 400 and json.loads(r.body)["field"] == "committee.members"
 
+
+
+@pytest.mark.parametrize("ds_config", [{"owner_identities": []}])
+async def test_on_a_single_user_server_every_jupyter_login_is_the_owner(call, share, make_files, ds_config):
+    """Without owner_identities whoever the server authenticates acts as the owner (bob and carol
+    here, like anyone with the server's token): no Jupyter member counts or decides, only external ones."""
+    make_files({"data/a.csv": "x\n"})
+    body = {"path": "data", "title": "t", "access": {"level": "restricted"},
+            "committee": {"members": ["bob", "carol"]}}  # fmt: skip
+    r = await call("POST", "datashare", "api", "datasets", body=body)
+    assert r.code == 400 and json.loads(r.body)["field"] == "committee.members"
+    assert "owner_identities" in json.loads(r.body)["message"]
+    d = await share(access={"level": "restricted"},
+                    committee={"members": ["bob", {"name": "Dr Ext", "email": "ext@example.org"}]})  # fmt: skip
+    members = await call.json("GET", "datashare", "api", "datasets", d["id"], "committee")
+    assert {m["name"]: m["counts_towards_quorum"] for m in members["members"]} == {"bob": False, "Dr Ext": True}
+    await submit(call, d["id"])
+    req = (await call.json("GET", "datashare", "api", "requests", headers=BOB))["requests"][0]
+    assert req["you_may_decide"] is False
+    r = await call("POST", "datashare", "api", "requests", req["id"], "decision", headers=BOB, body={"decision": "approve"})
+    assert r.code == 403, r.body
+    assert (await call.json("GET", "datashare", "api", "requests", req["id"]))["decisions"] == []

@@ -199,7 +199,11 @@ async def test_external_member_decides_on_their_page(call, share):
     assert forged.code == 403
     ok = await browser.post(*link, form={"request_id": req_id, "decision": "approve"},
                             headers={"Origin": "null"})  # fmt: skip
-    assert ok.code == 200 and "was recorded" in ok.body.decode()
+    # Sent back to the page (303), so a reload shows the result instead of deciding again.
+    assert ok.code == 303 and ok.headers["Location"] == f"?decided={req_id}"
+    again = await call("GET", *link, anon=True, params={"decided": req_id})
+    assert again.code == 200 and f"Your decision on {req_id} was recorded; the request is pending" in again.body.decode()
+    assert "was recorded" not in (await call("GET", *link, anon=True, params={"decided": "req-x"})).body.decode()
     view = await call.json("GET", "datashare", "api", "requests", req_id, headers=BOB)
     assert [x["decision"] for x in view["decisions"]] == ["approve"]
     assert (await call("GET", "datashare", "c", "dsc_" + "B" * 43, anon=True)).code == 404
@@ -348,7 +352,8 @@ async def test_external_member_revokes_and_owner_erases(call, share):
     html = (await browser.open(*link)).body.decode()
     grant_id = re.search(r'name="grant_id" value="([^"]+)"', html).group(1)
     r = await browser.post(*link, form={"grant_id": grant_id, "reason": "data breach reported"})
-    assert r.code == 200 and "was revoked" in r.body.decode()
+    assert r.code == 303 and r.headers["Location"] == f"?revoked={grant_id}"
+    assert "was revoked" in (await call("GET", *link, anon=True, params={"revoked": grant_id})).body.decode()
     view = await call.json("GET", "datashare", "api", "requests", req["id"], headers=CAROL)
     assert view["grant"]["state"] == "revoked" and view["grant"]["revoke_reason"] == "data breach reported"
     assert (await call("DELETE", "datashare", "api", "requests", req["id"], "personal-data", headers=BOB)).code == 403

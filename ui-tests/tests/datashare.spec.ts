@@ -312,10 +312,11 @@ test.describe('Data sharing panel', () => {
     request
   }) => {
     const info = test.info();
-    // The Jupyter identity the server sees for this session: it will sit on the committee.
+    // The Jupyter identity the server sees for this session: the owner, who reads requests but
+    // never decides them; grace, another Jupyter user (her own token), sits on the committee.
     const me = await (await request.get(`${baseURL}/api/me`)).json();
-    const username: string = me.identity.username;
-    expect(username).toBe('ada');
+    expect(me.identity.username).toBe('ada');
+    const username = 'grace';
     await page.contents.uploadContent('id,age\n1,54\n', 'text', `${tmpPath}/cohort/participants.csv`);
     await page.contents.uploadContent('# Cohort\n', 'text', `${tmpPath}/cohort/README.md`);
 
@@ -398,13 +399,13 @@ test.describe('Data sharing panel', () => {
       await requester.close();
     }
 
-    // -- the committee member decides in the panel ---------------------------------------------
+    // -- the owner reads both requests but decides neither --------------------------------------
     const panel = await openSidebar(page);
     await panel.getByRole('button', { name: 'Refresh the datasets' }).click();
-    const card = panel.locator('.jp-DataShare-request', { hasText: 'Alan Turing' });
-    await expect(card).toBeVisible();
-    await expect(card).toContainText('University of Manchester');
-    await expect(card.getByTestId('datashare-who-decides')).toContainText('You are on this committee.');
+    const owners = panel.locator('.jp-DataShare-request', { hasText: 'Alan Turing' });
+    await expect(owners).toBeVisible();
+    await expect(owners).toHaveAttribute('data-may-decide', 'false');
+    await expect(owners.getByRole('button', { name: /^(Approve|Deny)/ })).toHaveCount(0);
     // The owner reads the other dataset's request but only its committee decides: no buttons.
     const notMine = panel.locator('.jp-DataShare-request', { hasText: 'Mary Somerville' });
     await expect(notMine).toHaveAttribute('data-may-decide', 'false');
@@ -413,16 +414,34 @@ test.describe('Data sharing panel', () => {
     );
     await expect(notMine.getByRole('button', { name: /^(Approve|Deny)/ })).toHaveCount(0);
     await expect(notMine.getByRole('checkbox')).toHaveCount(0);
-    // Two pending, one of them the reader's to decide: no "decide several" bar.
+    // Two pending, none of them the owner's to decide: no "decide several" bar.
     await expect(panel.locator('.jp-DataShare-bulk')).toHaveCount(0);
     await shoot(notMine, 'panel-request-decided-by-others', info);
-    await expectLabelled(panel);
-    await shoot(panel, 'panel-request-inbox', info);
-    // A denial needs a reason: the server says so next to the reason field.
-    await card.getByRole('button', { name: 'Deny the request of Alan Turing' }).click();
-    await expect(card.locator('.jp-DataShare-fieldError')).toContainText('needs a written reason');
-    await card.getByRole('button', { name: 'Approve the request of Alan Turing' }).click();
-    await expect(panel.locator('.jp-DataShare-request', { hasText: 'Alan Turing' })).toHaveCount(0);
+
+    // -- grace, on the committee, decides in her own JupyterLab --------------------------------
+    const colleague = await browser.newContext({
+      extraHTTPHeaders: { Authorization: `token ${process.env.DATASHARE_UI_MEMBER_TOKEN}` }
+    });
+    try {
+      const lab = await colleague.newPage();
+      await lab.goto(`${baseURL}/lab`);
+      await lab.locator('.lm-TabBar-tab[data-id="jp-datashare-panel"]').click();
+      const inbox = lab.locator('#jp-datashare-panel');
+      await expect(inbox).toBeVisible();
+      const card = inbox.locator('.jp-DataShare-request', { hasText: 'Alan Turing' });
+      await expect(card).toBeVisible();
+      await expect(card).toContainText('University of Manchester');
+      await expect(card.getByTestId('datashare-who-decides')).toContainText('You are on this committee.');
+      await expectLabelled(inbox);
+      await shoot(inbox, 'panel-request-inbox', info);
+      // A denial needs a reason: the server says so next to the reason field.
+      await card.getByRole('button', { name: 'Deny the request of Alan Turing' }).click();
+      await expect(card.locator('.jp-DataShare-fieldError')).toContainText('needs a written reason');
+      await card.getByRole('button', { name: 'Approve the request of Alan Turing' }).click();
+      await expect(inbox.locator('.jp-DataShare-request', { hasText: 'Alan Turing' })).toHaveCount(0);
+    } finally {
+      await colleague.close();
+    }
 
     // -- the grant, revoked with a reason ------------------------------------------------------
     // Keyboard: focus the dataset in the list and open it with Enter.

@@ -110,6 +110,13 @@ export function Panel(props: IPanelProps): JSX.Element {
           />
         </Section>
       ) : null}
+      {model.loaded && !model.isOwner ? (
+        <Banner kind="info">
+          The datasets here belong to this server&apos;s owner. You see the access requests of the
+          committees you sit on{model.requests.length ? '' : ': none yet'}.
+        </Banner>
+      ) : null}
+      {model.isOwner ? (
       <Section id="datasets" title="My datasets" count={model.datasets.length} open>
         {model.loaded && model.datasets.length === 0 ? (
           <div className="jp-DataShare-empty">
@@ -123,6 +130,7 @@ export function Panel(props: IPanelProps): JSX.Element {
           ))}
         </ul>
       </Section>
+      ) : null}
     </div>
   );
 }
