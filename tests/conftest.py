@@ -35,8 +35,8 @@ def ds_config():
     return {"failed_lookups_per_client": 1000, "failed_lookups_overall": 100_000}
 
 
-@pytest.fixture
-def jp_server_config(clock, ds_config):
+def server_config(clock, ds_config: dict, **server) -> dict:
+    """The test server's configuration; ``server`` adds c.ServerApp options (e.g. trust_xheaders)."""
     return {
         "ServerApp": {
             # terminals is switched off: its handler trips jupyter-server's own auth warning.
@@ -45,9 +45,15 @@ def jp_server_config(clock, ds_config):
             # A shared server, as on JupyterHub: the token is the owner (ada-owner), and bob and
             # carol are other Jupyter users with tokens of their own (committee members).
             "identity_provider_class": "tests.server.identities.ThreeUsers",
+            **server,
         },
         "DataShareApp": {"owner": OWNER, "owner_identities": [OWNER], "clock": clock, **ds_config},
     }
+
+
+@pytest.fixture
+def jp_server_config(clock, ds_config):
+    return server_config(clock, ds_config)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.conftest import path_of
+from tests.conftest import path_of, server_config
 from tests.server.test_api import BAD_SHARES
 
 BOB = {"Authorization": "token bob-token"}
@@ -25,14 +25,7 @@ def ds_config():
 def jp_server_config(clock, ds_config):
     # Three Jupyter users, and no owner_identities: bob may act as the owner too (a shared
     # single-user server), yet the jobs ada starts stay hers.
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"jupyter_datashare": True, "jupyter_server_terminals": False},
-            "allow_unauthenticated_access": False,
-            "identity_provider_class": "tests.server.identities.ThreeUsers",
-        },
-        "DataShareApp": {"owner": "ada-owner", "clock": clock, **ds_config},
-    }
+    return server_config(clock, {"owner_identities": [], **ds_config})
 
 
 @contextmanager

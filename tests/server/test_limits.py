@@ -6,22 +6,14 @@ import json
 import pytest
 import tornado.httpserver
 
-from tests.conftest import link_for, path_of
+from tests.conftest import link_for, path_of, server_config
 from tests.server.test_requests import BOB, CAROL, JSON, share_restricted, submit
 
 
 @pytest.fixture
 def jp_server_config(clock, ds_config):
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"jupyter_datashare": True, "jupyter_server_terminals": False},
-            "allow_unauthenticated_access": False,
-            "identity_provider_class": "tests.server.identities.ThreeUsers",
-            # Behind a proxy the client is the address it forwards (X-Real-IP / X-Forwarded-For).
-            "trust_xheaders": True,
-        },
-        "DataShareApp": {"owner": "ada-owner", "owner_identities": ["ada-owner"], "clock": clock, **ds_config},
-    }
+    # Behind a proxy the client is the address it forwards (X-Real-IP / X-Forwarded-For).
+    return server_config(clock, ds_config, trust_xheaders=True)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.conftest import path_of
+from tests.conftest import path_of, server_config
 from tests.server.test_requests import BOB, CAROL, JSON, submit
 
 CONFIG_OWNERS = ["ada-owner", "bob"]
@@ -16,14 +16,7 @@ CONFIG_OWNERS = ["ada-owner", "bob"]
 
 @pytest.fixture
 def jp_server_config(clock, ds_config):
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"jupyter_datashare": True, "jupyter_server_terminals": False},
-            "allow_unauthenticated_access": False,
-            "identity_provider_class": "tests.server.identities.ThreeUsers",
-        },
-        "DataShareApp": {"owner": "ada-owner", "owner_identities": CONFIG_OWNERS, "clock": clock, **ds_config},
-    }
+    return server_config(clock, {"owner_identities": CONFIG_OWNERS, **ds_config})
 
 
 @pytest.mark.parametrize(

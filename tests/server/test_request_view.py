@@ -12,18 +12,6 @@ from tests.server.test_requests import AGREEMENT, BOB, CAROL, JSON, Browser, req
 LIMITS = {"failed_lookups_per_client": 1000, "failed_lookups_overall": 100_000}
 
 
-@pytest.fixture
-def jp_server_config(clock, ds_config):
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"jupyter_datashare": True, "jupyter_server_terminals": False},
-            "allow_unauthenticated_access": False,
-            "identity_provider_class": "tests.server.identities.ThreeUsers",
-        },
-        "DataShareApp": {"owner": "ada-owner", "owner_identities": ["ada-owner"], "clock": clock, **ds_config},
-    }
-
-
 async def share_restricted(share, members, required=1):
     return await share(access={"level": "restricted"}, use_conditions=["HMB"], agreement=AGREEMENT,
                        committee={"members": members, "required_approvals": required})  # fmt: skip

@@ -19,18 +19,6 @@ PURPOSE = ("We will estimate how sleep duration relates to reported stress in ad
            "of the published analysis, using the anonymised questionnaire answers only.")  # fmt: skip
 
 
-@pytest.fixture
-def jp_server_config(clock, ds_config):
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"jupyter_datashare": True, "jupyter_server_terminals": False},
-            "allow_unauthenticated_access": False,
-            "identity_provider_class": "tests.server.identities.ThreeUsers",
-        },
-        "DataShareApp": {"owner": "ada-owner", "owner_identities": ["ada-owner"], "clock": clock, **ds_config},
-    }
-
-
 async def share_restricted(share, **over):
     return await share(
         **over,
