@@ -3,7 +3,6 @@ the external committee member's page, and the committee's JSON API."""
 
 from __future__ import annotations
 
-import re
 from urllib.parse import quote, urlencode
 
 from jupyter_server.auth.decorator import allow_unauthenticated, authorized
@@ -15,45 +14,8 @@ from ..core.db import reading
 from ..core.errors import InvalidInput, NotFound
 from ..core.models import AccessRequest, CommitteeMember, Dataset
 from .base import OwnerAPIHandler, PublicHandler
+from .forms import FormHandler
 from .download import DownloadMixin
-
-
-class FormHandler(PublicHandler):
-    """Public pages that accept a POST: protected by tornado's XSRF double-submit token.
-
-    Our pages send ``Referrer-Policy: no-referrer``, which makes browsers send ``Origin: null``
-    on form posts; the XSRF token, which another site cannot read, is what proves the origin.
-    """
-
-    def check_origin(self, origin_to_satisfy_tornado=""):
-        if self.request.headers.get("Origin") == "null":
-            return True
-        return super().check_origin(origin_to_satisfy_tornado)
-
-    def form(self, multi: tuple[str, ...] = (), flags: tuple[str, ...] = (), ints: tuple[str, ...] = ()) -> dict:
-        if "application/json" in self.request.headers.get("Content-Type", ""):
-            return self.json_body()
-        out: dict = {}
-        for key in self.request.body_arguments:
-            if key == "_xsrf":
-                continue
-            values = [v.strip() for v in self.get_body_arguments(key)]
-            # A browser sends every named box, filled or not: an empty one says nothing.
-            out[key] = [v for v in values if v] if key in multi else values[-1]
-        for key in flags:
-            out[key] = out.get(key) in ("on", "true", "yes", "1")
-        for key in ints:
-            if out.get(key) not in (None, ""):
-                if not re.fullmatch(r"[0-9]{1,9}", out[key]):  # not int() on 5,000 digits or on "²"
-                    raise InvalidInput(key, "must be a whole number")
-                out[key] = int(out[key])
-            else:
-                out.pop(key, None)
-        return out
-
-    def page(self, name: str, status: int = 200, **ns) -> None:
-        self.set_status(status)
-        self.finish(self.settings["datashare_pages"].render(name, xsrf_form_html=self.xsrf_form_html, **ns))
 
 
 def _with_ds_term(body: dict) -> dict:

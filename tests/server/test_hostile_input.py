@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import tracemalloc
 from urllib.parse import urlencode
 
 import pytest
@@ -132,6 +133,35 @@ async def test_public_bodies_over_64_kib_are_refused_before_anything_is_read(cal
     # Just under the limit is an ordinary request (the field bounds say what is too long in it).
     r = await post_public(call, "datashare", "d", d["id"], "request", body=json.dumps(request_json()))
     assert r.code == 201, r.body[:300]
+
+
+async def test_a_huge_public_body_is_never_held_in_memory(call, share):
+    """50 MB to a public form: answered 413, while the server holds no more than the limit of it
+    (tornado would otherwise buffer the whole body before any of our code runs)."""
+    d = await restricted(share)
+    body = b"name=" + b"x" * (50 << 20)
+    tracemalloc.start()
+    try:
+        r = await post_public(call, "datashare", "d", d["id"], "request", body=body,
+                              content_type="application/x-www-form-urlencoded")  # fmt: skip
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert r.code == 413 and error_of(r)["field"] == "body"
+    assert peak < 10 << 20, f"the server held {peak >> 20} MiB of a 50 MiB body"
+    assert await stored_requests(call) == []
+
+
+async def test_a_streamed_form_still_needs_its_xsrf_token(call, share):
+    d = await restricted(share)
+    form = urlencode(request_form())
+    r = await call("POST", "datashare", "d", d["id"], "request", anon=True, raw_body=form,
+                   headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert r.code == 403
+    r = await call("POST", "datashare", "s", "dss_" + "A" * 43, "renewal", anon=True, raw_body="",
+                   headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert r.code == 403
+    assert await stored_requests(call) == []
 
 
 # -- formulas in the audit CSV -----------------------------------------------------------------
