@@ -1,20 +1,93 @@
-"""Shared fixtures: a real jupyter-server with the extension, a manual clock, a server root."""
+"""Shared fixtures: a real jupyter-server with the extension, a manual clock, a server root.
+
+``DATASHARE_TEST_DB_URL`` (a PostgreSQL server URL, as scripts/postgres.sh prints) runs the suite
+on PostgreSQL: every data folder a test uses gets a fresh database of its own, dropped afterwards.
+"""
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 from datetime import datetime, timezone
 
 import pytest
 
 from jupyter_datashare.core.clock import ManualClock
 from jupyter_datashare.core.service import DataShare
-from jupyter_datashare.core.settings import Settings
+from jupyter_datashare.core.settings import Settings, default_data_dir
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 
 OWNER = "ada-owner"
 START = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+
+
+TEST_DB_URL = os.environ.get("DATASHARE_TEST_DB_URL", "")
+ON_POSTGRES = TEST_DB_URL.startswith("postgresql")
+_databases: dict[str, str] = {}  # data folder -> URL of its database, for the running test
+_numbers = itertools.count(1)
+_admin = None
+
+
+def sqlite_only(reason: str):
+    """Marks a test about SQLite itself (its file, PRAGMAs, locks): skipped on PostgreSQL."""
+    return pytest.mark.skipif(ON_POSTGRES, reason=f"SQLite only: {reason}")
+
+
+def _admin_engine():
+    global _admin
+    if _admin is None:
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        _admin = create_engine(TEST_DB_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    return _admin
+
+
+def db_url_for(data_dir) -> str:
+    """The database of a data folder: "" (SQLite in that folder), or under DATASHARE_TEST_DB_URL a
+    fresh PostgreSQL database, the same one each time the test asks for the same folder."""
+    if not TEST_DB_URL:
+        return ""
+    key = os.path.abspath(str(data_dir))
+    if key not in _databases:
+        from sqlalchemy import text
+        from sqlalchemy.engine import make_url
+
+        name = f"dstest_{os.getpid()}_{next(_numbers)}"
+        with _admin_engine().connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        _databases[key] = make_url(TEST_DB_URL).set(database=name).render_as_string(hide_password=False)
+    return _databases[key]
+
+
+@pytest.fixture(autouse=True)
+def _database_per_data_dir(monkeypatch):
+    """On PostgreSQL, every ``Settings`` without a db_url (server, core, CLI, notebook alike) gets
+    its data folder's database; all of them are dropped when the test ends."""
+    if not TEST_DB_URL:
+        yield
+        return
+    plain = Settings.__post_init__
+
+    def post_init(self):
+        if not self.db_url:
+            self.data_dir = self.data_dir or default_data_dir()
+            self.db_url = db_url_for(self.data_dir)
+        plain(self)
+
+    monkeypatch.setattr(Settings, "__post_init__", post_init)
+    yield
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    made = list(_databases.values())
+    _databases.clear()
+    with _admin_engine().connect() as conn:
+        for url in made:
+            # FORCE: a server thread or subprocess of the test may still hold a connection.
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
 
 
 @pytest.fixture

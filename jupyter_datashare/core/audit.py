@@ -29,11 +29,12 @@ from sqlalchemy.orm import Session
 
 from . import signing
 from .clock import Clock, parse_when
-from .db import immediate, reading, writing
+from .db import immediate, is_retryable, reading, writing
 from .errors import AuditUnavailable
 from .models import AuditCheckpoint, AuditEvent, AuditHead
 
 GENESIS = "0" * 64
+RETRIES = 3  # attempts of a self-contained append that PostgreSQL rolled back (deadlock, serialization)
 FIELDS = (
     "seq", "ts", "actor", "action", "outcome", "dataset_id", "version", "file",
     "byte_range", "reason", "client", "link_id", "grant_id", "details",
@@ -206,15 +207,20 @@ class AuditLog:
             if not pending.done.is_set():
                 batch: list[_Pending] = []
                 try:
-                    try:
-                        with immediate(self.engine).begin() as conn:
-                            # Taken once the write lock is held: events that arrived while we
-                            # waited for it ride along in the same commit.
-                            with self._queue_lock:
-                                batch, self._queue = self._queue, []
-                            seqs = self._append_all(conn, [p.event for p in batch])
-                    except SQLAlchemyError as exc:
-                        raise AuditUnavailable() from exc
+                    for attempt in range(RETRIES):
+                        try:
+                            with immediate(self.engine).begin() as conn:
+                                # Taken once the write lock is held: events that arrived while we
+                                # waited for it ride along in the same commit.
+                                with self._queue_lock:
+                                    batch, self._queue = batch + self._queue, []
+                                seqs = self._append_all(conn, [p.event for p in batch])
+                            break
+                        except SQLAlchemyError as exc:
+                            # Rolled back as a whole (PostgreSQL deadlock or serialization
+                            # failure): nothing of it was stored, so it runs again.
+                            if not is_retryable(exc) or attempt == RETRIES - 1:
+                                raise AuditUnavailable() from exc
                     for p, seq in zip(batch, seqs):
                         p.seq = seq
                 except BaseException as exc:

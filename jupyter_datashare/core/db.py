@@ -3,6 +3,13 @@
 SQLite is the default. Its transactions are started by us (``BEGIN`` / ``BEGIN IMMEDIATE``)
 so that writers take the write lock up front: the audit log reads its head and appends in one
 transaction, and two processes (the server and a notebook kernel) must never interleave there.
+
+PostgreSQL has no database-wide write lock, and its default isolation lets two transactions read
+the same audit head: both then append the same sequence number. So every write transaction
+starts by taking one transaction-scoped advisory lock (``WRITE_LOCK``), held until it commits or
+rolls back, in every process on that database: writers queue exactly as on SQLite, readers never
+wait. ``db_busy_timeout_ms`` bounds the wait on both (SQLite's busy timeout, PostgreSQL's
+``lock_timeout``).
 """
 
 from __future__ import annotations
@@ -20,10 +27,37 @@ from .errors import DataShareError
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
+# The advisory lock key of datashare's writers (any constant; b"dshare" read as an integer).
+WRITE_LOCK = 0x647368617265
+_WRITE_OPTION = "datashare_write"
+
+# PostgreSQL errors after which a whole transaction may simply run again.
+RETRYABLE_SQLSTATES = ("40001", "40P01")  # serialization_failure, deadlock_detected
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A serialization failure or a deadlock: the transaction was rolled back and may be retried."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
 def make_engine(url: str, busy_timeout_ms: int = 10_000) -> Engine:
     is_sqlite = url.startswith("sqlite")
-    kwargs = {"connect_args": {"check_same_thread": False}} if is_sqlite else {}
+    is_postgres = url.startswith("postgresql")
+    kwargs = {}
+    if is_sqlite:
+        kwargs["connect_args"] = {"check_same_thread": False}
+    elif is_postgres:
+        # A writer waits for the write lock as long as SQLite's busy timeout, then fails.
+        kwargs["connect_args"] = {"options": f"-c lock_timeout={int(busy_timeout_ms)}"}
+        # Threads of one server (group commit, downloads, jobs) each hold a connection at times.
+        kwargs["pool_size"], kwargs["max_overflow"], kwargs["pool_pre_ping"] = 10, 20, True
     engine = create_engine(url, future=True, **kwargs)
+    if is_postgres:
+
+        @event.listens_for(engine, "begin")
+        def _lock_writers(conn):
+            if conn.get_execution_options().get(_WRITE_OPTION):
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
     if is_sqlite:
 
         @event.listens_for(engine, "connect")
@@ -56,7 +90,7 @@ def immediate(engine: Engine) -> Engine:
     """The engine whose transactions take the write lock when they begin (cached per engine)."""
     bound = engine.__dict__.get("_datashare_immediate")
     if bound is None:
-        bound = engine._datashare_immediate = engine.execution_options(sqlite_begin="IMMEDIATE")
+        bound = engine._datashare_immediate = engine.execution_options(sqlite_begin="IMMEDIATE", **{_WRITE_OPTION: True})
     return bound
 
 

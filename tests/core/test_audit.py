@@ -1,5 +1,3 @@
-import sqlite3
-
 import pytest
 
 from jupyter_datashare.core import signing
@@ -7,10 +5,7 @@ from jupyter_datashare.core.audit import Event
 from jupyter_datashare.core.errors import AuditUnavailable
 from jupyter_datashare.core.service import DataShare
 from jupyter_datashare.core.settings import Settings
-
-
-def db_file(ctx) -> str:
-    return ctx.settings.db_url.removeprefix("sqlite:///")
+from tests import rawdb
 
 
 def fill(ctx, n):
@@ -19,11 +14,7 @@ def fill(ctx, n):
 
 
 def tamper(ctx, *statements):
-    con = sqlite3.connect(db_file(ctx))
-    for sql in statements:
-        con.execute(sql)
-    con.commit()
-    con.close()
+    rawdb.execute(ctx, *statements)
 
 
 def test_events_are_numbered_and_chained(core):
@@ -101,8 +92,7 @@ def test_checkpoints_are_signed_notes(core):
 def test_checkpoint_every_n_events(tmp_path, clock, server_root):
     ctx = DataShare(Settings(root_dir=str(server_root), data_dir=str(tmp_path / "d"), owner="o", checkpoint_every=10), clock)
     fill(ctx, 25)
-    con = sqlite3.connect(db_file(ctx))
-    sizes = [r[0] for r in con.execute("SELECT size FROM audit_checkpoints ORDER BY size")]
+    sizes = [r[0] for r in rawdb.rows(ctx, "SELECT size FROM audit_checkpoints ORDER BY size")]
     assert sizes == [10, 20]
 
 
@@ -116,14 +106,9 @@ def test_signing_key_is_private(core):
 
 def test_unwritable_log_refuses(tmp_path, clock, server_root):
     ctx = DataShare(Settings(root_dir=str(server_root), data_dir=str(tmp_path / "d"), owner="o", db_busy_timeout_ms=50), clock)
-    blocker = sqlite3.connect(db_file(ctx), isolation_level=None)
-    blocker.execute("BEGIN EXCLUSIVE")
-    try:
+    with rawdb.write_locked(ctx, wait_ms=None, exclusive=True):
         with pytest.raises(AuditUnavailable):
             ctx.audit.record(Event("file.downloaded", "x"))
-    finally:
-        blocker.execute("ROLLBACK")
-        blocker.close()
     assert ctx.audit.events() == []
 
 

@@ -1,0 +1,60 @@
+"""Writers at once: many threads of one core and of a second core on the same database (as two
+processes would be) share, version, link and record downloads together. On PostgreSQL this
+is what the advisory write lock is for; on SQLite, BEGIN IMMEDIATE."""
+
+import threading
+
+from jupyter_datashare.core import datasets, links
+from jupyter_datashare.core.audit import Event
+from jupyter_datashare.core.service import DataShare
+from jupyter_datashare.core.settings import Settings
+
+from ..conftest import OWNER
+
+
+def test_concurrent_writers_in_two_cores_leave_one_valid_chain(tmp_path, clock, server_root):
+    (server_root / "study").mkdir()
+    (server_root / "study" / "a.csv").write_text("x,y\n1,2\n")
+    settings = dict(root_dir=str(server_root), data_dir=str(tmp_path / "d"), owner=OWNER, checkpoint_every=5)
+    here, there = DataShare(Settings(**settings), clock), DataShare(Settings(**settings), clock)
+    base = datasets.share(here, OWNER, {"path": "study", "title": "Base", "access": {"level": "reviewer-only"}})
+    errors, made, start = [], [], threading.Barrier(8)
+    rounds = 6
+
+    def work(ctx, kind, n):
+        try:
+            start.wait()
+            for i in range(rounds):
+                if kind == "share":
+                    made.append(datasets.share(ctx, OWNER, {"path": "study", "title": f"T{n}-{i}"}))
+                elif kind == "link":
+                    links.create(ctx, OWNER, base, {"label": f"L{n}-{i}"})
+                elif kind == "update":
+                    datasets.update(ctx, OWNER, base, {"description": f"round {n}-{i}"})
+                else:
+                    for _ in range(5):
+                        ctx.audit.record(Event("file.downloaded", f"link:lnk-{n}", outcome="allowed", dataset_id=base))
+        except Exception as exc:  # noqa: BLE001 - reported by the test below
+            errors.append(repr(exc))
+
+    kinds = ("share", "link", "update", "record")
+    threads = [threading.Thread(target=work, args=(ctx, kind, n))
+               for n, (ctx, kind) in enumerate((c, k) for c in (here, there) for k in kinds)]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert errors == []
+        report = here.audit.verify()
+        assert report.ok, report.problem
+        events = here.audit.events()
+        assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+        actions = [e["action"] for e in events]
+        assert actions.count("dataset.shared") == 1 + 2 * rounds == len(made) + 1
+        assert actions.count("link.created") == 2 * rounds
+        assert actions.count("file.downloaded") == 2 * rounds * 5
+        assert len(links.list_for(there, OWNER, base)) == 2 * rounds
+    finally:
+        here.close()
+        there.close()
