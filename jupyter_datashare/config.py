@@ -21,10 +21,11 @@ from typing import Sequence
 from urllib.parse import urlparse
 
 from jupyter_core.paths import jupyter_config_dir, jupyter_config_path
-from traitlets import Bool, Float, Instance, Int, List, TraitError, Unicode, default
+from traitlets import Bool, Float, Instance, Int, List, TraitError, Unicode, default, validate
 from traitlets.config import Application, Config, Configurable
 from traitlets.config.loader import KVArgParseConfigLoader
 
+from .core.clients import parse_networks
 from .core.clock import Clock
 from .core.errors import InvalidInput
 from .core.settings import (
@@ -120,6 +121,22 @@ class DataShareConfig(Configurable):
     failed_lookups_overall_window = Float(
         _D.failed_lookups_overall_window, help="Window of the overall limit (seconds)."
     ).tag(config=True)
+    trusted_proxies = List(
+        Unicode(),
+        help="Reverse proxies whose X-Forwarded-For names the client (addresses or networks, IPv4 and "
+        "IPv6, e.g. ['127.0.0.1', '10.0.0.0/8']; 'unix' for the server's Unix socket): the client is the "
+        "right-most hop that is not one of them. Used instead of c.ServerApp.trust_xheaders, which "
+        "believes X-Real-IP and X-Forwarded-For from anyone. Default: none (the peer is the client).",
+    ).tag(config=True)
+
+    @validate("trusted_proxies")
+    def _valid_proxies(self, proposal):
+        try:
+            parse_networks(proposal["value"])
+        except ValueError as exc:
+            raise TraitError(str(exc)) from None
+        return proposal["value"]
+
     smtp_host = Unicode("", help="SMTP server for e-mail notifications; empty: no e-mail.").tag(config=True)
     smtp_port = Int(25, help="SMTP port.").tag(config=True)
     smtp_from = Unicode("jupyter-datashare@localhost", help="Sender address of notifications.").tag(config=True)
@@ -184,6 +201,7 @@ class DataShareConfig(Configurable):
             raise InvalidInput(f"{SECTION}.default_link_days", f"must not exceed max_link_days ({self.max_link_days})")
         values = {f.name: getattr(self, f.name) for f in fields(Settings) if f.name != "root_dir"}
         values["owner_identities"] = tuple(self.owner_identities)
+        values["trusted_proxies"] = tuple(self.trusted_proxies)
         for name in ("data_dir", "master_key_file", "signing_key_file"):  # a config file may say ~/…
             if values[name]:
                 values[name] = os.path.abspath(os.path.expanduser(values[name]))

@@ -9,7 +9,9 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Double,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -254,3 +256,24 @@ class Grant(Base):
     expiry_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     use_count: Mapped[int] = mapped_column(Integer, default=0)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+# -- limits shared by every process on the database ------------------------------------------
+
+
+class FailedAttempt(Base):
+    """One failed secret look-up, denied download or access request, counted by a limit
+    (core/ratelimit.py). Rows older than the limit's windows are pruned."""
+
+    __tablename__ = "failed_attempts"
+    __table_args__ = (
+        Index("ix_failed_attempts_client", "scope", "client", "at"),  # one client's recent failures
+        Index("ix_failed_attempts_overall", "scope", "at", "counted"),  # everyone's, and pruning
+    )
+
+    # BIGINT on PostgreSQL (a flood may insert billions over the years); SQLite's rowid is 64-bit.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(16))  # which limit: lookup, denied, request
+    client: Mapped[str] = mapped_column(String(100))  # ratelimit.client_key: an address or an IPv6 /64
+    at: Mapped[float] = mapped_column(Double)  # seconds since the epoch, by the core's clock
+    counted: Mapped[bool] = mapped_column(Boolean)  # towards the overall limit too

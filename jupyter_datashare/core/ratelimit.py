@@ -1,86 +1,111 @@
-"""Limits on failed secret look-ups and denied reads, per client and over all clients.
+"""Limits on failed secret look-ups, denied reads and access requests, per client and over all clients.
 
 Capability secrets have no account to lock, so failures are counted per client and globally
-(OWASP; PyPI does the same for tokens). A client is an IPv4 address or an IPv6 /64 (one
-subscriber gets a whole /64, so counting single IPv6 addresses would be no limit at all).
-Memory stays bounded however many addresses call.
+(OWASP; PyPI does the same for tokens). A client is an IPv4 address or an IPv6 /64
+(``clients.client_key``). The counts live in the database (``failed_attempts``), so every process
+of a deployment (servers behind one proxy, the CLI, notebooks) spends one budget: a second
+process never doubles an attacker's. Successes write nothing; each failure inserts one row; old
+rows are pruned, so the table holds at most the failures of the last window.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import threading
-from collections import OrderedDict, deque
+from collections import OrderedDict
 
+from sqlalchemy import and_, bindparam, delete, event, func, insert, select, text
+from sqlalchemy.engine import Engine
+
+from .clients import client_key
 from .clock import Clock
+from .db import immediate, make_engine
 from .errors import RateLimited
+from .models import FailedAttempt
+
+_T = FailedAttempt.__table__
+# Built once: building a statement costs more than running it on its covering index.
+_CLIENT_COUNT = select(func.count(), func.min(_T.c.at)).where(
+    _T.c.scope == bindparam("scope"), _T.c.client == bindparam("client"), _T.c.at > bindparam("since"))
+_OVERALL_COUNT = select(func.count(), func.min(_T.c.at)).where(
+    _T.c.scope == bindparam("scope"), _T.c.at > bindparam("since"), _T.c.counted)
+_INSERT = insert(_T)
+_PRUNE = delete(_T).where(and_(_T.c.scope == bindparam("scope"), _T.c.at <= bindparam("until")))
+MAX_KEY = 100  # the column's width; only non-addresses (never from HTTP) are that long
 
 
-def client_key(address: str | None) -> str:
-    """The client an address belongs to: an IPv4 address as is, an IPv6 address by its /64."""
-    if not address:
-        return "unknown"
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone (fe80::1%eth0)
-    except ValueError:
-        return address  # not an address (a test, a Unix socket): its own client
-    if ip.version == 6:
-        if ip.ipv4_mapped is not None:  # ::ffff:192.0.2.1 is that IPv4 client
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((ip, 64), strict=False))
-    return str(ip)
+def counting_engine(engine: Engine, busy_timeout_ms: int) -> Engine:
+    """The engine failures are counted on: ``engine`` itself, except on an SQLite file, where a
+    pool of its own skips the fsync of each commit (synchronous=NORMAL; 50 times cheaper here).
+    A power cut may then forget the last few failures, which only ever gives an attacker back
+    what a restart of a single process always did; the audit log never uses these connections."""
+    url = engine.url
+    if engine.dialect.name != "sqlite" or url.database in (None, "", ":memory:"):
+        return engine
+    counts = make_engine(url.render_as_string(hide_password=False), busy_timeout_ms)
+
+    @event.listens_for(counts, "connect")
+    def _relaxed(dbapi_conn, _record):  # runs after make_engine's own set-up (FULL)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    return counts
 
 
 class FailureLimiter:
     """Failures per client (``per_client`` in ``client_window`` s) and overall (``overall`` in
-    ``overall_window`` s).
+    ``overall_window`` s), for one ``scope`` of the shared table.
 
     For capability secrets, use ``check_client`` before the look-up and ``failure`` after a failed
     one: the overall limit then refuses only further failures, so strangers who fill it never lock
     out anyone holding a valid secret, while a client that failed too often is refused outright
     (see ``check_client``). ``check`` and ``failed`` apply both limits up front (a flood limit).
+    Processes check and then insert, so a burst across processes may pass a limit by a few.
     """
 
-    MAX_CLIENTS = 10_000
+    PRUNE_EVERY = 60.0  # seconds between deletions of rows no window can see any more
 
-    def __init__(self, clock: Clock, per_client: int = 10, client_window: float = 300.0,
+    def __init__(self, engine: Engine, clock: Clock, scope: str, per_client: int = 10, client_window: float = 300.0,
                  overall: int = 1000, overall_window: float = 3600.0):  # fmt: skip
-        self.clock = clock
+        self.engine, self.clock, self.scope = engine, clock, scope
         self.per_client, self.client_window = per_client, client_window
         self.overall, self.overall_window = overall, overall_window
-        self._clients: OrderedDict[str, deque] = OrderedDict()
-        self._all: deque = deque()
-        self._lock = threading.Lock()
+        self._pruned = -math.inf
 
     def _t(self) -> float:
         return self.clock.now().timestamp()
 
     @staticmethod
-    def _trim(q: deque, horizon: float) -> None:
-        while q and q[0] <= horizon:
-            q.popleft()
+    def _key(client: str | None) -> str:
+        return client_key(client)[:MAX_KEY]
 
-    def _client_wait(self, key: str, now: float) -> float | None:
-        q = self._clients.get(key)
-        if q is not None:
-            self._trim(q, now - self.client_window)
-            if len(q) >= self.per_client:
-                return q[0] + self.client_window - now
-        return None
+    def _client_wait(self, conn, key: str, now: float) -> float | None:
+        since = now - self.client_window
+        count, oldest = conn.execute(_CLIENT_COUNT, {"scope": self.scope, "client": key, "since": since}).one()
+        return None if count < self.per_client else (oldest or now) + self.client_window - now
 
-    def _overall_wait(self, now: float) -> float | None:
-        self._trim(self._all, now - self.overall_window)
-        if len(self._all) >= self.overall:
-            return self._all[0] + self.overall_window - now
-        return None
+    def _overall_wait(self, conn, now: float) -> float | None:
+        count, oldest = conn.execute(_OVERALL_COUNT, {"scope": self.scope, "since": now - self.overall_window}).one()
+        return None if count < self.overall else (oldest or now) + self.overall_window - now
 
-    def _record_client(self, key: str, now: float) -> None:
-        q = self._clients.pop(key, None) or deque()
-        q.append(now)
-        self._clients[key] = q
-        while len(self._clients) > self.MAX_CLIENTS:
-            self._clients.popitem(last=False)
+    def _record(self, conn, key: str, now: float, counted: bool) -> None:
+        if conn.dialect.name == "postgresql":  # a lost count is harmless: no WAL flush for it
+            conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        conn.execute(_INSERT, {"scope": self.scope, "client": key, "at": now, "counted": counted})
+        if now - self._pruned >= self.PRUNE_EVERY:
+            self._pruned = now
+            horizon = now - max(self.client_window, self.overall_window)
+            conn.execute(_PRUNE, {"scope": self.scope, "until": horizon})
+
+    def _writing(self):
+        # SQLite: take the write lock up front (a read that later writes could otherwise fail
+        # busy), so processes take turns and counts are exact. PostgreSQL: a plain transaction,
+        # not the writers' advisory lock (db.py): a count may pass a limit by a few, never queue
+        # behind audit appends.
+        if self.engine.dialect.name == "sqlite":
+            return immediate(self.engine).begin()
+        return self.engine.begin()
 
     @staticmethod
     def _refuse(*waits: float | None) -> None:
@@ -96,32 +121,28 @@ class FailureLimiter:
         guessing. Only this client's own failures (its /64) can bring it here.
         """
         now = self._t()
-        with self._lock:
-            self._refuse(self._client_wait(client_key(client), now))
+        with self.engine.connect() as conn:
+            self._refuse(self._client_wait(conn, self._key(client), now))
 
     def failure(self, client: str | None) -> None:
         """Count a failed look-up; raise RateLimited if everyone together failed too often lately
         (the failure is then counted for this client only, so the overall count stays bounded)."""
         now = self._t()
-        key = client_key(client)
-        with self._lock:
-            self._record_client(key, now)
-            wait = self._overall_wait(now)
-            if wait is None:
-                self._all.append(now)
+        with self._writing() as conn:
+            wait = self._overall_wait(conn, now)
+            self._record(conn, self._key(client), now, counted=wait is None)
         self._refuse(wait)
 
     def check(self, client: str | None) -> None:
         """Raise RateLimited if this client, or everyone together, failed too often lately."""
         now = self._t()
-        with self._lock:
-            self._refuse(self._overall_wait(now), self._client_wait(client_key(client), now))
+        with self.engine.connect() as conn:
+            self._refuse(self._overall_wait(conn, now), self._client_wait(conn, self._key(client), now))
 
     def failed(self, client: str | None) -> None:
         now = self._t()
-        with self._lock:
-            self._all.append(now)
-            self._record_client(client_key(client), now)
+        with self._writing() as conn:
+            self._record(conn, self._key(client), now, counted=True)
 
 
 class Repeats:

@@ -12,11 +12,12 @@ from sqlalchemy import select
 
 from . import keyring, reads
 from .audit import AuditLog
+from .clients import TrustedProxies
 from .clock import Clock
 from .db import make_engine, migrate, reading
 from .errors import DataShareError
 from .models import AuditCheckpoint
-from .ratelimit import FailureLimiter, Repeats
+from .ratelimit import FailureLimiter, Repeats, counting_engine
 from .settings import Settings
 from .signing import load_or_create_key
 from .store import BlobStore
@@ -44,8 +45,13 @@ class DataShare:
             checkpoint_every=settings.checkpoint_every,
             checkpoint_seconds=settings.checkpoint_seconds,
         )
+        self.trusted_proxies = TrustedProxies(settings.trusted_proxies)
+        # Limits count in the database, shared by every process on it (see ratelimit.py).
+        self.counts_engine = counting_engine(self.engine, settings.db_busy_timeout_ms)
         self.limiter = FailureLimiter(
+            self.counts_engine,
             self.clock,
+            "lookup",
             per_client=settings.failed_lookups_per_client,
             client_window=settings.failed_lookups_client_window,
             overall=settings.failed_lookups_overall,
@@ -54,7 +60,9 @@ class DataShare:
         # Denied downloads: each used to write its own fsync'd event, so anonymous floods were
         # unbounded durable writes. Three times the look-up budget: a reader may try a few files.
         self.denied_reads = FailureLimiter(
+            self.counts_engine,
             self.clock,
+            "denied",
             per_client=settings.failed_lookups_per_client * 3,
             client_window=settings.failed_lookups_client_window,
             overall=settings.failed_lookups_overall,
@@ -63,7 +71,9 @@ class DataShare:
         self.denial_repeats = Repeats(self.clock, window=settings.failed_lookups_client_window)
         # A flood of access requests from one address is refused like failed look-ups.
         self.request_limiter = FailureLimiter(
+            self.counts_engine,
             self.clock,
+            "request",
             per_client=settings.requests_per_client,
             client_window=settings.requests_client_window,
             overall=max(settings.requests_per_client * 100, 1000),
@@ -81,4 +91,6 @@ class DataShare:
                 reads.record_pending_denials(self)  # a count of denied repeats is never lost at shutdown
             except DataShareError:
                 pass  # the audit log cannot be written: nothing more can be done while stopping
+        if getattr(self, "counts_engine", self.engine) is not self.engine:
+            self.counts_engine.dispose()
         self.engine.dispose()

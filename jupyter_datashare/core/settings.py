@@ -56,6 +56,8 @@ class Settings:
     requests_per_client: int = 5
     requests_client_window: float = 3600.0
     publisher: str = "jupyter-datashare"  # the publisher named in citations (your institution)
+    # Reverse proxies (addresses, networks, "unix") whose X-Forwarded-For names the client.
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self):
         self.data_dir = self.data_dir or default_data_dir()

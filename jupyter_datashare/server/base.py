@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from typing import Any
 
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
@@ -11,6 +12,7 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.ioloop import IOLoop
 
+from ..core.clients import UNIX
 from ..core.errors import DataShareError, InvalidInput, RateLimited, RangeNotSatisfiable
 from .redaction import redact_line, redact_request
 
@@ -33,6 +35,17 @@ def json_depth(value) -> int:
     return deepest
 
 
+def peer_address(request) -> str:
+    """Who opened the connection: its IP address (untouched by xheaders), or clients.UNIX."""
+    context = getattr(request.connection, "context", None)
+    family = getattr(context, "address_family", None)
+    if family in (socket.AF_INET, socket.AF_INET6) and context.address:
+        return context.address[0]
+    if family == getattr(socket, "AF_UNIX", None):
+        return UNIX
+    return request.remote_ip or "unknown"  # no connection context: a test request, no xheaders
+
+
 class DataShareMixin(ExtensionHandlerMixin):
     capability = False  # True for routes whose URL holds a secret
     @property
@@ -41,7 +54,13 @@ class DataShareMixin(ExtensionHandlerMixin):
 
     @property
     def client(self) -> str:
-        return self.request.remote_ip or "unknown"
+        """The client's address, as the limits count it and the audit log records it. With
+        trusted_proxies, read from the real peer and X-Forwarded-For here, never from tornado's
+        xheaders (c.ServerApp.trust_xheaders believes X-Real-IP from anyone)."""
+        proxies = self.datashare.trusted_proxies
+        if not proxies:
+            return self.request.remote_ip or "unknown"
+        return proxies.client(peer_address(self.request), self.request.headers.get("X-Forwarded-For"))
 
     def wants_json(self) -> bool:
         accept = self.request.headers.get("Accept", "")

@@ -143,6 +143,10 @@ def fixture_rows(data_dir, master: bytes, data_key: bytes) -> dict[str, list[dic
              "expiry_recorded": 0, "renewal_requested_at": None, "expiry_warned_at": None, "use_count": 1,
              "last_used_at": T},
         ],  # fmt: skip
+        "failed_attempts": [  # seconds since the epoch: 2026-01-02T03:04:05Z and a little later
+            {"id": 1, "scope": "lookup", "client": "10.0.0.7", "at": 1767323045.0, "counted": 1},
+            {"id": 2, "scope": "denied", "client": "2001:db8:1:2::/64", "at": 1767323046.25, "counted": 0},
+        ],
     }
 
 

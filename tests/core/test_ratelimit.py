@@ -1,27 +1,63 @@
+"""Limits on failures, kept in the database: per client (an IPv4 address, an IPv6 /64) and over
+all clients, one budget for every process on the database."""
+
 import pytest
+from sqlalchemy import func, select
 
-from jupyter_datashare.core.errors import RateLimited
+from jupyter_datashare.core import datasets, links
+from jupyter_datashare.core.errors import NotFound, RateLimited
+from jupyter_datashare.core.models import FailedAttempt
 from jupyter_datashare.core.ratelimit import FailureLimiter, Repeats, client_key
+from jupyter_datashare.core.service import DataShare
 
 
-def test_overall_limit_and_window(clock):
-    limiter = FailureLimiter(clock, per_client=100, client_window=60, overall=5, overall_window=60)
+def limiter(core, clock, **limits) -> FailureLimiter:
+    return FailureLimiter(core.counts_engine, clock, "test", **limits)
+
+
+def rows(core, scope=None) -> int:
+    query = select(func.count()).select_from(FailedAttempt)
+    if scope:
+        query = query.where(FailedAttempt.scope == scope)
+    with core.engine.connect() as conn:
+        return conn.execute(query).scalar()
+
+
+@pytest.fixture
+def second(core, clock):
+    """Another process's core on the same database and store (its own engine and pools)."""
+    other = DataShare(core.settings, clock)
+    yield other
+    other.close()
+
+
+def test_overall_limit_and_window(core, clock):
+    lim = limiter(core, clock, per_client=100, client_window=60, overall=5, overall_window=60)
     for i in range(5):
-        limiter.check(f"10.0.0.{i}")
-        limiter.failed(f"10.0.0.{i}")
+        lim.check(f"10.0.0.{i}")
+        lim.failed(f"10.0.0.{i}")
     with pytest.raises(RateLimited) as info:
-        limiter.check("10.0.0.99")
+        lim.check("10.0.0.99")
     assert 1 <= info.value.retry_after <= 60
     clock.advance(seconds=61)
-    limiter.check("10.0.0.99")
+    lim.check("10.0.0.99")
 
 
-def test_memory_is_bounded(clock):
-    limiter = FailureLimiter(clock, overall=10**9)
-    limiter.MAX_CLIENTS = 100
-    for i in range(1000):
-        limiter.failed(f"c{i}")
-    assert len(limiter._clients) == 100
+def test_the_table_keeps_only_what_a_window_can_see_and_successes_write_nothing(core, clock):
+    lim = limiter(core, clock, per_client=3, client_window=60, overall=10**9, overall_window=120)
+    for i in range(500):
+        lim.failed(f"2001:db8:{i:x}::1")
+    assert rows(core, "test") == 500
+    for i in range(50):  # checks that pass (a valid secret's path) add nothing
+        lim.check_client(f"192.0.2.{i}")
+        lim.check(f"192.0.2.{i}")
+    assert rows(core, "test") == 500
+    clock.advance(seconds=121)  # past both windows: the next failure prunes them all
+    lim.failed("192.0.2.1")
+    assert rows(core, "test") == 1
+    clock.advance(seconds=30)  # pruning is occasional, not a delete per failure
+    lim.failed("192.0.2.2")
+    assert rows(core, "test") == 2
 
 
 @pytest.mark.parametrize(
@@ -39,31 +75,85 @@ def test_a_client_is_an_ipv4_address_or_an_ipv6_64(address, client):
     assert client_key(address) == client
 
 
-def test_strangers_filling_the_overall_limit_never_block_a_valid_secret(clock):
-    limiter = FailureLimiter(clock, per_client=3, client_window=60, overall=5, overall_window=600)
+def test_strangers_filling_the_overall_limit_never_block_a_valid_secret(core, clock):
+    lim = limiter(core, clock, per_client=3, client_window=60, overall=5, overall_window=600)
     for i in range(5):
-        limiter.check_client(f"10.0.0.{i}")
-        limiter.failure(f"10.0.0.{i}")
+        lim.check_client(f"10.0.0.{i}")
+        lim.failure(f"10.0.0.{i}")
     # Everyone's budget is spent: a further failure is refused, from anyone ...
     with pytest.raises(RateLimited):
-        limiter.failure("10.0.0.99")
+        lim.failure("10.0.0.99")
     # ... but nothing stops a client before its secret is looked up.
     for client in ("10.0.0.0", "10.0.0.99", "2001:db8::1"):
-        limiter.check_client(client)
-    assert len(limiter._all) == 5  # refused failures are not kept: memory stays bounded
+        lim.check_client(client)
+    # The refused failure still counts against its client: two more and it is refused outright.
+    for _ in range(2):
+        with pytest.raises(RateLimited):
+            lim.failure("10.0.0.99")
+    with pytest.raises(RateLimited):
+        lim.check_client("10.0.0.99")
+    lim.check_client("10.0.0.98")
 
 
-def test_one_64_is_one_client_and_its_failures_block_only_it(clock):
-    limiter = FailureLimiter(clock, per_client=3, client_window=60, overall=1000, overall_window=600)
+def test_one_64_is_one_client_and_its_failures_block_only_it(core, clock):
+    lim = limiter(core, clock, per_client=3, client_window=60, overall=1000, overall_window=600)
     for host in ("1", "2", "3"):
-        limiter.failure(f"2001:db8:1:2::{host}")
+        lim.failure(f"2001:db8:1:2::{host}")
     with pytest.raises(RateLimited) as info:
-        limiter.check_client("2001:db8:1:2:ffff::9")  # the same /64, another address
+        lim.check_client("2001:db8:1:2:ffff::9")  # the same /64, another address
     assert 1 <= info.value.retry_after <= 60
-    limiter.check_client("2001:db8:1:3::1")  # the next /64 is someone else
-    limiter.check_client("192.0.2.1")
+    lim.check_client("2001:db8:1:3::1")  # the next /64 is someone else
+    lim.check_client("192.0.2.1")
     clock.advance(seconds=61)
-    limiter.check_client("2001:db8:1:2::1")
+    lim.check_client("2001:db8:1:2::1")
+
+
+def test_each_limit_counts_on_its_own(core, clock):
+    for _ in range(core.request_limiter.per_client):
+        core.request_limiter.failed("192.0.2.5")
+    with pytest.raises(RateLimited):
+        core.request_limiter.check("192.0.2.5")
+    core.limiter.check_client("192.0.2.5")  # access requests are not failed look-ups
+    core.denied_reads.check("192.0.2.5")
+
+
+@pytest.fixture
+def review_link(core, server_root):
+    (server_root / "f.txt").write_text("hello")
+    ds = datasets.share(core, "ada-owner", {"path": "f.txt", "title": "T", "access": {"level": "reviewer-only"}})
+    return links.create(core, "ada-owner", ds, {"label": "R1"})[1]
+
+
+def test_two_processes_on_one_database_spend_one_budget(core, second, clock, review_link):
+    for ctx in (core, second):
+        ctx.limiter.per_client, ctx.limiter.overall = 4, 6
+    for ctx in (core, second, core, second):  # the attacker spreads its guesses over both
+        with pytest.raises(NotFound):
+            links.resolve(ctx, "dsr_" + "Z" * 43, "198.51.100.7")
+    for ctx in (core, second):  # its budget is spent in either: not two budgets of 4
+        with pytest.raises(RateLimited):
+            links.resolve(ctx, review_link, "198.51.100.7")
+    # Strangers spend the rest of the overall budget in the second process ...
+    for address in ("203.0.113.1", "203.0.113.2"):
+        with pytest.raises(NotFound):
+            links.resolve(second, "dsr_" + "Y" * 43, address)
+    with pytest.raises(RateLimited):  # ... and the first refuses further failures from anyone
+        links.resolve(core, "dsr_" + "X" * 43, "203.0.113.3")
+    for ctx in (core, second):  # while a valid secret is still served, in both
+        assert links.resolve(ctx, review_link, "203.0.113.3")[0].label == "R1"
+    clock.advance(seconds=core.settings.failed_lookups_client_window + 1)
+    assert links.resolve(second, review_link, "198.51.100.7")[0].label == "R1"  # its window has passed
+
+
+@pytest.mark.parametrize("name", ["request_limiter", "denied_reads"])
+def test_the_flood_limits_are_shared_too(core, second, name):
+    first, other = getattr(core, name), getattr(second, name)
+    for _ in range(other.per_client):
+        first.check("2001:db8:7:7::1")
+        first.failed("2001:db8:7:7::1")
+    with pytest.raises(RateLimited):
+        other.check("2001:db8:7:7:ffff::2")  # the same /64, in the other process
+    other.check("2001:db8:7:8::1")
 
 
 def test_repeats_are_collapsed_per_window_and_counted(clock):
