@@ -101,7 +101,9 @@ class DataShareConfig(Configurable):
         return min(_D.default_grant_days, self.max_grant_days)
     public_base_url = Unicode(
         _D.public_base_url,
-        help="Scheme and host used in generated links, e.g. https://data.example.org. Default: the request's.",
+        help="Public address of the server's base URL (what a reverse proxy maps to c.ServerApp.base_url), "
+        "e.g. https://data.example.org or https://data.example.org/share/: links are this + datashare/…, "
+        "whatever the server's own base URL. Default: the request's scheme and host with the base URL.",
     ).tag(config=True)
     checkpoint_every = Int(_D.checkpoint_every, help="Sign an audit checkpoint at least every this many events.").tag(
         config=True
@@ -199,6 +201,7 @@ class DataShareConfig(Configurable):
         """The core's plain view of these options, for a server (or CLI, notebook) rooted at ``root_dir``."""
         if self.default_link_days > self.max_link_days:
             raise InvalidInput(f"{SECTION}.default_link_days", f"must not exceed max_link_days ({self.max_link_days})")
+        check_public_base_url(self.public_base_url)
         values = {f.name: getattr(self, f.name) for f in fields(Settings) if f.name != "root_dir"}
         values["owner_identities"] = tuple(self.owner_identities)
         values["trusted_proxies"] = tuple(self.trusted_proxies)
@@ -288,11 +291,32 @@ def server_root_dir(options: DataShareConfig) -> str:
     return os.path.abspath(os.path.expanduser(root)) if root else ""
 
 
-def public_url(options: DataShareConfig, server_url: str = "") -> str:
-    """The server's URL as its own generated links show it: ``public_base_url`` with the server's
-    base path (``c.ServerApp.base_url``, else ``server_url``'s path); '' without a public_base_url."""
+def check_public_base_url(value: str) -> None:
+    """Refuse a public_base_url that links cannot be built on (named as users write it)."""
+    if not value:
+        return
+    problem = ""
+    try:
+        u = urlparse(value)
+        u.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError as exc:
+        problem = f"is not a URL ({exc})"
+    else:
+        if u.scheme not in ("http", "https") or not u.hostname:
+            problem = "must be an absolute http:// or https:// URL with a host, e.g. https://data.example.org/share/"
+        elif "?" in value or "#" in value:
+            problem = "must not have a query (?…) or a fragment (#…): links are built by appending datashare/… to it"
+        elif any(c.isspace() for c in value):
+            problem = "must not contain spaces"
+    if problem:
+        raise InvalidInput(f"{SECTION}.public_base_url", f"{value!r} {problem}")
+
+
+def public_url(options: DataShareConfig) -> str:
+    """The server's base URL as its own generated links show it: ``public_base_url`` exactly, as the
+    public address of ``c.ServerApp.base_url`` (links are it + ``datashare/…``, whatever the server's
+    own base path); '' without a public_base_url."""
     if not options.public_base_url:
         return ""
-    server = options.config["ServerApp"] if "ServerApp" in options.config else {}
-    path = str(server.get("base_url") or "") or urlparse(server_url).path or "/"
-    return options.public_base_url.rstrip("/") + "/" + path.strip("/") + ("/" if path.strip("/") else "")
+    check_public_base_url(options.public_base_url)
+    return options.public_base_url.rstrip("/") + "/"

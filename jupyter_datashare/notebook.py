@@ -64,7 +64,7 @@ def connect(root_dir: str | None = None, data_dir: str | None = None, db_url: st
                           master_key_file=path(master_key_file), signing_key_file=path(signing_key_file))  # fmt: skip
     root = root_dir or server.get("root_dir") or config.server_root_dir(options) or os.getcwd()
     settings = options.core_settings(os.path.abspath(os.path.expanduser(root)))
-    _base_url = base_url or config.public_url(options, server.get("url", "")) or server.get("url") or _base_url
+    _base_url = base_url or config.public_url(options) or server.get("url") or _base_url
     if _context is not None:
         _context.close()
         _context = None

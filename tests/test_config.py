@@ -158,15 +158,16 @@ def test_printed_links_use_the_configured_public_url_like_the_server_s_own(jp_en
     code, out, err = run_cli(capsys, "share", "survey", "--title", "T", "--level", "reviewer-only")
     assert code == 0, err
     dataset = out.split()[1].rstrip(":")
-    assert f"landing page: https://data.example.org/jupyter/datashare/d/{dataset}\n" in out
+    # public_base_url is the public address of the base_url: /jupyter/ is not repeated after it.
+    assert f"landing page: https://data.example.org/datashare/d/{dataset}\n" in out
     code, out, _ = run_cli(capsys, "link", "create", dataset)
-    assert code == 0 and out.startswith("https://data.example.org/jupyter/datashare/r/dsr_")
+    assert code == 0 and out.startswith("https://data.example.org/datashare/r/dsr_")
     code, out, _ = run_cli(capsys, "--base-url", "http://127.0.0.1:9999/", "link", "create", dataset)
     assert code == 0 and out.startswith("http://127.0.0.1:9999/datashare/r/dsr_")  # the flag wins
     nb = ds.connect()
     try:
         link = ds.link(dataset)
-        assert link.url.startswith("https://data.example.org/jupyter/datashare/r/dsr_")
+        assert link.url.startswith("https://data.example.org/datashare/r/dsr_")
         assert ds.read(link.url)["a"].tolist() == [1]  # and the notebook reads its own links back
     finally:
         nb.close()

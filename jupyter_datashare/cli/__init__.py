@@ -43,7 +43,7 @@ def _context(args):
     if not os.path.isdir(root):
         raise InvalidInput("--root-dir" if args.root_dir else "ServerApp.root_dir", f"'{root}' is not a folder")
     settings = options.core_settings(root)
-    # Printed links look like the server's own: its public_base_url and base path, if configured.
+    # Printed links look like the server's own: public_base_url + datashare/…, if configured.
     args.base_url = args.base_url or config.public_url(options) or DEFAULT_BASE_URL
     try:
         return DataShare(settings, options.clock)
@@ -71,7 +71,7 @@ def _globals(p: argparse.ArgumentParser, top: bool) -> None:
                                              f"c.DataShareApp.signing_key_file (default: ${SIGNING_KEY_FILE_ENV}, "
                                              f"else audit-signing.key in the data dir)"),
         ("--base-url", "URL", None, f"URL of the Jupyter server, used to print links (default: "
-                                    f"c.DataShareApp.public_base_url with c.ServerApp.base_url, else {DEFAULT_BASE_URL})"),
+                                    f"c.DataShareApp.public_base_url, else {DEFAULT_BASE_URL})"),
     ):  # fmt: skip
         g.add_argument(flag, metavar=metavar, default=default if top else argparse.SUPPRESS, help=text)
 

@@ -63,7 +63,7 @@ class DatasetView:
     def owner_view(self, dataset_id: str, number: int | None = None) -> dict:
         out = datasets.describe_for_owner(self.datashare, self.owner, dataset_id, number)
         base = url_path_join(self.base_url, "datashare")
-        out["landing_page"] = url_path_join(base, "d", out["id"])
+        out["landing_page"] = self.link_url("datashare", "d", out["id"])
         for f in out["files"]:
             f["url"] = url_path_join(base, "api", "datasets", out["id"], "files", quote(f["path"])) + f"?version={out['version']}"
         return out

@@ -80,10 +80,20 @@ class DataShareMixin(ExtensionHandlerMixin):
         return body
 
     def absolute_url(self, *parts: str) -> str:
-        """A full URL to hand to someone else (links in responses, e-mails)."""
+        """A full URL to hand to someone else (links in responses). public_base_url is the public
+        address of the server's base_url (what a proxy maps to it), so it replaces base_url: with
+        https://data.example.org/share/, ("datashare", "r", s) is .../share/datashare/r/s."""
         public = self.datashare.settings.public_base_url.rstrip("/")
-        path = url_path_join(self.base_url, *parts)
-        return (public or f"{self.request.protocol}://{self.request.host}") + path
+        if public:
+            return public + url_path_join("/", *parts)
+        return f"{self.request.protocol}://{self.request.host}" + url_path_join(self.base_url, *parts)
+
+    def link_url(self, *parts: str) -> str:
+        """A link inside our pages and views: absolute_url with a public_base_url (the server's own
+        path may not exist behind the proxy), else the server-relative path, as before."""
+        if self.datashare.settings.public_base_url:
+            return self.absolute_url(*parts)
+        return url_path_join(self.base_url, *parts)
 
     def send_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
