@@ -63,7 +63,7 @@ def db_url_for(data_dir) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _database_per_data_dir(monkeypatch):
+def _database_per_data_dir():
     """On PostgreSQL, every ``Settings`` without a db_url (server, core, CLI, notebook alike) gets
     its data folder's database; all of them are dropped when the test ends."""
     if not TEST_DB_URL:
@@ -74,11 +74,17 @@ def _database_per_data_dir(monkeypatch):
     def post_init(self):
         if not self.db_url:
             self.data_dir = self.data_dir or default_data_dir()
-            self.db_url = db_url_for(self.data_dir)
+            # A folder that already holds a SQLite database (an old store a migration test built)
+            # stays on it: such tests are about SQLite stores.
+            known = os.path.abspath(self.data_dir) in _databases
+            if known or not os.path.exists(os.path.join(self.data_dir, "datashare.sqlite")):
+                self.db_url = db_url_for(self.data_dir)
         plain(self)
 
-    monkeypatch.setattr(Settings, "__post_init__", post_init)
+    patch = pytest.MonkeyPatch()  # not the test's own: a test's monkeypatch.undo() must leave it
+    patch.setattr(Settings, "__post_init__", post_init)
     yield
+    patch.undo()
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
 

@@ -6,61 +6,78 @@ from __future__ import annotations
 import sqlite3
 from contextlib import contextmanager
 
-from sqlalchemy import MetaData, create_engine, event, select, text
+from sqlalchemy import MetaData, create_engine, event, select
 from sqlalchemy.pool import NullPool
 
 from jupyter_datashare.core.db import WRITE_LOCK
 
 
-def is_sqlite(ctx) -> bool:
-    return ctx.settings.db_url.startswith("sqlite")
+def url_of(ctx_or_url) -> str:
+    return ctx_or_url if isinstance(ctx_or_url, str) else ctx_or_url.settings.db_url
 
 
-def sqlite_file(ctx) -> str:
-    return ctx.settings.db_url.removeprefix("sqlite:///")
+def is_sqlite(ctx_or_url) -> bool:
+    return url_of(ctx_or_url).startswith("sqlite")
 
 
-def execute(ctx_or_url, *statements, params=None) -> None:
-    """Run SQL statements in one transaction from outside the core (as an intruder would)."""
-    url = ctx_or_url if isinstance(ctx_or_url, str) else ctx_or_url.settings.db_url
-    if url.startswith("sqlite"):
-        con = sqlite3.connect(url.removeprefix("sqlite:///"))
-        for sql in statements:
-            con.execute(sql, params or {})
+def sqlite_file(ctx_or_url) -> str:
+    return url_of(ctx_or_url).removeprefix("sqlite:///")
+
+
+def _statement(stmt) -> tuple[str, tuple]:
+    return (stmt, ()) if isinstance(stmt, str) else (stmt[0], tuple(stmt[1]))
+
+
+def execute(ctx_or_url, *statements) -> None:
+    """Run SQL statements (text, or (text, parameters) with ``?`` placeholders) in one
+    transaction from outside the core, as an intruder with the database would."""
+    if is_sqlite(ctx_or_url):
+        con = sqlite3.connect(sqlite_file(ctx_or_url))
+        for stmt in statements:
+            con.execute(*_statement(stmt))
         con.commit()
         con.close()
         return
-    engine = create_engine(url, poolclass=NullPool)
+    engine = create_engine(url_of(ctx_or_url), poolclass=NullPool)
     try:
         with engine.begin() as conn:
-            for sql in statements:
-                conn.execute(text(sql), params or {})
+            for stmt in statements:
+                sql, params = _statement(stmt)
+                conn.exec_driver_sql(sql.replace("?", "%s"), params)
     finally:
         engine.dispose()
 
 
-def rows(ctx, sql: str, params=None) -> list[tuple]:
-    engine = create_engine(ctx.settings.db_url, poolclass=NullPool)
+def rows(ctx_or_url, sql: str, params=()) -> list[tuple]:
+    """The rows of one query (``?`` placeholders), read from outside the core."""
+    if is_sqlite(ctx_or_url):
+        con = sqlite3.connect(sqlite_file(ctx_or_url))
+        try:
+            return [tuple(r) for r in con.execute(sql, tuple(params))]
+        finally:
+            con.close()
+    engine = create_engine(url_of(ctx_or_url), poolclass=NullPool)
     try:
         with engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(text(sql), params or {})]
+            return [tuple(r) for r in conn.exec_driver_sql(sql.replace("?", "%s"), tuple(params))]
     finally:
         engine.dispose()
 
 
-def all_bytes(ctx) -> bytes:
+def all_bytes(ctx_or_url) -> bytes:
     """Everything the database holds: SQLite's files (with the WAL), or every row of every table."""
     import os
 
-    if is_sqlite(ctx):
-        path = sqlite_file(ctx)
+    if is_sqlite(ctx_or_url):
+        path = sqlite_file(ctx_or_url)
         return b"".join(open(p, "rb").read() for p in (path, path + "-wal") if os.path.exists(p))
-    engine = create_engine(ctx.settings.db_url, poolclass=NullPool)
+    engine = create_engine(url_of(ctx_or_url), poolclass=NullPool)
     try:
         meta = MetaData()
         meta.reflect(engine)
         with engine.connect() as conn:
-            return b"\n".join(repr(tuple(r)).encode() for t in meta.sorted_tables for r in conn.execute(select(t)))
+            return b"\n".join(v if isinstance(v, bytes) else str(v).encode()
+                               for t in meta.sorted_tables for r in conn.execute(select(t)) for v in r)  # fmt: skip
     finally:
         engine.dispose()
 

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -25,6 +24,9 @@ from jupyter_datashare.core.errors import NotFound
 from jupyter_datashare.core.secrets import digest
 from jupyter_datashare.core.service import DataShare
 from jupyter_datashare.core.settings import Settings
+
+from . import rawdb
+from .conftest import db_url_for
 
 REPO = Path(__file__).resolve().parents[1]
 OWNER = "ada"
@@ -41,6 +43,7 @@ class CLI:
         self.root.mkdir()
         self.data = tmp_path / "data"
         self.db = self.data / "datashare.sqlite"
+        self.db_url = db_url_for(self.data) or f"sqlite:///{self.db}"  # what the CLI opens for this data dir
         self.capsys = capsys
 
     def __call__(self, *args: str, root: Path | None = None) -> tuple[int, str, str]:
@@ -72,10 +75,7 @@ class CLI:
         return DataShare(Settings(root_dir=str(self.root), data_dir=str(self.data), owner=OWNER))
 
     def sql(self, *statements: tuple) -> None:
-        with sqlite3.connect(self.db) as con:
-            for stmt in statements:
-                con.execute(*stmt) if isinstance(stmt, tuple) else con.execute(stmt)
-        con.close()
+        rawdb.execute(self.db_url, *statements)
 
     def events(self) -> list[dict]:
         return [json.loads(line) for line in self.ok("audit", "export").splitlines()]
@@ -231,7 +231,8 @@ def test_link_create_prints_a_working_url_whose_secret_is_not_stored_and_revoke_
 
     stored = b"".join(p.read_bytes() for p in run.data.rglob("*") if p.is_file())
     assert secret.encode() not in stored
-    assert digest(secret).encode() in run.db.read_bytes()  # the right file was read: its hash is there
+    assert secret.encode() not in rawdb.all_bytes(run.db_url)
+    assert digest(secret).encode() in rawdb.all_bytes(run.db_url)  # the right database was read: its hash is there
     assert secret not in run.ok("audit", "export")
 
     ctx = run.core()
@@ -407,21 +408,19 @@ def test_a_checkpoint_from_another_log_or_no_checkpoint_at_all_is_refused(logged
 @pytest.mark.parametrize("forgery, first_bad", [("copied hash", 3), ("recomputed hash", 4)])
 def test_audit_verify_catches_an_inserted_event(logged, forgery, first_bad):
     k = 3
-    with sqlite3.connect(logged.db) as con:
-        con.execute("UPDATE audit_events SET seq = -seq - 1 WHERE seq >= ?", (k,))  # two steps: seq is unique
-        con.execute("UPDATE audit_events SET seq = -seq WHERE seq < 0")
-        prev, ts = con.execute("SELECT entry_hash, ts FROM audit_events WHERE seq=?", (k - 1,)).fetchone()
-        row = {f: None for f in core_audit.FIELDS} | {"seq": k, "ts": ts, "actor": OWNER, "action": "link.revoked",
-                                                      "outcome": "ok", "client": "cli"}  # fmt: skip
-        if forgery == "copied hash":
-            entry_hash = con.execute("SELECT entry_hash FROM audit_events WHERE seq=?", (k + 1,)).fetchone()[0]
-        else:
-            entry_hash = core_audit.chain(prev, row)
-        cols = ", ".join(row) + ", entry_hash"
-        con.execute(f"INSERT INTO audit_events ({cols}) VALUES ({', '.join('?' * (len(row) + 1))})",
-                    [*row.values(), entry_hash])  # fmt: skip
-        con.execute("UPDATE audit_head SET size = size + 1")
-    con.close()
+    rawdb.execute(logged.db_url, ("UPDATE audit_events SET seq = -seq - 1 WHERE seq >= ?", (k,)),  # two steps: seq is unique
+                  "UPDATE audit_events SET seq = -seq WHERE seq < 0")  # fmt: skip
+    ((prev, ts),) = rawdb.rows(logged.db_url, "SELECT entry_hash, ts FROM audit_events WHERE seq=?", (k - 1,))
+    row = {f: None for f in core_audit.FIELDS} | {"seq": k, "ts": ts, "actor": OWNER, "action": "link.revoked",
+                                                  "outcome": "ok", "client": "cli"}  # fmt: skip
+    if forgery == "copied hash":
+        ((entry_hash,),) = rawdb.rows(logged.db_url, "SELECT entry_hash FROM audit_events WHERE seq=?", (k + 1,))
+    else:
+        entry_hash = core_audit.chain(prev, row)
+    cols = ", ".join(row) + ", entry_hash"
+    rawdb.execute(logged.db_url, (f"INSERT INTO audit_events ({cols}) VALUES ({', '.join('?' * (len(row) + 1))})",
+                                  [*row.values(), entry_hash]),
+                  "UPDATE audit_head SET size = size + 1")  # fmt: skip
     assert len(logged.events()) == 7
     code, out, err = _verify(logged)
     assert code == 1 and out == ""
@@ -478,6 +477,12 @@ def test_demo_shares_one_dataset_per_level_with_links_and_is_idempotent(run, tmp
 # -- as a real program ----------------------------------------------------------------------------
 
 
+def _db_args(data_dir) -> list[str]:
+    """A real process is not the test's own: it is told its data dir's database, if not SQLite."""
+    url = db_url_for(data_dir)
+    return ["--db-url", url] if url else []
+
+
 def _subprocess_env() -> dict:
     return os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
 
@@ -494,7 +499,7 @@ def test_help_runs_as_a_program_and_reads_well():
 def test_a_user_error_in_a_real_process_prints_one_line_and_no_traceback(tmp_path):
     (tmp_path / "root").mkdir()
     r = subprocess.run([sys.executable, "-m", "jupyter_datashare.cli", "--root-dir", str(tmp_path / "root"),
-                        "--data-dir", str(tmp_path / "data"), "share", "missing", "--title", "T"],
+                        "--data-dir", str(tmp_path / "data"), *_db_args(tmp_path / "data"), "share", "missing", "--title", "T"],
                        capture_output=True, text=True, cwd=REPO, env=_subprocess_env(), timeout=120)  # fmt: skip
     assert (r.returncode, r.stdout, r.stderr) == (2, "", "error: path: 'missing' does not exist\n")
 
@@ -517,7 +522,8 @@ def test_every_command_has_help(command, capsys):
 def test_the_cli_runs_without_the_web_server_stack(tmp_path):
     script = (
         "import sys; from jupyter_datashare import cli; "
-        f"rc = cli.main(['--root-dir', {str(tmp_path)!r}, '--data-dir', {str(tmp_path / 'data')!r}, 'list']); "
+        f"rc = cli.main(['--root-dir', {str(tmp_path)!r}, '--data-dir', {str(tmp_path / 'data')!r}, "
+        f"*{_db_args(tmp_path / 'data')!r}, 'list']); "
         "assert rc == 0, rc; loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('tornado', 'jupyter_server')); "
         "assert not loaded, loaded"
     )

@@ -16,7 +16,7 @@ from jupyter_datashare.core.errors import InvalidInput
 from jupyter_datashare.core.settings import Settings
 from jupyter_datashare.server.app import DataShareApp
 
-from .conftest import OWNER
+from .conftest import OWNER, db_url_for
 
 PACKAGE = Path(config.__file__).parent
 
@@ -85,7 +85,8 @@ async def test_what_the_command_line_says_wins_over_the_file(configured, share, 
     elsewhere = tmp_path / "elsewhere"
     code, _, err = run_cli(capsys, "--data-dir", str(elsewhere), "show", dataset)
     assert code == 2 and err.startswith("error: ")  # another store, without that dataset
-    assert (elsewhere / "datashare.sqlite").exists()
+    assert (elsewhere / "audit-signing.key").exists()  # that store was opened
+    assert (elsewhere / "datashare.sqlite").exists() or db_url_for(elsewhere)  # with its own database
     nb = ds.connect(data_dir=str(elsewhere))
     try:
         assert nb.settings.data_dir == str(elsewhere)

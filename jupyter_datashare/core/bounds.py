@@ -31,9 +31,13 @@ BULK_REQUESTS = 1_000  # requests decided in one bulk decision
 
 
 def text(field: str, value, limit: int):
-    """``value`` unchanged, unless it is a string longer than ``limit`` characters."""
-    if isinstance(value, str) and len(value) > limit:
-        raise InvalidInput(field, f"is longer than {limit} characters")
+    """``value`` unchanged, unless it is a string longer than ``limit`` characters or holding a
+    NUL, which no text means and PostgreSQL cannot store (a 500 there, where SQLite kept it)."""
+    if isinstance(value, str):
+        if len(value) > limit:
+            raise InvalidInput(field, f"is longer than {limit} characters")
+        if "\x00" in value:
+            raise InvalidInput(field, "contains a NUL character")
     return value
 
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from . import lookups, policy, secrets
+from . import bounds, lookups, policy, secrets
 from .audit import Event
 from .db import reading, writing
 from .errors import InvalidInput, NotFound
@@ -43,6 +43,7 @@ def create(ctx, owner: str, dataset_id: str, body: dict, *, client: str | None =
     label = body.get("label") or ""
     if not isinstance(label, str) or len(label) > 200:
         raise InvalidInput("label", "must be a string of at most 200 characters")
+    bounds.text("label", label, 200)  # no NUL
     days = _days(ctx, body.get("expires_in_days"))
     anonymous = _bool(body, "anonymous")
     allow_restricted = _bool(body, "allow_restricted")

@@ -94,9 +94,7 @@ def _text(body: dict, field: str, *, required: bool = False, max_len: int = boun
     value = value.strip()
     if required and not value:
         raise InvalidInput(field, "must not be empty")
-    if len(value) > max_len:
-        raise InvalidInput(field, f"is longer than {max_len} characters")
-    return value
+    return bounds.text(field, value, max_len)
 
 
 def _creators(value) -> list[dict]:

@@ -35,9 +35,7 @@ def _text(body, field, *, max_len=300, min_len=1) -> str:
         if min_len > 1:
             raise InvalidInput(field, f"must be at least {min_len} characters: say what you will do with the data")
         raise InvalidInput(field, "is required")
-    if len(value) > max_len:
-        raise InvalidInput(field, f"is longer than {max_len} characters")
-    return value.strip()
+    return bounds.text(field, value, max_len).strip()
 
 
 def _validate(ctx, body: dict) -> dict:

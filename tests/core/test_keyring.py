@@ -17,6 +17,7 @@ from jupyter_datashare.core.keyring import DatasetKey, KeyUnavailable
 from jupyter_datashare.core.service import DataShare
 from jupyter_datashare.core.settings import Settings
 from jupyter_datashare.core.store import BlobStore
+from tests import rawdb
 
 OWNER = "ada-owner"
 OWNER_P = policy.Principal("owner", OWNER)
@@ -319,7 +320,6 @@ def test_withdrawing_destroys_the_key_so_an_earlier_copy_of_the_files_stays_unre
         with open(copy / SHA, "rb") as f, pytest.raises(crypto.DamagedFile):
             b"".join(crypto.EncryptedFile(f, data_key, len(PAYLOAD), SHA).chunks(0, 10))
     # Nor is the destroyed wrapped key still lying in the database files.
-    db_bytes = b"".join(p.read_bytes() for p in (tmp_path / "data").glob("datashare.sqlite*"))
-    assert wrapped not in db_bytes
+    assert wrapped not in rawdb.all_bytes(core)
     with pytest.raises(InvalidInput):
         datasets.withdraw(core, OWNER, ds_id)

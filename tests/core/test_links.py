@@ -4,6 +4,7 @@ import pytest
 
 from jupyter_datashare.core import datasets, links, secrets
 from jupyter_datashare.core.errors import InvalidInput, NotFound, RateLimited
+from tests import rawdb
 
 
 @pytest.fixture
@@ -13,8 +14,7 @@ def shared(core, server_root):
 
 
 def db_bytes(core) -> bytes:
-    path = core.settings.db_url.removeprefix("sqlite:///")
-    return b"".join(open(p, "rb").read() for p in (path, path + "-wal") if __import__("os").path.exists(p))
+    return rawdb.all_bytes(core)
 
 
 def test_secret_has_prefix_256_bits_and_only_its_hash_is_kept(core, shared):

@@ -79,7 +79,7 @@ def test_an_unreachable_mail_server_never_blocks_the_workflow(core, restricted):
 @pytest.mark.parametrize("title, subject", [
     ("Interviews\r\nBcc: eve@evil.example", "[datashare] New access request for Interviews Bcc: eve@evil.example"),
     ("Interviews\u2028part two", "[datashare] New access request for Interviews part two"),
-    ("Sleep\u2029study\x00\x1b[2J\x85 2026", "[datashare] New access request for Sleep study [2J 2026"),
+    ("Sleep\u2029study\x07\x1b[2J\x85 2026", "[datashare] New access request for Sleep study [2J 2026"),
 ])  # fmt: skip
 def test_a_title_with_line_breaks_still_reaches_the_committee(core, restricted, inbox, title, subject):
     ds, members = restricted

@@ -126,8 +126,8 @@ CRASHING_SHARE = textwrap.dedent("""
     from jupyter_datashare.core.service import DataShare
     from jupyter_datashare.core.settings import Settings
 
-    root, data, level = sys.argv[1:4]
-    core = DataShare(Settings(root_dir=root, data_dir=data, owner="ada-owner", owner_identities=("ada-owner",)))
+    root, data, level, db_url = sys.argv[1:5]
+    core = DataShare(Settings(root_dir=root, data_dir=data, db_url=db_url, owner="ada-owner", owner_identities=("ada-owner",)))
     seen = [0]
 
     def progress(n):  # killed like `kill -9`, in the middle of the third file
@@ -144,7 +144,8 @@ CRASHING_SHARE = textwrap.dedent("""
 
 def crash_a_share(core, server_root, level: str) -> None:
     put(server_root, {f"big/f{i}.bin": os.urandom(2 << 20) + level.encode() for i in range(4)})  # two chunks each
-    proc = subprocess.run([sys.executable, "-c", CRASHING_SHARE, str(server_root), core.settings.data_dir, level],
+    proc = subprocess.run([sys.executable, "-c", CRASHING_SHARE, str(server_root), core.settings.data_dir, level,
+                           core.settings.db_url],
                           capture_output=True, text=True, timeout=300)  # fmt: skip
     assert proc.returncode == -9, proc.stderr
 

@@ -78,6 +78,8 @@ def refused(r, field):
         ({"email": "a" * 300 + "@uni.example"}, "email"),
         ({"orcid": "0" * 10_000}, "orcid"),
         ({"x" * 10_000: 1}, "x" * 100),
+        ({"name": "Rosalind\x00Example"}, "name"),
+        ({"purpose": PURPOSE + "\x00"}, "purpose"),
     ],
 )  # fmt: skip
 async def test_an_oversized_request_field_is_named_and_nothing_is_stored(call, share, over, field):
@@ -173,6 +175,9 @@ async def test_an_oversized_revocation_reason_is_refused_and_the_grant_stays(cal
         # Syntax, not size: the licence must be on the SPDX list, the ROR id's checksum must hold.
         ({"license": "MIT-ish", "license_text": "Do what you like."}, "license"),
         ({"creators": [{"name": "A", "affiliation_ror": "https://ror.org/02mhbdp95"}]}, "creators[0].affiliation_ror"),
+        # A NUL means nothing in a text (PostgreSQL cannot even store it: it was a 500 there).
+        ({"title": "Sleep\x00study"}, "title"),
+        ({"keywords": ["sleep\x00"]}, "keywords[0]"),
     ],
 )  # fmt: skip
 async def test_an_oversized_or_bad_owner_field_is_named_and_nothing_is_shared(call, make_files, over, field):
@@ -203,3 +208,10 @@ async def test_a_bulk_decision_over_too_many_requests_is_refused_whole(call, sha
                    body={"requests": ids, "decision": "deny", "reason": "Too many at once."})  # fmt: skip
     refused(r, "requests")
     assert (await call.json("GET", "datashare", "api", "requests", pending[0]["id"]))["decisions"] == []
+
+
+async def test_a_nul_in_a_link_label_is_refused_and_no_link_made(call, share):
+    d = await share(access={"level": "reviewer-only"})
+    r = await call("POST", "datashare", "api", "datasets", d["id"], "links", body={"label": "R\x001"})
+    refused(r, "label")
+    assert (await call.json("GET", "datashare", "api", "datasets", d["id"], "links"))["links"] == []

@@ -2,11 +2,10 @@
 
 import asyncio
 import json
-import sqlite3
-from contextlib import contextmanager
 
 import pytest
 
+from tests import rawdb
 from tests.conftest import path_of, server_config
 from tests.server.test_api import BAD_SHARES
 
@@ -28,19 +27,12 @@ def jp_server_config(clock, ds_config):
     return server_config(clock, {"owner_identities": [], **ds_config})
 
 
-@contextmanager
 def database_locked(ctx):
     """Hold the database's write lock, as a busy notebook kernel writing to the same store would.
 
-    Readers go on (WAL); a job that reaches its commit waits, still "running", until released.
+    Readers go on; a job that reaches its commit waits, still "running", until released.
     """
-    conn = sqlite3.connect(ctx.settings.db_url.removeprefix("sqlite:///"), isolation_level=None)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    finally:
-        conn.execute("ROLLBACK")
-        conn.close()
+    return rawdb.write_locked(ctx, wait_ms=None)
 
 
 async def start(call, *parts, body=None, expect=202, **kw):

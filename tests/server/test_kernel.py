@@ -32,8 +32,8 @@ def kernel(server_root, ctx):
     km, kc = start_new_kernel(kernel_name="python3", cwd=str(server_root), env=env)
     run_in_kernel(kc, f"""
         import json, pandas as pd, jupyter_datashare as ds
-        ds.connect(root_dir={str(server_root)!r}, data_dir={ctx.settings.data_dir!r}, owner="ada-owner",
-                   base_url="http://localhost:8888/")
+        ds.connect(root_dir={str(server_root)!r}, data_dir={ctx.settings.data_dir!r}, db_url={ctx.settings.db_url!r},
+                   owner="ada-owner", base_url="http://localhost:8888/")
         print(json.dumps({{"ok": True}}))
     """)
     yield kc

@@ -2,10 +2,10 @@
 
 import json
 import logging
-import sqlite3
 
 import pytest
 
+from tests import rawdb
 from tests.conftest import link_for, path_of
 
 
@@ -62,21 +62,8 @@ async def test_secrets_never_reach_the_logs_or_error_pages(call, share, ctx, log
         if r.code >= 400:
             bodies.append(r.body.decode())
     # A 5xx as well: the audit log is locked, so the download must fail (and log an error).
-    blocker = sqlite3.connect(ctx.settings.db_url.removeprefix("sqlite:///"), isolation_level=None)
-    blocker.execute("PRAGMA busy_timeout=0")
-    ctx.engine.dispose()
-    from sqlalchemy import event
-
-    @event.listens_for(ctx.engine, "connect")
-    def short_timeout(dbapi_conn, _rec):
-        dbapi_conn.execute("PRAGMA busy_timeout=50")
-
-    blocker.execute("BEGIN EXCLUSIVE")
-    try:
+    with rawdb.write_locked(ctx, exclusive=True):
         r = await call("GET", *path_of(live["url"]), "files", "table.csv", anon=True, headers={"Referer": live["url"]})
-    finally:
-        blocker.execute("ROLLBACK")
-        blocker.close()
     assert r.code == 503 and b"id,value" not in r.body
     bodies.append(r.body.decode())
     text = all_log_text(logs)
@@ -93,20 +80,8 @@ async def test_secrets_never_reach_the_logs_or_error_pages(call, share, ctx, log
 
 async def test_if_the_audit_event_cannot_be_written_nothing_is_served(call, share, ctx):
     d = await share(access={"level": "restricted"}, committee={"members": ["bob"]})
-    ctx.engine.dispose()
-    from sqlalchemy import event
-
-    @event.listens_for(ctx.engine, "connect")
-    def short_timeout(dbapi_conn, _rec):
-        dbapi_conn.execute("PRAGMA busy_timeout=50")
-
-    blocker = sqlite3.connect(ctx.settings.db_url.removeprefix("sqlite:///"), isolation_level=None)
-    blocker.execute("BEGIN EXCLUSIVE")
-    try:
+    with rawdb.write_locked(ctx, exclusive=True):
         r = await call("GET", "datashare", "api", "datasets", d["id"], "files", "table.csv")
-    finally:
-        blocker.execute("ROLLBACK")
-        blocker.close()
     assert r.code == 503 and b"id,value" not in r.body
     assert "audit" in json.loads(r.body)["message"]
 
