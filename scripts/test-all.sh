@@ -2,8 +2,8 @@
 # Every test suite, on a fresh machine: installs what is missing, then runs pytest (which also runs
 # the panel's Jest tests and the Galata/Playwright browser tests in Debian's Chromium).
 #
-#   bash scripts/test-all.sh            # everything
-#   bash scripts/test-all.sh -k links   # extra arguments go to pytest
+#   bash scripts/test-all.sh            # everything, on SQLite and then on PostgreSQL
+#   bash scripts/test-all.sh -k links   # extra arguments go to pytest (both runs)
 #
 # This is the README's test line, and CI (.ci/run) runs exactly this. It installs only what is
 # missing: Node.js and Chromium from Debian (as root, or with sudo), JupyterLab and the test extras
@@ -30,4 +30,14 @@ python -m pip install --quiet -e ".[test]"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 (cd ui-tests && jlpm install)
 
-exec python -m pytest "$@"
+# 1. Everything on SQLite (the default database), browser tests included.
+status=0
+python -m pytest "$@" || status=$?
+
+# 2. The suite again on PostgreSQL: scripts/postgres.sh installs Debian's postgresql if missing and
+# runs a throw-away cluster, each test gets a database of its own (DATASHARE_TEST_DB_URL). Left out:
+# the browser tests (run once, above) and the packaging tests, which build and install the project
+# and never open a database.
+bash scripts/postgres.sh run -- python -m pytest "$@" \
+  --ignore=tests/test_ui.py --ignore=tests/test_binder.py --ignore=tests/test_packaging.py || status=$?
+exit $status
