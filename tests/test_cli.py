@@ -452,6 +452,8 @@ def test_demo_shares_one_dataset_per_level_with_links_and_is_idempotent(run, tmp
     assert (demo_dir / "river-survey" / "README.txt").is_file()
     assert run.json("show", by_level["open"]["id"])["creators"][0]["name"] == "Ada Example"
 
+    # Every landing page printed is a public one: a reviewer-only dataset's would be a 404.
+    assert out.count("landing page: http") == 3 and f"/d/{by_level['reviewer-only']['id']}" not in out
     reviewer = run.json("link", "list", by_level["reviewer-only"]["id"])["links"]
     assert sorted((x["label"], x["anonymous"]) for x in reviewer) == [("Anonymous reviewer", True), ("Reviewer 1", False)]
     (editor,) = run.json("link", "list", by_level["restricted"]["id"])["links"]

@@ -156,7 +156,8 @@ def test_printed_links_use_the_configured_public_url_like_the_server_s_own(jp_en
         f"c.DataShareApp.data_dir = {str(tmp_path / 'datashare-data')!r}\n"
         "c.DataShareApp.public_base_url = 'https://data.example.org'\n"
     )
-    code, out, err = run_cli(capsys, "share", "survey", "--title", "T", "--level", "reviewer-only")
+    code, out, err = run_cli(capsys, "share", "survey", "--title", "T", "--level", "embargoed",
+                             "--embargo-until", "2099-01-01")  # fmt: skip
     assert code == 0, err
     dataset = out.split()[1].rstrip(":")
     # public_base_url is the public address of the base_url: /jupyter/ is not repeated after it.

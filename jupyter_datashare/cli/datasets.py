@@ -34,6 +34,13 @@ def _access_line(a: dict) -> str:
     return line + (f" (now {a['level_in_force']})" if a["level_in_force"] != a["level"] else "")
 
 
+def _landing_line(args, dataset_id: str, level: str) -> str:
+    # A reviewer-only dataset has no public page (its d/ address is a 404 like an unknown id).
+    if level == "reviewer-only":
+        return "landing page: none in public; reviewers see it through a review link (`link create`)"
+    return f"landing page: {datashare_url(args, 'd', dataset_id)}"
+
+
 def cmd_list(ctx, args) -> None:
     now = ctx.now()
     found = [views.summary(d, now) for d in datasets.list_owned(ctx, ctx.settings.owner, args.all)]
@@ -94,7 +101,7 @@ def cmd_share(ctx, args) -> None:
     dataset_id = datasets.share(ctx, ctx.settings.owner, body, client=CLIENT, committee_links=made)
     ds = datasets.load(ctx, dataset_id)
     print(f"shared {dataset_id}: {ds.title} ({args.level}, version 1, {ds.versions[-1].file_count} files)")
-    print(f"landing page: {datashare_url(args, 'd', dataset_id)}")
+    print(_landing_line(args, dataset_id, args.level))
     for member, secret in made:
         if secret:
             print(f"committee link for {member.name} <{member.email}>: {datashare_url(args, 'c', secret)}")
@@ -167,7 +174,7 @@ def cmd_demo(ctx, args) -> None:
     for d in made:
         state = "created" if d["created"] else "already there"
         print(f"{d['id']}  {d['level']:<13} {d['path']:<22} {state}: {d['title']}")
-        print(f"    landing page: {datashare_url(args, 'd', d['id'])}")
+        print("    " + _landing_line(args, d["id"], d["level"]))
         for link in d["links"]:
             print(f"    review link '{link['label']}' (expires {link['expires_at']}): {datashare_url(args, 'r', link['secret'])}")
         if d.get("pending_request"):
