@@ -223,3 +223,19 @@ def path_of(url: str) -> list[str]:
     path = unquote(urlparse(url).path)
     idx = path.index("/datashare/")
     return path[idx + 1 :].split("/")
+
+
+def listening(jp_asyncio_loop, http_server_port, jp_web_app, *, xheaders: bool):
+    """pytest-jupyter's test server, listening as ServerApp does with trust_xheaders (pytest-jupyter's
+    own ignores that option); tests that need it yield from this in an ``http_server`` fixture."""
+    import tornado.httpserver
+
+    async def start():
+        server = tornado.httpserver.HTTPServer(jp_web_app, xheaders=xheaders)
+        server.add_socket(http_server_port[0])
+        return server
+
+    server = jp_asyncio_loop.run_until_complete(start())
+    yield server
+    server.stop()
+    http_server_port[0].close()

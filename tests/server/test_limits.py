@@ -4,9 +4,8 @@ IPv6 /64 is one client, and denied downloads cannot flood the audit log."""
 import json
 
 import pytest
-import tornado.httpserver
 
-from tests.conftest import link_for, path_of, server_config
+from tests.conftest import link_for, listening, path_of, server_config
 from tests.server.test_requests import BOB, CAROL, JSON, share_restricted, submit
 
 
@@ -19,16 +18,7 @@ def jp_server_config(clock, ds_config):
 @pytest.fixture
 def http_server(jp_asyncio_loop, http_server_port, jp_web_app):
     """pytest-jupyter's test server, listening as ServerApp does with trust_xheaders."""
-
-    async def start():
-        server = tornado.httpserver.HTTPServer(jp_web_app, xheaders=True)
-        server.add_socket(http_server_port[0])
-        return server
-
-    server = jp_asyncio_loop.run_until_complete(start())
-    yield server
-    server.stop()
-    http_server_port[0].close()
+    yield from listening(jp_asyncio_loop, http_server_port, jp_web_app, xheaders=True)
 
 
 def at(address: str, **headers) -> dict:

@@ -8,11 +8,10 @@ import sys
 from dataclasses import asdict
 
 import pytest
-import tornado.httpserver
 
 from jupyter_datashare.config import DataShareConfig, load
 from jupyter_datashare.core.errors import InvalidInput
-from tests.conftest import link_for, path_of, server_config
+from tests.conftest import link_for, listening, path_of, server_config
 
 UNKNOWN = ("datashare", "r", "dsr_" + "Z" * 43)
 LIMITS = {"failed_lookups_per_client": 3, "failed_lookups_overall": 1000}
@@ -32,15 +31,7 @@ def jp_server_config(clock, ds_config, xheaders):
 
 @pytest.fixture
 def http_server(jp_asyncio_loop, http_server_port, jp_web_app, xheaders):
-    async def start():
-        server = tornado.httpserver.HTTPServer(jp_web_app, xheaders=xheaders)
-        server.add_socket(http_server_port[0])
-        return server
-
-    server = jp_asyncio_loop.run_until_complete(start())
-    yield server
-    server.stop()
-    http_server_port[0].close()
+    yield from listening(jp_asyncio_loop, http_server_port, jp_web_app, xheaders=xheaders)
 
 
 def via(forwarded: str, **headers) -> dict:
