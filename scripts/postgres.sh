@@ -9,7 +9,8 @@
 # It installs Debian's `postgresql` when no initdb is found (as root, or with sudo). initdb and the
 # server refuse to run as root: as root the cluster belongs to the system user `datashare-pg`
 # (created if missing); otherwise to the user running this. fsync is off: nothing here must survive
-# a crash, and the tests run faster.
+# a crash, and the tests run faster; DATASHARE_PG_DURABLE=1 keeps PostgreSQL's durable defaults
+# (fsync, synchronous commit), for benchmarks that compare durable writes with SQLite's.
 set -euo pipefail
 
 PG_USER_NAME=datashare-pg  # the system account that owns the cluster when we run as root
@@ -47,9 +48,11 @@ start() {
   as_owner "$bin/initdb" -D "$dir/data" -U "$DB_SUPERUSER" --auth=trust --no-sync -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; exit 1; }
   # Socket only (no TCP port to clash with), in our folder; enough connections for the tests'
-  # concurrent writers; fsync off for a cluster nobody keeps.
+  # concurrent writers; fsync off for a cluster nobody keeps (unless asked to be durable).
+  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${DATASHARE_PG_DURABLE:-}" = 1 ] && durability=""
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses='' -k $dir -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    -o "-c listen_addresses='' -k $dir -c max_connections=300 $durability" \
     start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
   echo "postgresql+psycopg://$DB_SUPERUSER@/postgres?host=$dir"
 }
