@@ -50,6 +50,8 @@ def make_engine(url: str, busy_timeout_ms: int = 10_000) -> Engine:
         # A writer waits for the write lock as long as SQLite's busy timeout, then fails.
         kwargs["connect_args"] = {"options": f"-c lock_timeout={int(busy_timeout_ms)}"}
         # Threads of one server (group commit, downloads, jobs) each hold a connection at times.
+        # Pre-ping: a database restart or a proxy ending idle connections must cost the next
+        # request a reconnect, not a 500 (tests/core/test_db.py).
         kwargs["pool_size"], kwargs["max_overflow"], kwargs["pool_pre_ping"] = 10, 20, True
     engine = create_engine(url, future=True, **kwargs)
     if is_postgres:

@@ -4,12 +4,15 @@ is what the advisory write lock is for; on SQLite, BEGIN IMMEDIATE."""
 
 import threading
 
+import pytest
+
 from jupyter_datashare.core import datasets, links
 from jupyter_datashare.core.audit import Event
 from jupyter_datashare.core.service import DataShare
 from jupyter_datashare.core.settings import Settings
 
-from ..conftest import OWNER
+from .. import rawdb
+from ..conftest import ON_POSTGRES, OWNER
 
 
 def test_concurrent_writers_in_two_cores_leave_one_valid_chain(tmp_path, clock, server_root):
@@ -58,3 +61,22 @@ def test_concurrent_writers_in_two_cores_leave_one_valid_chain(tmp_path, clock, 
     finally:
         here.close()
         there.close()
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL only: its server ends connections the pool still holds")
+def test_connections_ended_by_the_server_are_replaced_before_the_next_request(core, server_root):
+    """A database restart, or a proxy dropping idle connections, ends the pool's connections
+    under it: the next call of the core (a read, a write, a rate-limit count) still works."""
+    (server_root / "study").mkdir()
+    (server_root / "study" / "a.csv").write_text("x,y\n1,2\n")
+    ds_id = datasets.share(core, OWNER, {"path": "study", "title": "Before", "access": {"level": "reviewer-only"}})
+    core.limiter.check_client("192.0.2.1")  # the counting pool holds a connection too
+    pooled = core.engine.pool.checkedin()
+    assert pooled >= 1
+    ended = rawdb.rows(core, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = current_database() AND pid <> pg_backend_pid()")  # fmt: skip
+    assert len(ended) >= pooled and all(ok for (ok,) in ended)
+    assert datasets.load(core, ds_id).title == "Before"  # a read
+    datasets.update(core, OWNER, ds_id, {"title": "After"})  # a write, with its audit event
+    core.limiter.failure("192.0.2.1")
+    assert datasets.load(core, ds_id).title == "After" and core.audit.verify().ok
