@@ -9,7 +9,9 @@ segment by segment; a damaged segment fails the read (and is audited), never yie
 
 from __future__ import annotations
 
+import os
 import re
+import weakref
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterator
 
@@ -36,6 +38,7 @@ class FileRead:
     _dataset_id: str | None = None  # set, with the data key, when the stored copy is encrypted
     _data_key: bytes | None = None
     _on_damage: Callable[[crypto.DamagedFile], None] | None = None
+    _blob: _OpenBlob | None = None  # the plain copy, opened when the read was decided
 
     @property
     def length(self) -> int:
@@ -50,7 +53,7 @@ class FileRead:
         """The stored plain file, positioned at ``start`` (for zero-copy sending)."""
         if self.encrypted:
             raise ValueError("an encrypted file has no plain bytes on disk; read it through chunks()")
-        f = self._store.open(self.sha256)
+        f = self._blob.reopen() if self._blob is not None else self._store.open(self.sha256)
         f.seek(self.start)
         return f
 
@@ -82,6 +85,37 @@ class FileRead:
                     raise OSError(f"stored file {self.path} is shorter than its manifest says")
                 remaining -= len(data)
                 yield data
+
+
+class _OpenBlob:
+    """A plain blob opened when its read was decided, held until the read is gone: a seal in
+    another process may remove the blob from the store meanwhile, and an open file keeps its bytes."""
+
+    def __init__(self, f: BinaryIO):
+        self._fd = f.fileno()
+        weakref.finalize(self, f.close)  # when the read is dropped, used or not (a HEAD, a 304)
+
+    def reopen(self) -> BinaryIO:
+        """The same bytes, as a file of the caller's own (to close); one reader at a time."""
+        return os.fdopen(os.dup(self._fd), "rb", buffering=0)
+
+
+def _stored_copy(ctx, dataset_id: str, sha256: str) -> tuple[bytes | None, _OpenBlob | None]:
+    """(data key, None) if the file is read from its encrypted copy, else (None, its plain blob opened).
+
+    ``key_for_file`` may answer "plain" just before another process's seal removes the plain
+    blob: then the encrypted copy exists (the seal removes a plain blob only after that), so
+    the key is looked up once more instead of failing the read."""
+    data_key = keyring.key_for_file(ctx, dataset_id, sha256)
+    if data_key is not None:
+        return data_key, None
+    try:
+        return None, _OpenBlob(ctx.store.open(sha256))
+    except FileNotFoundError:
+        data_key = keyring.key_for_file(ctx, dataset_id, sha256)
+        if data_key is None:
+            raise  # missing for good: the store check names such a file
+        return data_key, None
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int, bool]:
@@ -176,12 +210,12 @@ def open_file(
             ctx.audit.append(s, event)
             if principal.link is not None:
                 links.record_use(ctx, s, principal.link)
-    data_key = keyring.key_for_file(ctx, dataset.id, entry.sha256)
+    data_key, blob = _stored_copy(ctx, dataset.id, entry.sha256)
     damage = Event("file.corrupt", principal.audit_actor, outcome="error", dataset_id=dataset.id, version=number,
                    file=entry.path, byte_range=f"{start}-{end}" if partial else None, client=client,
                    link_id=link.id if link is not None else None, grant_id=grant.id if grant is not None else None)  # fmt: skip
     return FileRead(entry.path, entry.size, entry.sha256, start, end, partial, ctx.store,
-                    dataset.id if data_key else None, data_key, _report_damage(ctx, damage))  # fmt: skip
+                    dataset.id if data_key else None, data_key, _report_damage(ctx, damage), blob)  # fmt: skip
 
 
 def _record_denial(ctx, event: Event, visible: bool) -> None:

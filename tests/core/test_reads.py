@@ -1,7 +1,8 @@
 import pytest
 
-from jupyter_datashare.core import datasets, links, policy, reads
+from jupyter_datashare.core import datasets, keyring, links, policy, reads
 from jupyter_datashare.core.errors import AccessDenied, NotFound, RangeNotSatisfiable
+from jupyter_datashare.core.service import DataShare
 
 
 @pytest.mark.parametrize(
@@ -81,3 +82,56 @@ def test_in_process_denials_are_each_recorded(core, shared):
         with pytest.raises(AccessDenied):
             reads.open_file(core, ds, policy.Principal("public", "public"), "t.csv")
     assert len(core.audit.events(action="file.denied")) == 3
+
+
+# -- a read racing a seal in another process ------------------------------------------------------
+
+
+@pytest.fixture
+def second(core, clock):
+    """Another process's core on the same database and store (its own engine and pools)."""
+    other = DataShare(core.settings, clock)
+    yield other
+    other.close()
+
+
+@pytest.fixture
+def open_file_shared(core, server_root):
+    (server_root / "o").mkdir()
+    (server_root / "o" / "t.csv").write_bytes(CONTENT)
+    return datasets.share(core, "ada-owner", {"path": "o", "title": "Open"})
+
+
+CONTENT = b"id,value\n" + b"".join(b"%d,%d\n" % (i, i * i) for i in range(5000))
+OWNER_P = policy.Principal("owner", "ada-owner")
+
+
+def test_a_seal_between_deciding_plain_and_opening_falls_back_to_the_encrypted_copy(
+        core, second, open_file_shared, monkeypatch):  # fmt: skip
+    real, sealed = keyring.key_for_file, []
+
+    def then_another_process_seals(ctx, dataset_id, sha256):
+        answer = real(ctx, dataset_id, sha256)
+        if answer is None and not sealed:  # "plain" ... and right now the other process seals
+            sealed.append(keyring.seal(second, dataset_id))
+            assert not core.store.has(sha256)  # the plain blob is gone
+        return answer
+
+    monkeypatch.setattr(keyring, "key_for_file", then_another_process_seals)
+    fr = reads.open_file(core, datasets.load(core, open_file_shared), OWNER_P, "t.csv")
+    assert sealed and fr.encrypted
+    assert b"".join(fr.chunks(4096)) == CONTENT
+
+
+def test_a_seal_after_the_read_was_decided_still_serves_the_plain_bytes(core, second, open_file_shared):
+    ds = datasets.load(core, open_file_shared)
+    reads_decided = [reads.open_file(core, ds, OWNER_P, "t.csv", range_header=r) for r in (None, "bytes=9-", None)]
+    assert not any(fr.encrypted for fr in reads_decided)
+    keyring.seal(second, open_file_shared)  # removes the plain blob before any byte was read
+    assert not core.store.has(reads_decided[0].sha256)
+    assert b"".join(reads_decided[0].chunks(4096)) == CONTENT  # the chunked path
+    with reads_decided[1].open() as f:  # the zero-copy path: a file positioned at the range
+        assert f.read() == CONTENT[9:]
+    del reads_decided  # a read never used (a HEAD, a 304) closes its file when dropped
+    fr = reads.open_file(core, ds, OWNER_P, "t.csv")  # later reads use the encrypted copy
+    assert fr.encrypted and b"".join(fr.chunks()) == CONTENT
