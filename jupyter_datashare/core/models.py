@@ -277,3 +277,35 @@ class FailedAttempt(Base):
     client: Mapped[str] = mapped_column(String(100))  # ratelimit.client_key: an address or an IPv6 /64
     at: Mapped[float] = mapped_column(Double)  # seconds since the epoch, by the core's clock
     counted: Mapped[bool] = mapped_column(Boolean)  # towards the overall limit too
+
+
+# -- background jobs, seen by every process on the database ----------------------------------
+
+
+class JobRecord(Base):
+    """A background share or new version (core/jobs.py): its progress and outcome, for whichever
+    process its owner's poll reaches. Never a secret: new committee members' links stay in the
+    memory of the process that ran the job."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # share, version
+    started_by: Mapped[str] = mapped_column(Text)  # the only one who may see it ("user:<name>", "token")
+    state: Mapped[str] = mapped_column(String(10))  # running, done, failed
+    files_done: Mapped[int] = mapped_column(Integer)
+    files_total: Mapped[int] = mapped_column(Integer)
+    bytes_done: Mapped[int] = mapped_column(BigInteger)
+    bytes_total: Mapped[int] = mapped_column(BigInteger)
+    started: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    result: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # e.g. {"dataset_id", "version"}
+    error: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    links_made: Mapped[int] = mapped_column(Integer, default=0)  # committee links its process holds
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The process that runs it: a random id made when its Jobs started, host and pid for messages.
+    instance: Mapped[str] = mapped_column(String(40))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    # Seconds since the epoch: refreshed while it runs, the time it finished after that.
+    heartbeat_at: Mapped[float] = mapped_column(Double, index=True)

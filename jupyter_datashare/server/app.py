@@ -42,7 +42,8 @@ class DataShareApp(DataShareConfig, ExtensionApp):
                 host=self.smtp_host, port=self.smtp_port, sender=self.smtp_from, username=self.smtp_username,
                 password=self.smtp_password, starttls=self.smtp_starttls, reminder_days=self.reminder_days,
                 expiry_warning_days=self.expiry_warning_days))  # fmt: skip
-        self.jobs = Jobs(self.datashare.clock, threads=self.job_threads, keep_seconds=self.finished_job_seconds)
+        self.jobs = Jobs(self.datashare.engine, self.datashare.clock, threads=self.job_threads,
+                         keep_seconds=self.finished_job_seconds)  # fmt: skip
         self.settings.update(
             datashare=self.datashare,
             datashare_jobs=self.jobs,

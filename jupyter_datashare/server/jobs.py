@@ -5,6 +5,11 @@ as the direct request does (a bad field is a 400 naming it, and nothing is store
 answers 202 with ``Location: .../api/jobs/{id}``; the freeze runs in a thread. The job's owner
 polls it for progress; when done it carries the same view of the dataset the direct request
 answers with, and the committee links once.
+
+Any server process on the same database answers for the job (core/jobs.py keeps it in the
+``jobs`` table). The committee links, being secrets, are only in the memory of the process that
+ran the job: another process answers the finished job without them and says so in
+``committee_links_note`` (new links are made by changing the committee, see ``LINKS_ELSEWHERE``).
 """
 
 from __future__ import annotations
@@ -20,6 +25,15 @@ from ..core.errors import InvalidInput
 from ..core.jobs import DONE, Job
 from .api import DatasetView
 from .base import OwnerAPIHandler
+
+
+LINKS_ELSEWHERE = (
+    "the committee members' links were made by another server process and are shown only there, once "
+    "(secrets are never stored). To give an external member a new link, take them off the committee with "
+    "PATCH datashare/api/datasets/{id} {{\"committee\": ...}}, then add them again the same way: that answer "
+    "shows their new link once, in committee_links"
+)
+NO_NOTE = {"dataset": None, "committee_links": [], "committee_links_note": None}
 
 
 def wants_async(handler) -> bool:
@@ -50,7 +64,7 @@ def _accepted(handler, job: Job) -> None:
     handler.set_header("Location", url_path_join(handler.base_url, "datashare", "api", "jobs", job.id))
     if "respond-async" in handler.request.headers.get("Prefer", ""):
         handler.set_header("Preference-Applied", "respond-async")
-    handler.send_json({"job": job.view() | {"dataset": None, "committee_links": []}}, 202)
+    handler.send_json({"job": job.view() | NO_NOTE}, 202)
 
 
 async def start_share(handler, body: dict) -> None:
@@ -64,8 +78,8 @@ async def start_share(handler, body: dict) -> None:
         return {"dataset_id": dataset_id, "version": 1}
 
     jobs = handler.settings["datashare_jobs"]
-    _accepted(handler, jobs.start("share", _user(handler), files_total=plan.files_total,
-                                  bytes_total=plan.bytes_total, work=work))  # fmt: skip
+    _accepted(handler, await handler.in_thread(jobs.start, "share", _user(handler), files_total=plan.files_total,
+                                               bytes_total=plan.bytes_total, work=work))  # fmt: skip
 
 
 async def start_version(handler, dataset_id: str) -> None:
@@ -78,8 +92,8 @@ async def start_version(handler, dataset_id: str) -> None:
         return {"dataset_id": plan.dataset_id, "version": number}
 
     jobs = handler.settings["datashare_jobs"]
-    _accepted(handler, jobs.start("version", _user(handler), files_total=plan.files_total,
-                                  bytes_total=plan.bytes_total, work=work))  # fmt: skip
+    _accepted(handler, await handler.in_thread(jobs.start, "version", _user(handler), files_total=plan.files_total,
+                                               bytes_total=plan.bytes_total, work=work))  # fmt: skip
 
 
 class JobAPI(DatasetView, OwnerAPIHandler):
@@ -90,21 +104,22 @@ class JobAPI(DatasetView, OwnerAPIHandler):
         return self.settings["datashare_jobs"]
 
     def _view(self, job: Job) -> dict:
-        out = job.view() | {"dataset": None, "committee_links": []}
+        out = job.view() | NO_NOTE
         if job.state == DONE:
             out["dataset"] = self.owner_view(job.result["dataset_id"], job.result["version"])
             out["committee_links"] = self.committee_links(job.take_secrets())
+            if job.links_elsewhere:
+                out["committee_links_note"] = LINKS_ELSEWHERE.format(id=job.result["dataset_id"])
         return out
 
     @web.authenticated
     @authorized
     async def get(self, job_id):
-        job = self.jobs.get(_user(self), job_id)
-        self.send_json(await self.in_thread(self._view, job))
+        user = _user(self)
+        self.send_json(await self.in_thread(lambda: self._view(self.jobs.get(user, job_id))))
 
     @web.authenticated
     @authorized
     async def delete(self, job_id):
-        job = self.jobs.get(_user(self), job_id)
-        job.cancel()
-        self.send_json(await self.in_thread(self._view, job))
+        user = _user(self)
+        self.send_json(await self.in_thread(lambda: self._view(self.jobs.cancel(user, job_id))))

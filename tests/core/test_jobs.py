@@ -8,9 +8,12 @@ import pytest
 from jupyter_datashare.core import datasets
 from jupyter_datashare.core.db import reading
 from jupyter_datashare.core.errors import InvalidInput, NotFound
-from jupyter_datashare.core.jobs import DONE, FAILED, Jobs
+from jupyter_datashare.core.jobs import DONE, FAILED, RUNNING, Jobs
 from jupyter_datashare.core.models import Dataset
+from jupyter_datashare.core.service import DataShare
+from jupyter_datashare.core.settings import Settings
 from jupyter_datashare.core.store import COPY_CHUNK
+from tests import rawdb
 
 OWNER = "ada-owner"
 
@@ -98,7 +101,7 @@ def wait(job, timeout=10):
 
 
 def test_a_job_runs_the_freeze_and_only_its_user_sees_it(core, study):
-    jobs = Jobs(core.clock)
+    jobs = Jobs(core.engine, core.clock)
     plan = datasets.check_share(core, OWNER, {"path": "study", "title": "T"})
     job = jobs.start("share", "user:ada", files_total=plan.files_total, bytes_total=plan.bytes_total,
                      work=lambda j: datasets.freeze_and_share(core, plan, progress=j.add_bytes, file_done=j.file_done))  # fmt: skip
@@ -115,7 +118,7 @@ def test_a_job_runs_the_freeze_and_only_its_user_sees_it(core, study):
 
 def test_finished_jobs_are_forgotten_after_a_while(core):
     now = [100.0]
-    jobs = Jobs(core.clock, keep_seconds=60, timer=lambda: now[0])
+    jobs = Jobs(core.engine, core.clock, keep_seconds=60, timer=lambda: now[0])
     job = jobs.start("share", "user:ada", files_total=0, bytes_total=0, work=lambda j: "done")
     wait(job)
     now[0] += 59
@@ -128,7 +131,7 @@ def test_finished_jobs_are_forgotten_after_a_while(core):
 
 
 def test_a_cancelled_job_stops_and_shares_nothing(core, study):
-    jobs = Jobs(core.clock, threads=1)
+    jobs = Jobs(core.engine, core.clock, threads=1)
     release = threading.Event()
     blocker = jobs.start("share", "user:ada", files_total=0, bytes_total=0, work=lambda j: release.wait(10))
     plan = datasets.check_share(core, OWNER, {"path": "study", "title": "T", "access": {"level": "reviewer-only"}})
@@ -143,7 +146,7 @@ def test_a_cancelled_job_stops_and_shares_nothing(core, study):
 
 
 def test_an_unexpected_error_fails_the_job_without_leaking_details(core, caplog):
-    jobs = Jobs(core.clock)
+    jobs = Jobs(core.engine, core.clock)
 
     def disk_full(job):
         raise OSError(28, "No space left on device", "/var/lib/secret/path")
@@ -153,3 +156,167 @@ def test_an_unexpected_error_fails_the_job_without_leaking_details(core, caplog)
                          "message": "freezing failed on the server (No space left on device); no version was published"}  # fmt: skip
     assert "version job" in caplog.text  # the details are in the server's log
     jobs.close()
+
+
+# -- several server processes on one database ------------------------------------------------
+
+
+@pytest.fixture
+def other(core, tmp_path, clock, server_root):
+    """A second core on the same data folder and database, as a second server process has."""
+    ds = DataShare(Settings(root_dir=str(server_root), data_dir=str(tmp_path / "data"), owner=OWNER,
+                            owner_identities=(OWNER,)), clock)  # fmt: skip
+    assert ds.settings.db_url == core.settings.db_url
+    yield ds
+    ds.close()
+
+
+def seen(jobs, job_id, until, user="user:ada", timeout=10):
+    """The job as ``jobs`` (another process) reads it, once ``until`` holds."""
+    for _ in range(int(timeout / 0.01)):
+        job = jobs.get(user, job_id)
+        if until(job):
+            return job
+        threading.Event().wait(0.01)
+    raise AssertionError(f"never got there: {job.view()}")
+
+
+def paused_share(core, plan, gate):
+    """A real freeze that stops after its first chunk until ``gate`` opens."""
+
+    def work(job):
+        def progress(n):
+            job.add_bytes(n)
+            gate.wait(10)
+
+        dataset_id = datasets.freeze_and_share(core, plan, progress=progress, file_done=job.file_done,
+                                               committee_links=job.secrets)  # fmt: skip
+        return {"dataset_id": dataset_id, "version": 1}
+
+    return work
+
+
+def test_a_job_run_by_one_process_is_seen_with_its_progress_by_another(core, other, study):
+    here, there = Jobs(core.engine, core.clock, report_seconds=0.02), Jobs(other.engine, other.clock)
+    plan = datasets.check_share(core, OWNER, {"path": "study", "title": "T"})
+    gate = threading.Event()
+    job = here.start("share", "user:ada", files_total=plan.files_total, bytes_total=plan.bytes_total,
+                     work=paused_share(core, plan, gate))  # fmt: skip
+    far = seen(there, job.id, lambda j: j.bytes_done > 0)
+    assert not far.here and far.state == RUNNING and far.bytes_done == COPY_CHUNK and far.files_done == 0
+    assert far.view() | {"bytes_done": 0} == job.view() | {"bytes_done": 0}  # the same job, as its row has it
+    for user, job_id in [("user:bob", job.id), ("user:ada", "job-unknown")]:
+        with pytest.raises(NotFound) as info:  # another user's job is no job at all
+            there.get(user, job_id)
+        assert info.value.message == f"no job '{job_id}'"
+    gate.set()
+    done = seen(there, job.id, lambda j: j.state != RUNNING)
+    assert done.state == DONE and done.error is None and done.finished == job.finished
+    assert done.bytes_done == done.bytes_total == plan.bytes_total and done.files_done == 2
+    assert done.result == job.result and count_datasets(other) == 1
+    assert len(there) == len(here) == 1
+    here.close(), there.close()
+
+
+def test_cancelling_through_another_process_stops_the_job_and_shares_nothing(core, other, study):
+    here, there = Jobs(core.engine, core.clock, report_seconds=0.02), Jobs(other.engine, other.clock)
+    plan = datasets.check_share(core, OWNER, {"path": "study", "title": "T", "access": {"level": "reviewer-only"}})
+
+    def slow_share(job):  # a slow disk: each chunk takes up to 10 s, or until the job is stopped
+        def progress(n):
+            job.add_bytes(n)
+            job._cancel.wait(10)
+
+        return datasets.freeze_and_share(core, plan, progress=progress, file_done=job.file_done)
+
+    job = here.start("share", "user:ada", files_total=2, bytes_total=plan.bytes_total, work=slow_share)
+    seen(there, job.id, lambda j: j.bytes_done > 0)
+    with pytest.raises(NotFound):
+        there.cancel("user:bob", job.id)
+    assert there.cancel("user:ada", job.id).state == RUNNING  # asked; it stops at its next chunk
+    stopped = seen(there, job.id, lambda j: j.state != RUNNING, timeout=5)
+    assert stopped.state == FAILED and stopped.error["status"] == 409
+    assert stopped.error["message"] == "cancelled: nothing was shared" and job.state == FAILED
+    assert nothing_stored(core)
+    here.close(), there.close()
+
+
+def test_a_job_queued_in_one_process_and_cancelled_in_another_never_runs(core, other):
+    here, there = Jobs(core.engine, core.clock, threads=1, report_seconds=3600), Jobs(other.engine, other.clock)
+    release, ran = threading.Event(), []
+    blocker = here.start("share", "user:ada", files_total=0, bytes_total=0, work=lambda j: release.wait(10))
+    queued = here.start("version", "user:ada", files_total=1, bytes_total=1, work=lambda j: ran.append(1))
+    there.cancel("user:ada", queued.id)  # its process's reporter never ticks: the worker asks the row itself
+    release.set()
+    wait(blocker), wait(queued)
+    assert ran == [] and queued.error["message"] == "cancelled: no version was published"
+    assert there.get("user:ada", queued.id).error == queued.error
+    here.close(), there.close()
+
+
+def test_a_job_whose_process_stopped_is_failed_once_its_heartbeat_is_too_old(core, other):
+    now = [1000.0]
+    timer = lambda: now[0]  # noqa: E731
+    # A process that stops answering: its reporter never ticks (no heartbeat, as after a kill -9).
+    gone = Jobs(core.engine, core.clock, timer=timer, report_seconds=3600)
+    alive = Jobs(core.engine, core.clock, timer=timer, report_seconds=0.02)
+    there = Jobs(other.engine, other.clock, timer=timer, stale_seconds=30)
+    gate = threading.Event()
+    lost = gone.start("share", "user:ada", files_total=3, bytes_total=300, work=lambda j: gate.wait(10))
+    lost_version = gone.start("version", "user:ada", files_total=1, bytes_total=1, work=lambda j: gate.wait(10))
+    busy = alive.start("share", "user:ada", files_total=3, bytes_total=300, work=lambda j: gate.wait(10))
+    now[0] += 25
+    assert there.get("user:ada", lost.id).state == RUNNING
+    # The live process beats (every 5 s of its timer): wait until its row says so.
+    for _ in range(1000):
+        if rawdb.rows(core, "SELECT heartbeat_at FROM jobs WHERE id = ?", (busy.id,)) == [(now[0],)]:
+            break
+        threading.Event().wait(0.01)
+    now[0] += 10  # 35 s after the start: the silent process's jobs are lost, the live one is not
+    failed = there.get("user:ada", lost.id)
+    assert failed.state == FAILED and failed.error["status"] == 500
+    assert failed.error["message"] == (f"the server process that ran this job (pid {os.getpid()} on {gone.host}) "
+                                       "stopped before it finished; nothing was shared")  # fmt: skip
+    assert there.get("user:ada", lost_version.id).error["message"].endswith("; no version was published")
+    assert there.get("user:ada", busy.id).state == RUNNING
+    assert gone.get("user:ada", lost.id).state == RUNNING  # in itself it still runs (it was only slow here)
+    gate.set()
+    wait(lost), wait(busy)
+    # Back after all: its row tells the truth again.
+    assert seen(there, lost.id, lambda j: j.state == DONE).error is None
+    for jobs in (gone, alive, there):
+        jobs.close()
+
+
+def test_the_committee_links_are_handed_out_once_where_the_job_ran_and_never_stored(core, other, study):
+    here, there = Jobs(core.engine, core.clock, report_seconds=0.02), Jobs(other.engine, other.clock)
+    body = {"path": "study", "title": "Survey", "access": {"level": "restricted"},
+            "committee": {"members": [{"name": "Dr Ext", "email": "ext@uni.example"}]}}  # fmt: skip
+    plan = datasets.check_share(core, OWNER, body)
+    gate = threading.Event()
+    gate.set()
+    job = wait(here.start("share", "user:ada", files_total=plan.files_total, bytes_total=plan.bytes_total,
+                          work=paused_share(core, plan, gate)))  # fmt: skip
+    far = seen(there, job.id, lambda j: j.state == DONE)
+    assert far.take_secrets() == [] and far.links_elsewhere  # the other process says where they are
+    (member, secret), = here.get("user:ada", job.id).take_secrets()
+    assert member.name == "Dr Ext" and secret.startswith("dsc_")
+    assert here.get("user:ada", job.id).take_secrets() == [] and not job.links_elsewhere  # once
+    assert secret.encode() not in rawdb.all_bytes(core)
+    here.close(), there.close()
+
+
+def test_finished_jobs_are_forgotten_by_every_process(core, other):
+    now = [100.0]
+    here = Jobs(core.engine, core.clock, keep_seconds=60, timer=lambda: now[0])
+    there = Jobs(other.engine, other.clock, keep_seconds=60, timer=lambda: now[0])
+    job = wait(here.start("share", "user:ada", files_total=0, bytes_total=0, work=lambda j: "done"))
+    seen(there, job.id, lambda j: j.state == DONE)
+    now[0] += 61
+    with pytest.raises(NotFound):
+        there.get("user:ada", job.id)
+    assert rawdb.rows(core, "SELECT count(*) FROM jobs") == [(1,)]  # forgotten; deleted when a job starts
+    wait(there.start("share", "user:ada", files_total=0, bytes_total=0, work=lambda j: "again"))
+    assert [r[0] for r in rawdb.rows(core, "SELECT id FROM jobs")] != [job.id]
+    assert len(here) == len(there) == 1
+    here.close(), there.close()

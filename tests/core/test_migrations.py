@@ -147,6 +147,13 @@ def fixture_rows(data_dir, master: bytes, data_key: bytes) -> dict[str, list[dic
             {"id": 1, "scope": "lookup", "client": "10.0.0.7", "at": 1767323045.0, "counted": 1},
             {"id": 2, "scope": "denied", "client": "2001:db8:1:2::/64", "at": 1767323046.25, "counted": 0},
         ],
+        "jobs": [  # a finished share, kept for its owner to read, in another process
+            {"id": "job-1", "kind": "share", "started_by": "user:ada", "state": "done", "files_done": 1,
+             "files_total": 1, "bytes_done": len(OPEN_BYTES), "bytes_total": len(OPEN_BYTES), "started": T,
+             "finished": T, "result": json.dumps({"dataset_id": "ds-open", "version": 1}), "error": None,
+             "links_made": 0, "cancel_requested": 0, "instance": "proc-1", "host": "node-a", "pid": 4242,
+             "heartbeat_at": 1767323045.5},
+        ],  # fmt: skip
     }
 
 
