@@ -6,7 +6,7 @@
 #   bash scripts/test-all.sh -k links   # extra arguments go to pytest (both runs)
 #
 # This is the README's test line, and CI (.ci/run) runs exactly this. It installs only what is
-# missing: Node.js and Chromium from Debian (as root, or with sudo), JupyterLab and the test extras
+# missing: Node.js, Chromium and nginx from Debian (as root, or with sudo), JupyterLab and the test extras
 # from PyPI into the current Python environment, the browser tests' npm packages with jlpm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +21,9 @@ apt_install() {
 # Node.js builds the panel (hatch-jupyter-builder runs jlpm); Chromium runs the browser tests.
 command -v node >/dev/null 2>&1 || apt_install nodejs
 [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || apt_install chromium
+# nginx is the reverse proxy of the several-processes test (tests/test_processes.py); Debian puts it
+# in /usr/sbin, which may not be on PATH.
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || apt_install nginx
 
 # JupyterLab gives jlpm and `jupyter lab` to the tests; then the project with its test extras.
 python -m pip install --quiet "jupyterlab>=4.6,<5"
