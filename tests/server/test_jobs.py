@@ -2,12 +2,18 @@
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from tornado.httpclient import AsyncHTTPClient
 
 from tests import rawdb
-from tests.conftest import path_of, server_config
+from tests.conftest import ON_POSTGRES, OWNER, path_of, server_config
 from tests.server.test_api import BAD_SHARES
+from tests.server.test_startup import free_port
 
 BOB = {"Authorization": "token bob-token"}
 ASYNC = {"async": "1"}
@@ -194,3 +200,125 @@ async def test_a_new_version_as_a_job(call, share, server_root):
     r, err = await start(call, "datasets", d["id"], "versions", expect=400)
     assert err["field"] == "id"
     r, err = await start(call, "datasets", "ds-unknown", "versions", expect=404)
+
+
+# -- a second server process on the same database and store ----------------------------------
+
+
+class SecondServer:
+    """A real ``jupyter server`` process with the extension on the test server's data folder and
+    database, with the same token, as a second process behind a load balancer would be."""
+
+    def __init__(self, tmp_path, ctx, token, root):
+        self.port, self.token = free_port(), token
+        config = tmp_path / "second-config"
+        config.mkdir()
+        settings = {
+            "ServerApp.jpserver_extensions": {"jupyter_datashare": True, "jupyter_server_terminals": False},
+            "ServerApp.identity_provider_class": "tests.server.identities.ThreeUsers",
+            "IdentityProvider.token": token, "ServerApp.allow_unauthenticated_access": False,
+            "ServerApp.ip": "127.0.0.1", "ServerApp.port": self.port, "ServerApp.port_retries": 0,
+            "ServerApp.open_browser": False, "ServerApp.root_dir": str(root),
+            "DataShareApp.data_dir": ctx.settings.data_dir, "DataShareApp.db_url": ctx.settings.db_url,
+            "DataShareApp.owner": OWNER, "DataShareApp.owner_identities": [],
+        }  # fmt: skip
+        (config / "jupyter_server_config.py").write_text("".join(f"c.{k} = {v!r}\n" for k, v in settings.items()))
+        repo = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config), JUPYTER_RUNTIME_DIR=str(tmp_path / "second-runtime"),
+                   PYTHONPATH=os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])))  # fmt: skip
+        self.log = tmp_path / "second-server.log"
+        with open(self.log, "w") as out:
+            self.proc = subprocess.Popen([sys.executable, "-m", "jupyter_server", "--allow-root"], stdout=out,
+                                         stderr=subprocess.STDOUT, env=env)  # fmt: skip
+
+    async def __call__(self, method, *parts, token=None, params=""):
+        url = f"http://127.0.0.1:{self.port}/" + "/".join(parts) + (f"?{params}" if params else "")
+        auth = "" if token == "" else f"token {token or self.token}"
+        return await AsyncHTTPClient().fetch(url, method=method, headers={"Authorization": auth}, raise_error=False,
+                                             allow_nonstandard_methods=True)  # fmt: skip
+
+    async def ready(self, timeout=120.0):
+        for _ in range(int(timeout / 0.25)):
+            if self.proc.poll() is not None:
+                pytest.fail(f"the second server stopped:\n{self.log.read_text()[-3000:]}")
+            try:
+                if (await self("GET", "datashare", "api", "datasets")).code == 200:
+                    return
+            except OSError:
+                pass  # not listening yet
+            await asyncio.sleep(0.25)
+        pytest.fail(f"the second server did not start:\n{self.log.read_text()[-3000:]}")
+
+    async def job(self, job_id, until=lambda j: j["state"] != "running", timeout=20.0):
+        for _ in range(int(timeout / 0.05)):
+            r = await self("GET", "datashare", "api", "jobs", job_id)
+            assert r.code == 200, (r.code, r.body[:300])
+            job = json.loads(r.body)
+            if until(job):
+                return job
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"job {job_id} never got there through the second server: {job}")
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def second_server(tmp_path, ctx, jp_serverapp, server_root):
+    server = SecondServer(tmp_path, ctx, jp_serverapp.identity_provider.token, server_root)
+    yield server
+    server.stop()
+
+
+async def test_a_job_started_on_one_server_process_is_polled_through_another(call, make_files, second_server):
+    make_files({"study/answers.csv": "q1,q2\n3,4\n"})
+    body = {"path": "study", "title": "Survey", "access": {"level": "restricted"},
+            "committee": {"members": ["bob", {"name": "Dr Ext", "email": "ext@uni.example"}]}}  # fmt: skip
+    await second_server.ready()
+    _, out = await start(call, "datasets", body=body)
+    job_id = out["job"]["id"]
+    assert set(out["job"]) >= {"id", "state", "bytes_done", "dataset", "committee_links", "committee_links_note"}
+
+    far = await second_server.job(job_id)
+    dataset = far["dataset"]
+    assert far["state"] == "done" and far["error"] is None and far["files_done"] == far["files_total"] == 1
+    assert dataset == json.loads((await second_server("GET", "datashare", "api", "datasets", dataset["id"])).body)
+    # The new member's link is a secret, in the memory of the process that made it only.
+    assert far["committee_links"] == [] and "/c/dsc_" not in json.dumps(far)
+    note = far["committee_links_note"]
+    assert "another server process" in note and f"PATCH datashare/api/datasets/{dataset['id']}" in note
+    near = await poll(call, job_id)
+    (link,) = near["committee_links"]
+    assert link["name"] == "Dr Ext" and near["committee_links_note"] is None
+    assert near["dataset"]["id"] == dataset["id"] and near["dataset"]["files"][0]["sha256"] == dataset["files"][0]["sha256"]
+    assert (await poll(call, job_id))["committee_links"] == []  # once
+
+    for who, job in [("bob-token", job_id), (None, "job-nope")]:
+        r = await second_server("GET", "datashare", "api", "jobs", job, token=who)
+        assert r.code == 404 and json.loads(r.body) == {"error": "NotFound", "message": f"no job '{job}'"}
+    r = await second_server("DELETE", "datashare", "api", "jobs", job_id, token="bob-token")
+    assert r.code == 404
+    assert (await second_server("GET", "datashare", "api", "jobs", job_id, token="")).code == 403
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="on SQLite a held write lock stops every writer, the jobs table's too")
+async def test_progress_and_cancel_through_another_server_process(call, make_files, ctx, second_server):
+    make_files({"first/a.bin": b"a" * (2 * MIB), "first/b.csv": "x\n1\n", "second/c.csv": "c\n1\n"})
+    await second_server.ready()
+    with database_locked(ctx):  # the audit's lock: the jobs' writes never wait for it
+        _, first = await start(call, "datasets", body={"path": "first", "title": "First"})
+        frozen = await second_server.job(first["job"]["id"], until=lambda j: j["files_done"] == 2)
+        assert frozen["state"] == "running" and frozen["bytes_done"] == frozen["bytes_total"] == 2 * MIB + 4
+        _, second = await start(call, "datasets", body={"path": "second", "title": "Second"})  # waits its turn
+        r = await second_server("DELETE", "datashare", "api", "jobs", second["job"]["id"])
+        assert r.code == 200 and json.loads(r.body)["state"] == "running"
+    cancelled = await poll(call, second["job"]["id"])
+    assert cancelled["state"] == "failed" and cancelled["error"]["message"] == "cancelled: nothing was shared"
+    assert (await second_server.job(first["job"]["id"]))["state"] == "done"
+    assert (await second_server.job(second["job"]["id"]))["error"]["status"] == 409
+    assert [d["title"] for d in (await call.json("GET", "datashare", "api", "datasets"))["datasets"]] == ["First"]
