@@ -238,23 +238,26 @@ def _record_denial(ctx, event: Event, visible: bool) -> None:
         # Whoever may not even see the dataset gets its usual answer (a 404 from the route),
         # never a 429 that would tell a real file name from a guess.
         raise AccessDenied(event.reason) from None
-    ctx.denied_reads.failed(event.client)
-    repeats = ctx.denial_repeats.note(key)
-    if repeats is None:
+    # The limiter's count and the repeat in one cheap commit; only a record writes an event.
+    if ctx.denied_reads.failed(event.client, also=lambda conn: ctx.denial_repeats.repeat(conn, key)):
         return
-    if repeats:
-        event.details = {**(event.details or {}), "repeats": repeats}
     with ctx.audit.transaction() as s:
+        # Taken with the event: a repeat counted by any process (even one killed since) is in it once.
+        repeats = ctx.denial_repeats.take(s, key)
+        if repeats is None:
+            return  # another process recorded it a moment ago; this one is counted for the next
+        if repeats:
+            event.details = {**(event.details or {}), "repeats": repeats}
         ctx.audit.append(s, event)
 
 
 def record_pending_denials(ctx) -> None:
-    """On shutdown: the repeats of denials that no later event carried yet, in one commit."""
-    pending = ctx.denial_repeats.drain()
-    if not pending:
+    """On shutdown: the repeats of denials this process saw that no event carries yet (counted
+    here or in another process), in one commit."""
+    if not ctx.denial_repeats.pending():
         return
     with ctx.audit.transaction() as s:
-        for (client, actor, dataset_id, version, path), repeats in pending:
+        for (client, actor, dataset_id, version, path), repeats in ctx.denial_repeats.drain(s):
             ctx.audit.append(s, Event("file.denied", actor, outcome="denied", dataset_id=dataset_id, version=version,
                                       file=path, client=client, reason="repeats not yet recorded when the server stopped",
                                       details={"repeats": repeats}))  # fmt: skip

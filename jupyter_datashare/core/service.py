@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from . import keyring, reads
 from .audit import AuditLog
@@ -68,7 +69,7 @@ class DataShare:
             overall=settings.failed_lookups_overall,
             overall_window=settings.failed_lookups_overall_window,
         )
-        self.denial_repeats = Repeats(self.clock, window=settings.failed_lookups_client_window)
+        self.denial_repeats = Repeats(self.counts_engine, self.clock, window=settings.failed_lookups_client_window)
         # A flood of access requests from one address is refused like failed look-ups.
         self.request_limiter = FailureLimiter(
             self.counts_engine,
@@ -89,8 +90,9 @@ class DataShare:
         if hasattr(self, "denial_repeats"):
             try:
                 reads.record_pending_denials(self)  # a count of denied repeats is never lost at shutdown
-            except DataShareError:
-                pass  # the audit log cannot be written: nothing more can be done while stopping
+            except (DataShareError, SQLAlchemyError):
+                # The database cannot be written: the counts stay in it for the next record.
+                pass
         if getattr(self, "counts_engine", self.engine) is not self.engine:
             self.counts_engine.dispose()
         self.engine.dispose()

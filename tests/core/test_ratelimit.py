@@ -156,16 +156,45 @@ def test_the_flood_limits_are_shared_too(core, second, name):
     other.check("2001:db8:7:8::1")
 
 
-def test_repeats_are_collapsed_per_window_and_counted(clock):
-    repeats = Repeats(clock, window=300)
+def note(core, repeats: Repeats, key: tuple) -> int | None:
+    """What reads does for a denial under its limit: None if only counted, else the repeats of the event to write."""
+    if core.denied_reads.failed(key[0], also=lambda conn: repeats.repeat(conn, key)):
+        return None
+    with core.audit.transaction() as s:
+        return repeats.take(s, key)
+
+
+def test_repeats_are_collapsed_per_window_and_counted(core, clock):
+    repeats = Repeats(core.counts_engine, clock, window=300)
     key = ("192.0.2.7", "public", "ds-1", 1, "table.csv")
-    assert repeats.note(key) == 0  # the first one is recorded
-    assert [repeats.note(key) for _ in range(9)] == [None] * 9
+    assert note(core, repeats, key) == 0  # the first one is recorded
+    assert [note(core, repeats, key) for _ in range(9)] == [None] * 9
     repeats.count(key)  # refused by a limit: not recorded now, still counted
-    assert repeats.note(("192.0.2.8", *key[1:])) == 0  # another client is recorded on its own
+    assert note(core, repeats, ("192.0.2.8", *key[1:])) == 0  # another client is recorded on its own
     clock.advance(seconds=301)
-    assert repeats.note(key) == 10  # the next record carries what was not recorded alone
-    assert repeats.note(key) is None
+    assert note(core, repeats, key) == 10  # the next record carries what was not recorded alone
+    assert note(core, repeats, key) is None
     other = ("192.0.2.9", "public", "ds-1", 1, "table.csv")
     repeats.count(other)  # refused before it was ever recorded: the next note records it
-    assert repeats.note(other) == 1
+    assert note(core, repeats, other) == 1
+
+
+def test_a_repeat_counted_by_another_process_is_in_its_next_record_once(core, second, clock):
+    key = ("192.0.2.7", "public", "ds-1", 1, "table.csv")
+    here, there = (Repeats(ctx.counts_engine, clock, window=300) for ctx in (core, second))
+    assert note(core, here, key) == 0
+    assert [note(ctx, r, key) for ctx, r in [(second, there), (core, here)] * 5] == [None] * 10
+    there.count(key)
+    with core.audit.transaction() as s:  # the shutdown of either process takes them all, once
+        assert here.drain(s) == [(key, 11)]
+    with second.audit.transaction() as s:
+        assert there.drain(s) == []
+    assert not here.pending() and not there.pending()
+    there.count(key)
+    clock.advance(seconds=301)
+    assert note(core, here, key) == 1
+    # What a window can no longer see is pruned; repeats still waiting for a record are not.
+    there.count(("192.0.2.99", "public", "ds-1", 1, "x.csv"))
+    clock.advance(seconds=301)
+    assert note(second, there, ("192.0.2.50", "public", "ds-2", 1, "t.csv")) == 0
+    assert rows(core, "repeat") == 2  # the new record and the waiting repeat

@@ -1,7 +1,11 @@
+import subprocess
+import sys
+import textwrap
+
 import pytest
 
 from jupyter_datashare.core import datasets, keyring, links, policy, reads
-from jupyter_datashare.core.errors import AccessDenied, NotFound, RangeNotSatisfiable
+from jupyter_datashare.core.errors import AccessDenied, NotFound, RangeNotSatisfiable, RateLimited
 from jupyter_datashare.core.service import DataShare
 
 
@@ -74,6 +78,57 @@ def test_repeated_denials_are_counted_not_each_written(core, shared):
     denied = core.audit.events(action="file.denied")
     assert [e["details"] for e in denied] == [None, {"repeats": 20}]
     assert denied[1]["client"] == "2001:db8:7::/64" and core.audit.verify().ok
+
+
+def deny(ctx, dataset_id, times, client="198.51.100.9"):
+    ds = datasets.load(ctx, dataset_id)
+    for _ in range(times):
+        with pytest.raises((AccessDenied, RateLimited)):  # over the denial limit: refused, still counted
+            reads.open_file(ctx, ds, policy.Principal("public", "public"), "t.csv", client=client)
+
+
+def test_repeated_denials_through_two_processes_collapse_into_one_count(core, second, shared):
+    for _ in range(50):  # one client spreads its attempts over both processes (behind a proxy)
+        for ctx in (core, second):
+            deny(ctx, shared, 1)
+    assert len(core.audit.events(action="file.denied")) == 1  # one fsync'd event, not one per process
+    core.close()  # either process stopping records what both counted: nothing lost, nothing twice
+    second.close()
+    denied = core.audit.events(action="file.denied")
+    assert [e["details"] for e in denied] == [None, {"repeats": 99}]  # 1 + 99: every attempt
+    assert core.audit.verify().ok
+
+
+KILLED_AFTER_DENIALS = textwrap.dedent("""
+    import os, signal, sys
+    from jupyter_datashare.core import datasets, policy, reads
+    from jupyter_datashare.core.clock import ManualClock
+    from jupyter_datashare.core.errors import AccessDenied, RateLimited
+    from jupyter_datashare.core.service import DataShare
+    from jupyter_datashare.core.settings import Settings
+    from datetime import datetime
+
+    root, data, db_url, dataset_id, now = sys.argv[1:6]
+    core = DataShare(Settings(root_dir=root, data_dir=data, db_url=db_url, owner="ada-owner"),
+                     ManualClock(datetime.fromisoformat(now)))  # the test's clock
+    ds = datasets.load(core, dataset_id)
+    for _ in range(40):
+        try:
+            reads.open_file(core, ds, policy.Principal("public", "public"), "t.csv", client="198.51.100.9")
+        except (AccessDenied, RateLimited):
+            pass
+    os.kill(os.getpid(), signal.SIGKILL)  # no shutdown: whatever it kept only in memory is gone
+""")
+
+
+def test_repeats_counted_by_a_killed_process_are_in_the_next_record(core, shared, clock, server_root):
+    proc = subprocess.run([sys.executable, "-c", KILLED_AFTER_DENIALS, str(server_root), core.settings.data_dir,
+                           core.settings.db_url, shared, clock.now().isoformat()], capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == -9, proc.stderr
+    assert [e["details"] for e in core.audit.events(action="file.denied")] == [None]
+    clock.advance(seconds=core.settings.failed_lookups_client_window + 1)
+    deny(core, shared, 1)  # the same denial, a window later, in the surviving process
+    assert [e["details"] for e in core.audit.events(action="file.denied")] == [None, {"repeats": 39}]
 
 
 def test_in_process_denials_are_each_recorded(core, shared):
