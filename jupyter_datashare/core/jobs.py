@@ -239,10 +239,15 @@ class Jobs:
         except Exception as exc:
             if not isinstance(exc, DataShareError):
                 log.exception("jupyter_datashare: %s job %s failed", job.kind, job.id)
-            job._finish(FAILED, self.clock.now(), self.timer(), error=error_of(exc, job.kind))
+            job._finish(FAILED, self.clock.now(), self.timer(), error=self._error_of(exc, job.kind))
         else:
             job._finish(DONE, self.clock.now(), self.timer(), result=result)
         self._write([job])
+
+    def _error_of(self, exc: BaseException, kind: str) -> dict:
+        if isinstance(exc, Cancelled) and self._stopping.is_set():  # stopped by close(), not by its owner
+            return stopped_error(kind, self.host, self.pid)
+        return error_of(exc, kind)
 
     def get(self, user: str, job_id: str) -> Job:
         """The job, if ``user`` started it; anyone else gets the same answer as for no job at all.
@@ -382,17 +387,17 @@ class Jobs:
 
     def close(self) -> None:
         """Stop every job at its next chunk and wait for the threads (the server is stopping)."""
+        self._stopping.set()
         with self._lock:
             mine = list(self._jobs.values())
         for job in mine:
             job.cancel()
-        self._stopping.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
         if self._reporter is not None:
             self._reporter.join()
         for job in mine:  # those that never got a thread
             if job.state == RUNNING:
-                job._finish(FAILED, self.clock.now(), self.timer(), error=error_of(Cancelled(job.kind), job.kind))
+                job._finish(FAILED, self.clock.now(), self.timer(), error=stopped_error(job.kind, self.host, self.pid))
         self._write([j for j in mine if j._written != j._row()])
         if self._own_engine:
             self.engine.dispose()

@@ -288,6 +288,24 @@ def test_a_job_whose_process_stopped_is_failed_once_its_heartbeat_is_too_old(cor
         jobs.close()
 
 
+def test_jobs_stopped_with_their_server_process_say_so_elsewhere(core, other):
+    here, there = Jobs(core.engine, core.clock, threads=1), Jobs(other.engine, other.clock)
+    def endless(job):  # a freeze that goes on until it is stopped
+        while True:
+            job.add_bytes(1)
+            threading.Event().wait(0.01)
+
+    running = here.start("share", "user:ada", files_total=9, bytes_total=9, work=endless)
+    queued = here.start("version", "user:ada", files_total=1, bytes_total=1, work=lambda j: None)
+    here.close()  # the server stops: its running freeze stops at its next chunk, the queued one never runs
+    for job, not_done in [(running, "nothing was shared"), (queued, "no version was published")]:
+        seen_there = there.get("user:ada", job.id)
+        assert seen_there.state == FAILED and seen_there.error["message"] == (
+            f"the server process that ran this job (pid {os.getpid()} on {here.host}) stopped before it finished; "
+            f"{not_done}")  # fmt: skip
+    there.close()
+
+
 def test_the_committee_links_are_handed_out_once_where_the_job_ran_and_never_stored(core, other, study):
     here, there = Jobs(core.engine, core.clock, report_seconds=0.02), Jobs(other.engine, other.clock)
     body = {"path": "study", "title": "Survey", "access": {"level": "restricted"},
