@@ -148,9 +148,8 @@ class Cluster:
             d.mkdir(parents=True, exist_ok=True)
         self.nginx_bin = find_nginx()
         self.nginx_port = free_port()
-        self.servers = [
-            Server(i, free_port(), self.dir / f"server-{i}.log", self.dir / f"runtime-{i}") for i in range(self.processes)
-        ]
+        self.servers = [Server(i, free_port(), self.dir / f"server-{i}.log", self.dir / f"runtime-{i}")
+                        for i in range(self.processes)]  # fmt: skip
         self.nginx: subprocess.Popen | None = None
 
     # -- addresses ---------------------------------------------------------------------------
@@ -337,8 +336,8 @@ http {{
 """
         (d / "nginx.conf").write_text(conf)
         log = open(d / "nginx.out", "a")
-        self.nginx = subprocess.Popen([self.nginx_bin, "-p", str(d), "-e", str(d / "error.log"), "-c", str(d / "nginx.conf")],
-                                      stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        cmd = [self.nginx_bin, "-p", str(d), "-e", str(d / "error.log"), "-c", str(d / "nginx.conf")]
+        self.nginx = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -1,0 +1,373 @@
+"""Two server processes on one database and one store behind a real nginx behave as one, even when
+one of them is killed mid-way (issue 10, item 3).
+
+Through nginx (round-robin): 200 concurrent review-link downloads of a dataset stored encrypted
+(a 3 MiB file read slowly, and a 48 MiB one whose few readers pause after their first bytes, so
+that the killed process is certainly still sending some), while shares, new review links, access
+requests on the public form and committee decisions go on; one process is SIGKILLed once 40
+downloads have bytes, and a third of the downloads begin only after the kill. Then: every client that received a byte has its ``file.downloaded`` event (each client is
+told apart by its own X-Forwarded-For address, which ``trusted_proxies`` makes the recorded client);
+the audit chain verifies (over the API and with the CLI, a third process); the only 5xx are 502s
+of requests that nginx had passed to the killed process and that were open when it died; the
+surviving process keeps serving; nothing a failed request started is left half-done. The killed
+process then starts again on the same database and serves. On SQLite, and on PostgreSQL under
+DATASHARE_TEST_DB_URL (scripts/test-all.sh runs both).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from tests.cluster import REPO, Cluster, NginxMissing, find_nginx
+from tests.conftest import db_url_for
+
+DOWNLOADS = 200
+SMALL, LARGE = 3 << 20, 48 << 20  # 3 MiB (48 encrypted segments) and more than the sockets between hold
+HOLDERS = 6  # clients of the large file that stop reading after their first bytes until the kill
+SHARES = LINKS = REQUESTS = 5
+BOB = {"Authorization": "token bob-token"}
+AGREEMENT = "I will not re-identify participants and will delete the data when my access ends."
+PURPOSE = ("We will estimate how sleep duration relates to reported stress in adults, as a replication "
+           "of the published analysis, using the anonymised questionnaire answers only.")  # fmt: skip
+
+
+@dataclass
+class Call:
+    """One client request: what it got and when it was open (wall clock, as nginx logs)."""
+
+    id: str
+    file: str = ""  # for downloads
+    start: float = 0.0
+    end: float = 0.0
+    status: int | None = None
+    received: int = 0  # body bytes
+    sha256: str = ""
+    error: str = ""
+    body: dict = field(default_factory=dict)
+
+
+def address(i: int) -> str:
+    """The client address of download ``i`` (what nginx forwards and the audit log records)."""
+    return f"10.77.{i // 250}.{i % 250 + 1}"
+
+
+async def timed(call: Call, coro):
+    call.start = time.time()
+    try:
+        r = await coro
+        call.status = r.status_code
+        try:
+            call.body = r.json()
+        except ValueError:
+            call.body = {"text": r.text[:300]}
+    except httpx.HTTPError as exc:
+        call.error = repr(exc)
+    finally:
+        call.end = time.time()
+    return call
+
+
+async def download(client, url: str, call: Call, forwarded: str | None, started: list, hold=None) -> Call:
+    """GET ``url`` reading slowly; ``started`` gets the call once its first byte arrives. With
+    ``hold`` (an event) it reads nothing more until the event is set: the server cannot send more
+    than the sockets between them hold, so a large file is still being sent then."""
+    digest = hashlib.sha256()
+    call.start = time.time()
+    try:
+        headers = {"X-Test-Id": call.id, **({"X-Forwarded-For": forwarded} if forwarded else {})}
+        async with client.stream("GET", url, headers=headers) as r:
+            call.status = r.status_code
+            async for chunk in r.aiter_raw():
+                if not call.received and chunk:
+                    started.append(call)
+                call.received += len(chunk)
+                digest.update(chunk)
+                if hold is not None:
+                    await hold.wait()
+                else:
+                    await asyncio.sleep(0.01)  # a slow reader: nginx (unbuffered) and the server wait for it
+    except httpx.HTTPError as exc:
+        call.error = repr(exc)
+    finally:
+        call.end = time.time()
+        call.sha256 = digest.hexdigest()
+    return call
+
+
+class Owner:
+    """The owner (and bob, a committee member) through nginx."""
+
+    def __init__(self, client: httpx.AsyncClient, cluster: Cluster):
+        self.client, self.c = client, cluster
+
+    def post(self, path: str, body: dict, test_id: str, headers=None):
+        hdrs = {**(headers or self.c.headers), "X-Test-Id": test_id}
+        return self.client.post(self.c.url + path, json=body, headers=hdrs)
+
+    async def json(self, method: str, path: str, expect=200, base: str = "", **kw):
+        kw.setdefault("headers", self.c.headers)
+        r = await self.client.request(method, (base or self.c.url) + path, **kw)
+        assert r.status_code == expect, (method, path, r.status_code, r.text[:500], self.c.logs())
+        return r.json()
+
+
+async def submit_request(client: httpx.AsyncClient, c: Cluster, dataset_id: str, n: int, call: Call) -> Call:
+    """An access request as a browser sends it: the landing page (XSRF cookie), then the form. If
+    the page fails, ``call`` becomes that page's call (its own X-Test-Id)."""
+    forwarded = {"X-Forwarded-For": f"10.88.0.{n + 1}", "X-Test-Id": call.id}
+    async with httpx.AsyncClient(timeout=120) as browser:  # its own cookie jar
+        page = Call(call.id + "-page")
+        await timed(page, browser.get(c.url + f"datashare/d/{dataset_id}", headers={**forwarded, "X-Test-Id": page.id}))
+        if page.status != 200:
+            call.__dict__.update(page.__dict__)
+            return call
+        xsrf = browser.cookies["_xsrf"]
+        body = {"name": f"Requester {n}", "email": f"requester{n}@uni.example", "institution": "Example University",
+                "purpose": PURPOSE, "intended_use": ["HMB"], "accept_agreement": True,
+                "requested_days": 90}  # fmt: skip
+        headers = {**forwarded, "X-XSRFToken": xsrf, "Accept": "application/json"}
+        form = browser.post(c.url + f"datashare/d/{dataset_id}/request", json=body, headers=headers)
+        return await timed(call, form)
+
+
+def cli(c: Cluster, *args) -> subprocess.CompletedProcess:
+    """``jupyter datashare`` as a third process: it reads the cluster's config (database, data dir)."""
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(c.config_dir), JUPYTER_RUNTIME_DIR=str(c.dir / "runtime-cli"))
+    return subprocess.run([sys.executable, "-m", "jupyter_datashare.cli", "--root-dir", str(c.root_dir), *args],
+                          capture_output=True, text=True, cwd=REPO, env=env, timeout=120)  # fmt: skip
+
+
+def test_two_processes_behind_nginx_stay_one_when_one_is_killed(tmp_path):
+    try:
+        find_nginx()
+    except NginxMissing as exc:  # CI installs it (scripts/test-all.sh): its absence is a failure
+        pytest.fail(str(exc))
+    data = {"scan.bin": os.urandom(SMALL), "volume.bin": os.urandom(LARGE)}
+    with Cluster(tmp_path, db_url_for(tmp_path / "cluster" / "data"), processes=2) as c:
+        (c.root_dir / "review").mkdir()
+        for name, content in data.items():
+            (c.root_dir / "review" / name).write_bytes(content)
+        (c.root_dir / "cohort").mkdir()
+        (c.root_dir / "cohort" / "answers.csv").write_text("subject,hours\ns1,7\ns2,6\n")
+        for k in range(SHARES):
+            (c.root_dir / f"batch{k}").mkdir()
+            (c.root_dir / f"batch{k}" / "values.csv").write_text(f"id,value\n{k},{k * 10}\n")
+        try:
+            asyncio.run(Storm(c, data).run())
+        except BaseException:
+            print(c.logs())  # shown with the failure
+            raise
+
+
+class Storm:
+    """The scenario: set-up, the concurrent load with the kill, then what must hold."""
+
+    killed = 1  # the process SIGKILLed
+
+    def __init__(self, c: Cluster, data: dict[str, bytes]):
+        self.c = c
+        self.want = {name: (len(content), hashlib.sha256(content).hexdigest()) for name, content in data.items()}
+        self.downloads = [Call(f"dl-{i}", "volume.bin" if i < HOLDERS else "scan.bin") for i in range(DOWNLOADS)]
+        self.shares = [Call(f"share-{k}") for k in range(SHARES)]
+        self.links = [Call(f"link-{k}") for k in range(LINKS)]
+        self.requests = [Call(f"request-{n}") for n in range(REQUESTS)]
+        self.decisions = [Call(f"decision-{n}") for n in range(REQUESTS)]
+        self.kill_at = 0.0
+        self.victim = c.servers[self.killed].address
+        self.log: dict[str, dict] = {}
+
+    async def run(self) -> None:
+        limits = httpx.Limits(max_connections=DOWNLOADS + 50, max_keepalive_connections=0)
+        async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+            self.client, self.owner = client, Owner(client, self.c)
+            await self.set_up()
+            t0 = time.monotonic()
+            await self.load()
+            seconds = time.monotonic() - t0
+            self.log = {row["id"]: row for row in self.c.access_log() if row["id"]}
+            self.no_other_5xx()
+            events = await self.check_downloads()
+            await self.check_writes()
+            await self.check_survivor()
+            report = await self.check_restart()
+        for command in (("audit", "verify"), ("store", "check")):  # a third process on the database
+            done = cli(self.c, *command)
+            assert done.returncode == 0, (command, done.stdout + done.stderr)
+        complete = [d for d in self.downloads if self.is_complete(d)]
+        cut = [d for d in self.downloads if d.received and not self.is_complete(d)]
+        failed = [(w.id, w.status) for w in self.shares + self.links + self.requests + self.decisions
+                  if w.status not in (200, 201)]  # fmt: skip
+        print(f"\n{len(complete)} of {DOWNLOADS} downloads complete ({sum(d.start > self.kill_at for d in complete)} "
+              f"begun after the kill), {len(cut)} cut short by it, {DOWNLOADS - len(complete) - len(cut)} refused; "
+              f"{len(events)} file.downloaded events; {report['events']} events verify; load {seconds:.1f} s; "
+              f"writes that died with the process: {failed}")  # fmt: skip
+
+    async def set_up(self) -> None:
+        """Through nginx: a reviewer-only dataset (stored encrypted) and its review link; a restricted
+        dataset whose committee (bob) decides; requests waiting for a decision."""
+        owner = self.owner
+        self.review = await owner.json("POST", "datashare/api/datasets", 201, json={
+            "path": "review", "title": "Scans for review", "access": {"level": "reviewer-only"}})  # fmt: skip
+        assert (self.c.data_dir / "store" / "encrypted" / self.review["id"]).is_dir()  # stored encrypted
+        link = await owner.json("POST", f"datashare/api/datasets/{self.review['id']}/links", 201, json={"label": "R1"})
+        assert link["url"].startswith(self.c.url)  # public_base_url: links point at the proxy
+        self.files_url = link["url"] + "/files/"
+        self.cohort = await owner.json("POST", "datashare/api/datasets", 201, json={
+            "path": "cohort", "title": "Sleep cohort", "access": {"level": "restricted"}, "use_conditions": ["HMB"],
+            "agreement": AGREEMENT, "committee": {"members": ["bob"], "required_approvals": 1}})  # fmt: skip
+        for n in range(REQUESTS):
+            made = await submit_request(self.client, self.c, self.cohort["id"], n, Call(f"pre-{n}"))
+            assert made.status == 201, made
+        pending = await owner.json("GET", "datashare/api/requests", params={"status": "pending"}, headers=BOB)
+        self.request_ids = [r["id"] for r in pending["requests"]]
+        assert len(self.request_ids) == REQUESTS
+
+    async def load(self) -> None:
+        """Two thirds of the downloads start at once (10 ms apart), the writes among them; the
+        process is killed once 40 downloads have bytes, the holders among them; the other third
+        of the downloads start just after the kill, while many of the first ones still run."""
+        c, owner, review = self.c, self.owner, self.review["id"]
+        started: list[Call] = []
+        killed = asyncio.Event()
+
+        async def later(delay, coro, after_kill=False):
+            if after_kill:
+                await killed.wait()
+            await asyncio.sleep(delay)
+            return await coro
+
+        first = DOWNLOADS * 2 // 3
+        tasks = []
+        for i, d in enumerate(self.downloads):
+            hold = killed if i < HOLDERS else None
+            get = download(self.client, self.files_url + d.file, d, address(i), started, hold)
+            tasks.append(later(i * 0.01, get) if i < first else later((i - first) * 0.01, get, after_kill=True))
+        for k in range(SHARES):
+            share, link, request, decision = self.shares[k], self.links[k], self.requests[k], self.decisions[k]
+            body = {"path": f"batch{k}", "title": f"Batch {k}"}
+            tasks.append(later(0.4 * k, timed(share, owner.post("datashare/api/datasets", body, share.id))))
+            new_link = owner.post(f"datashare/api/datasets/{review}/links", {"label": f"Reviewer {k + 2}"}, link.id)
+            tasks.append(later(0.4 * k + 0.1, timed(link, new_link)))
+            tasks.append(later(0.4 * k + 0.2, submit_request(self.client, c, self.cohort["id"], REQUESTS + k, request)))
+            approve = owner.post(f"datashare/api/requests/{self.request_ids[k]}/decision", {"decision": "approve"},
+                                 decision.id, BOB)  # fmt: skip
+            tasks.append(later(0.4 * k + 0.3, timed(decision, approve)))
+
+        async def killer():
+            while len(started) < 40 or any(not d.received for d in self.downloads[:HOLDERS]):
+                await asyncio.sleep(0.01)
+            self.kill_at = time.time()
+            await asyncio.to_thread(c.kill, self.killed)
+            killed.set()
+
+        await asyncio.gather(killer(), *tasks)
+
+    def died_with_victim(self, call: Call) -> bool:
+        """nginx passed it to the killed process (the last one it tried) and it was open when that
+        process died: the only requests allowed to fail (nginx's 502) or to end short. nginx passes
+        a request on to the other process only when it could not be sent or got no answer header,
+        and never a POST once sent (see tests/cluster.py), so these are exactly the lost ones."""
+        row = self.log.get(call.id)
+        return bool(row) and row["upstream"][-1:] == [self.victim] and call.start <= self.kill_at <= call.end
+
+    def is_complete(self, d: Call) -> bool:
+        return d.status == 200 and d.received == self.want[d.file][0]
+
+    def no_other_5xx(self) -> None:
+        """Every 5xx nginx answered, set-up included, was a 502 of a request that died with the process."""
+        calls = {w.id: w for w in self.downloads + self.shares + self.links + self.requests + self.decisions}
+        bad = [row for row in self.log.values()
+               if row["status"] >= 500 and not (row["status"] == 502 and row["id"] in calls
+                                                 and self.died_with_victim(calls[row["id"]]))]  # fmt: skip
+        assert not bad, bad
+        unlogged = [row for row in self.c.access_log() if row["status"] >= 500 and not row["id"]]
+        assert not unlogged, unlogged
+
+    async def check_downloads(self) -> list[dict]:
+        """Intact or cut short by the kill; every client that received a byte has its event."""
+        broken = [d for d in self.downloads if not self.is_complete(d)]
+        complete = [d for d in self.downloads if self.is_complete(d)]
+        assert all(d.sha256 == self.want[d.file][1] for d in complete), "a download received wrong bytes"
+        unexplained = [(d.id, d.status, d.received, d.error, self.log.get(d.id)) for d in broken
+                       if not self.died_with_victim(d)]  # fmt: skip
+        assert not unexplained, unexplained
+        assert any(d.received for d in broken), "the kill cut no download short: it did not happen mid-stream"
+        assert any(d.start > self.kill_at for d in complete), "no download begun after the kill completed"
+        events = await export(self.owner, "file.downloaded")
+        # Each client is its own address (X-Forwarded-For, believed from nginx: trusted_proxies).
+        recorded = {(e["client"], e["file"]) for e in events if e["dataset_id"] == self.review["id"]}
+        received = [(d.id, address(i), d.file) for i, d in enumerate(self.downloads) if d.received]
+        missing = [r for r in received if r[1:] not in recorded]
+        assert not missing, f"clients received bytes without a file.downloaded event: {missing}"
+        return events
+
+    async def check_writes(self) -> None:
+        """Each write succeeded or died with the process, and a lost one left nothing half-done: a
+        share is absent (and can be made again) or whole (committed before the kill, files and
+        event); a decision was recorded once or not at all (and can be made again)."""
+        owner, c = self.owner, self.c
+        for calls, ok in ((self.shares, 201), (self.links, 201), (self.requests, 201), (self.decisions, 200)):
+            for w in calls:
+                assert w.status == ok or self.died_with_victim(w), (w, self.log.get(w.id), self.kill_at, self.victim)
+        mine = (await owner.json("GET", "datashare/api/datasets"))["datasets"]
+        for k, w in enumerate(self.shares):
+            made = [d["id"] for d in mine if d["title"] == f"Batch {k}"]
+            assert len(made) == 1 or (w.status != 201 and not made), (w, made)
+            if not made:
+                body = {"path": f"batch{k}", "title": f"Batch {k}"}
+                made = [(await owner.json("POST", "datashare/api/datasets", 201, json=body))["id"]]
+            view = await owner.json("GET", f"datashare/api/datasets/{made[0]}")
+            got = await self.client.get(c.url + view["files"][0]["url"].lstrip("/"), headers=c.headers)
+            assert (got.status_code, got.text) == (200, f"id,value\n{k},{k * 10}\n")
+        shared = [e["dataset_id"] for e in await export(owner, "dataset.shared")]
+        mine = (await owner.json("GET", "datashare/api/datasets"))["datasets"]
+        assert sorted(shared) == sorted(d["id"] for d in mine), "a dataset without its one dataset.shared event"
+        for w in self.links:
+            if w.status == 201:  # the new link works through either process
+                assert (await self.client.get(w.body["url"], headers={"Accept": "application/json"})).status_code == 200
+        for n, w in enumerate(self.decisions):
+            request_id = self.request_ids[n]
+            view = await owner.json("GET", f"datashare/api/requests/{request_id}", headers=BOB)
+            assert view["status"] in ("approved", "pending") and (w.status != 200 or view["status"] == "approved"), view
+            if view["status"] == "pending":
+                await owner.json("POST", f"datashare/api/requests/{request_id}/decision", json={"decision": "approve"},
+                                 headers=BOB)  # fmt: skip
+        recorded = [e["details"]["request"] for e in await export(owner, "decision.recorded")]
+        assert sorted(recorded) == sorted(self.request_ids), "a decision recorded twice or lost"
+
+    async def check_survivor(self) -> None:
+        """The surviving process keeps serving (nginx sends everything there now)."""
+        again = await download(self.client, self.files_url + "scan.bin", Call("after"), "10.99.0.1", [])
+        assert (again.status, again.received, again.sha256) == (200, *self.want["scan.bin"])
+        await self.owner.json("POST", f"datashare/api/datasets/{self.review['id']}/links", 201, json={"label": "after"})
+        report = await self.owner.json("GET", "datashare/api/audit/verify")
+        assert report["ok"], report
+
+    async def check_restart(self) -> dict:
+        """The killed process starts again on the same database and store, and serves."""
+        self.c.restart(self.killed)
+        direct = self.c.servers[self.killed].url
+        assert (await self.client.get(direct + "datashare/api/datasets", headers=self.c.headers)).status_code == 200
+        url = direct + self.files_url[len(self.c.url):] + "volume.bin"
+        back = await download(self.client, url, Call("restarted"), None, [])
+        assert (back.status, back.received, back.sha256) == (200, *self.want["volume.bin"])
+        report = await self.owner.json("GET", "datashare/api/audit/verify", base=direct)
+        assert report["ok"], report
+        return report
+
+
+async def export(owner: Owner, action: str) -> list[dict]:
+    r = await owner.client.get(owner.c.url + "datashare/api/audit", params={"format": "jsonl", "action": action},
+                               headers=owner.c.headers)  # fmt: skip
+    assert r.status_code == 200, r.text[:300]
+    return [json.loads(line) for line in r.text.splitlines() if line.strip()]
