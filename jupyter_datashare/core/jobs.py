@@ -283,8 +283,8 @@ class Jobs:
                    _T.c.heartbeat_at <= now - self.keep_seconds - self.stale_seconds)  # fmt: skip
 
     def _from_row(self, job_id: str) -> Job | None:
-        if not isinstance(job_id, str) or len(job_id) > _T.c.id.type.length:
-            return None
+        if not isinstance(job_id, str) or len(job_id) > _T.c.id.type.length or "\x00" in job_id:
+            return None  # no such job (and PostgreSQL refuses a NUL in a query)
         now = self.timer()
         with self.engine.connect() as conn:
             row = conn.execute(select(_T).where(_T.c.id == job_id, ~self._forgotten(now))).first()

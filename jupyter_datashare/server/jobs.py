@@ -31,7 +31,8 @@ LINKS_ELSEWHERE = (
     "the committee members' links were made by another server process and are shown only there, once "
     "(secrets are never stored). To give an external member a new link, take them off the committee with "
     "PATCH datashare/api/datasets/{id} {{\"committee\": ...}}, then add them again the same way: that answer "
-    "shows their new link once, in committee_links"
+    "shows their new link once, in committee_links (if the committee cannot reach its quorum without them, "
+    "put someone else in their place for the first step)"
 )
 NO_NOTE = {"dataset": None, "committee_links": [], "committee_links_note": None}
 

@@ -8,12 +8,13 @@ import pytest
 from jupyter_datashare.core import datasets
 from jupyter_datashare.core.db import reading
 from jupyter_datashare.core.errors import InvalidInput, NotFound
-from jupyter_datashare.core.jobs import DONE, FAILED, RUNNING, Jobs
+from jupyter_datashare.core.jobs import DONE, FAILED, RUNNING, Jobs, JobsBusy
 from jupyter_datashare.core.models import Dataset
 from jupyter_datashare.core.service import DataShare
 from jupyter_datashare.core.settings import Settings
 from jupyter_datashare.core.store import COPY_CHUNK
 from tests import rawdb
+from tests.conftest import sqlite_only
 
 OWNER = "ada-owner"
 
@@ -286,6 +287,21 @@ def test_a_job_whose_process_stopped_is_failed_once_its_heartbeat_is_too_old(cor
     assert seen(there, lost.id, lambda j: j.state == DONE).error is None
     for jobs in (gone, alive, there):
         jobs.close()
+
+
+@sqlite_only("a held write lock stops every writer there (on PostgreSQL the jobs' writes never wait for it)")
+def test_a_cancel_that_cannot_be_written_says_so(core, other):
+    here, there = Jobs(core.engine, core.clock), Jobs(other.engine, other.clock)
+    gate = threading.Event()
+    job = here.start("share", "user:ada", files_total=1, bytes_total=1, work=lambda j: gate.wait(10))
+    with rawdb.write_locked(core, wait_ms=None):
+        with pytest.raises(JobsBusy) as info:
+            there.cancel("user:ada", job.id)
+        assert info.value.status == 503 and "try again" in info.value.message
+        assert there.get("user:ada", job.id).state == RUNNING  # reading still works
+    gate.set()
+    assert wait(job).state == DONE  # it was never asked to stop
+    here.close(), there.close()
 
 
 def test_jobs_stopped_with_their_server_process_say_so_elsewhere(core, other):

@@ -231,11 +231,12 @@ class SecondServer:
             self.proc = subprocess.Popen([sys.executable, "-m", "jupyter_server", "--allow-root"], stdout=out,
                                          stderr=subprocess.STDOUT, env=env)  # fmt: skip
 
-    async def __call__(self, method, *parts, token=None, params=""):
+    async def __call__(self, method, *parts, token=None, params="", body=None):
         url = f"http://127.0.0.1:{self.port}/" + "/".join(parts) + (f"?{params}" if params else "")
         auth = "" if token == "" else f"token {token or self.token}"
         return await AsyncHTTPClient().fetch(url, method=method, headers={"Authorization": auth}, raise_error=False,
-                                             allow_nonstandard_methods=True)  # fmt: skip
+                                             allow_nonstandard_methods=True,
+                                             body=None if body is None else json.dumps(body))  # fmt: skip
 
     async def ready(self, timeout=120.0):
         for _ in range(int(timeout / 0.25)):
@@ -297,6 +298,20 @@ async def test_a_job_started_on_one_server_process_is_polled_through_another(cal
     assert link["name"] == "Dr Ext" and near["committee_links_note"] is None
     assert near["dataset"]["id"] == dataset["id"] and near["dataset"]["files"][0]["sha256"] == dataset["files"][0]["sha256"]
     assert (await poll(call, job_id))["committee_links"] == []  # once
+
+    # What the note says works through the second process: the member gets a new link there.
+    temp = {"name": "Dr Temp", "email": "temp@uni.example"}
+    for members, new in [(["bob", temp], "Dr Temp"), (["bob", temp, {"name": "Dr Ext", "email": "ext@uni.example"}],
+                                                      "Dr Ext")]:  # fmt: skip
+        r = await second_server("PATCH", "datashare", "api", "datasets", dataset["id"],
+                                body={"committee": {"members": members}})  # fmt: skip
+        assert r.code == 200, r.body[:300]
+        (made,) = json.loads(r.body)["committee_links"]
+        assert made["name"] == new and "/datashare/c/dsc_" in made["url"] and made["url"] != link["url"]
+    page = await call("GET", *path_of(made["url"]), anon=True)
+    assert page.code == 200 and "Dr Ext" in page.body.decode()
+    old = await call("GET", *path_of(link["url"]), anon=True)
+    assert old.code == 404
 
     for who, job in [("bob-token", job_id), (None, "job-nope")]:
         r = await second_server("GET", "datashare", "api", "jobs", job, token=who)
