@@ -94,6 +94,7 @@ class Job:
         self.error: dict | None = None
         # Secrets made by the work (new committee members' links): handed out once, then dropped.
         self.secrets: list = []
+        self.links_made = 0  # how many committee links it made (counted when done: taking them keeps it)
         # Finished in another process that holds the committee links it made (shown only there).
         self.links_elsewhere = False
         self.finished_at: float | None = None  # by the Jobs' timer, for forgetting
@@ -153,15 +154,15 @@ class Job:
             if state == DONE:
                 # What was actually frozen (a file may have changed size since it was counted).
                 self.bytes_total = self.bytes_done
+                self.links_made = sum(1 for _member, secret in self.secrets if secret)
             self.finished, self.finished_at = now, finished_at
             self.state = state  # last: a reader that sees DONE also sees the result
 
     def _row(self) -> tuple:
         """What its row should hold (progress and outcome), to tell whether it must be written."""
         with self._lock:
-            links = sum(1 for _member, secret in self.secrets if secret) if self.state == DONE else 0
             return (self.state, self.files_done, self.bytes_done, self.bytes_total, self.finished, self.result,
-                    self.error, links)  # fmt: skip
+                    self.error, self.links_made)  # fmt: skip
 
 
 def error_of(exc: BaseException, kind: str) -> dict:
