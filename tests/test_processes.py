@@ -263,14 +263,25 @@ class Storm:
                                  decision.id, BOB)  # fmt: skip
             tasks.append(later(0.4 * k + 0.3, timed(decision, approve)))
 
-        async def killer():
+        async def ready():
             while len(started) < 40 or any(not d.received for d in self.downloads[:HOLDERS]):
                 await asyncio.sleep(0.01)
-            self.kill_at = time.time()
-            await asyncio.to_thread(c.kill, self.killed)
-            killed.set()
 
-        await asyncio.gather(killer(), *tasks)
+        async def killer():
+            try:
+                await asyncio.wait_for(ready(), 120)
+            finally:  # never leave the holders waiting
+                self.kill_at = time.time()
+                await asyncio.to_thread(c.kill, self.killed)
+                killed.set()
+
+        outcome = await asyncio.gather(killer(), *tasks, return_exceptions=True)
+        assert not isinstance(outcome[0], Exception), (
+            f"40 downloads, the {HOLDERS} holders among them, never had bytes: "
+            f"{[(d.id, d.status, d.error) for d in self.downloads[:HOLDERS] + started[:5]]}")  # fmt: skip
+        failed = [x for x in outcome if isinstance(x, BaseException)]
+        if failed:
+            raise failed[0]
 
     def died_with_victim(self, call: Call) -> bool:
         """nginx passed it to the killed process (the last one it tried) and it was open when that
