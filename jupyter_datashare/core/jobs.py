@@ -40,24 +40,19 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
-from sqlalchemy import and_, delete, event, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import job_rows
 from .clock import Clock, iso
-from .db import make_engine
 from .errors import DataShareError, NotFound
-from .models import JobRecord
 from .secrets import new_id
 
 log = logging.getLogger(__name__)
 
-RUNNING, DONE, FAILED = "running", "done", "failed"
+RUNNING, DONE, FAILED = job_rows.RUNNING, "done", "failed"
 # What did not happen when a job of each kind fails (the error message says it).
 NOT_DONE = {"share": "nothing was shared", "version": "no version was published"}
-_T = JobRecord.__table__
-# On SQLite, how long a jobs write waits for the database's write lock before the next tick retries.
-BUSY_MS = 1000
 
 
 class Cancelled(DataShareError):
@@ -158,11 +153,12 @@ class Job:
             self.finished, self.finished_at = now, finished_at
             self.state = state  # last: a reader that sees DONE also sees the result
 
-    def _row(self) -> tuple:
+    def _row(self) -> dict:
         """What its row should hold (progress and outcome), to tell whether it must be written."""
         with self._lock:
-            return (self.state, self.files_done, self.bytes_done, self.bytes_total, self.finished, self.result,
-                    self.error, self.links_made)  # fmt: skip
+            return {"state": self.state, "files_done": self.files_done, "bytes_done": self.bytes_done,
+                    "bytes_total": self.bytes_total, "finished": self.finished, "result": self.result,
+                    "error": self.error, "links_made": self.links_made}  # fmt: skip
 
 
 def error_of(exc: BaseException, kind: str) -> dict:
@@ -181,24 +177,6 @@ def stopped_error(kind: str, host: str, pid: int) -> dict:
     return {"error": "ServerError", "message": message, "field": None, "status": 500}
 
 
-def jobs_engine(engine: Engine) -> Engine:
-    """Where the jobs are written. On an SQLite file: a pool of its own that waits BUSY_MS for the
-    write lock and skips the fsync of each commit (a power cut may forget the last progress of a
-    job; never an audit event, which these connections never write). Elsewhere: ``engine``."""
-    url = engine.url
-    if engine.dialect.name != "sqlite" or url.database in (None, "", ":memory:"):
-        return engine
-    own = make_engine(url.render_as_string(hide_password=False), BUSY_MS)
-
-    @event.listens_for(own, "connect")
-    def _relaxed(dbapi_conn, _record):  # after make_engine's own set-up (synchronous=FULL)
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.close()
-
-    return own
-
-
 class Jobs:
     """The jobs of one server process: a few worker threads, so more jobs than that wait their
     turn; the ``jobs`` table makes them (and those of every other process) visible to all.
@@ -209,13 +187,13 @@ class Jobs:
     def __init__(self, engine: Engine, clock: Clock, *, threads: int = 2, keep_seconds: float = 600.0,
                  timer: Callable[[], float] = time.time, stale_seconds: float = 30.0, beat_seconds: float = 5.0,
                  report_seconds: float = 1.0):  # fmt: skip
-        self.engine = jobs_engine(engine)
+        self.engine = job_rows.jobs_engine(engine)
         self._own_engine = self.engine is not engine
         self.clock, self.keep_seconds, self.timer = clock, keep_seconds, timer
         self.stale_seconds, self.beat_seconds, self.report_seconds = stale_seconds, beat_seconds, report_seconds
         self.instance, self.host, self.pid = new_id("proc-", 12), socket.gethostname(), os.getpid()
         self._jobs: dict[str, Job] = {}  # the jobs this process runs or ran (with their secrets)
-        self._lock = threading.Lock()
+        self._lock, self._write_lock = threading.Lock(), threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="datashare-job")
         self._stopping = threading.Event()
         self._reporter: threading.Thread | None = None
@@ -273,22 +251,13 @@ class Jobs:
         """Jobs still known, of every process: running, or finished and not yet forgotten."""
         self._forget_finished()
         self._write([], prune=True)
-        with self.engine.connect() as conn:
-            return conn.scalar(select(func.count()).select_from(_T).where(~self._forgotten(self.timer())))
+        return job_rows.count(self.engine, self.timer(), self.keep_seconds, self.stale_seconds)
 
     # -- the table ---------------------------------------------------------------------------
 
-    def _forgotten(self, now: float):
-        """Rows to forget: finished over keep_seconds ago, or silent that long past going stale."""
-        return or_(and_(_T.c.state != RUNNING, _T.c.heartbeat_at <= now - self.keep_seconds),
-                   _T.c.heartbeat_at <= now - self.keep_seconds - self.stale_seconds)  # fmt: skip
-
     def _from_row(self, job_id: str) -> Job | None:
-        if not isinstance(job_id, str) or len(job_id) > _T.c.id.type.length or "\x00" in job_id:
-            return None  # no such job (and PostgreSQL refuses a NUL in a query)
         now = self.timer()
-        with self.engine.connect() as conn:
-            row = conn.execute(select(_T).where(_T.c.id == job_id, ~self._forgotten(now))).first()
+        row = job_rows.load(self.engine, job_id, now, self.keep_seconds, self.stale_seconds)
         if row is None:
             return None
         job = Job(row.kind, row.started_by, row.files_total, row.bytes_total, row.started, job_id=row.id, here=False)
@@ -303,8 +272,7 @@ class Jobs:
 
     def _flag_cancel(self, job_id: str) -> None:
         try:
-            with self.engine.begin() as conn:
-                conn.execute(update(_T).where(_T.c.id == job_id, _T.c.state == RUNNING).values(cancel_requested=True))
+            job_rows.ask_to_stop(self.engine, job_id)
         except SQLAlchemyError as exc:
             log.warning("jupyter_datashare: could not ask job %s to stop: %s", job_id, exc)
             raise JobsBusy() from None
@@ -312,24 +280,22 @@ class Jobs:
     def _write(self, jobs: list[Job], prune: bool = False) -> None:
         """Bring the rows of ``jobs`` up to date in one short transaction (taking none of the audit's
         locks); if it fails, the reporter tries again at its next tick."""
+        with self._write_lock:  # one writer at a time: a tick never puts back what the finish replaced
+            self._write_now(jobs, prune)
+
+    def _write_now(self, jobs: list[Job], prune: bool) -> None:
         now, written = self.timer(), []
         try:
             with self.engine.begin() as conn:
                 if prune:
-                    conn.execute(delete(_T).where(self._forgotten(now)))
+                    job_rows.prune(conn, now, self.keep_seconds, self.stale_seconds)
                 for job in jobs:
                     values = job._row()
                     written.append((job, values))
-                    state, files_done, bytes_done, bytes_total, finished, result, error, links = values
-                    changes = {"state": state, "files_done": files_done, "bytes_done": bytes_done,
-                               "bytes_total": bytes_total, "finished": finished, "result": result, "error": error,
-                               "links_made": links, "heartbeat_at": job.finished_at or now}  # fmt: skip
-                    # An update first: a row whose insert went through unacknowledged is not made twice.
-                    if conn.execute(update(_T).where(_T.c.id == job.id).values(**changes)).rowcount == 0:
-                        conn.execute(insert(_T).values(
-                            id=job.id, kind=job.kind, started_by=job.user, files_total=job.files_total,
-                            started=job.started, cancel_requested=job._cancel.is_set(), instance=self.instance,
-                            host=self.host, pid=self.pid, **changes))  # fmt: skip
+                    job_rows.save(conn, values | {"heartbeat_at": job.finished_at or now}, {
+                        "id": job.id, "kind": job.kind, "started_by": job.user, "files_total": job.files_total,
+                        "started": job.started, "cancel_requested": job._cancel.is_set(), "instance": self.instance,
+                        "host": self.host, "pid": self.pid})  # fmt: skip
             for job, values in written:  # what was written: the job may have moved on meanwhile
                 job._written, job._beat = values, now
         except SQLAlchemyError as exc:
@@ -345,8 +311,7 @@ class Jobs:
         if not ids:
             return
         try:
-            with self.engine.connect() as conn:
-                asked = set(conn.scalars(select(_T.c.id).where(_T.c.id.in_(ids), _T.c.cancel_requested.is_(True))))
+            asked = job_rows.asked_to_stop(self.engine, ids)
         except SQLAlchemyError:
             return  # the next tick asks again
         for job in jobs:
