@@ -23,6 +23,7 @@ import hashlib
 import logging
 import os
 import stat
+import tempfile
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +37,7 @@ from .audit import Event
 from .db import reading, writing
 from .errors import DataShareError, InvalidInput, KeyUnavailable
 from .models import Base, Dataset, DatasetVersion, UTCDateTime, VersionFile
+from .store import SourceUnreadable
 
 MASTER_KEY_FILE = "master.key"
 log = logging.getLogger(__name__)
@@ -112,14 +114,20 @@ class Keyring:
                 "or configure c.DataShareApp.master_key or master_key_file"
             )
         raw = os.urandom(crypto.KEY_SIZE)
+        # Written whole under another name, then linked into place: a process starting at the
+        # same moment finds either no key file or the whole key, never an empty one.
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".master.key-")
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first; use theirs
-            return self._load_or_create_file(False)
-        with os.fdopen(fd, "wb") as f:
-            f.write(raw)
-            f.flush()
-            os.fsync(f.fileno())
+            with os.fdopen(fd, "wb") as f:
+                f.write(raw)
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, self.path)
+            except FileExistsError:  # another process made it first; use theirs
+                return self._load_or_create_file(False)
+        finally:
+            os.unlink(tmp)
         return raw
 
     def _live_keys(self) -> int:
@@ -211,7 +219,12 @@ def seal(ctx, dataset_id: str, *, actor: str = "system", client: str | None = No
             shas = _dataset_shas(s, dataset_id)
         for sha in sorted(shas):
             if not ctx.store.has(sha, dataset_id):
-                ctx.store.encrypt_existing(sha, dataset_id, data_key)
+                try:
+                    ctx.store.encrypt_existing(sha, dataset_id, data_key)
+                except SourceUnreadable:
+                    if not ctx.store.has(sha, dataset_id):
+                        raise
+                    continue  # another process sealed it just now, and removed the plain copy
                 encrypted += 1
         with writing(ctx.engine) as s:
             # A version published meanwhile may have brought plain files: check under the lock.
@@ -267,10 +280,11 @@ def plain_needed(ctx) -> set[str]:
 
 
 def _remove_plain(ctx, shas) -> None:
-    needed = plain_needed(ctx)
-    for sha in shas:
-        if sha not in needed:
-            ctx.store.remove(sha)
+    with ctx.store.cleaning():  # what is needed, read under the lock (store.py)
+        keep = plain_needed(ctx) | ctx.store.pinned()
+        for sha in shas:
+            if sha not in keep:
+                ctx.store.remove(sha)
 
 
 # -- withdrawal ---------------------------------------------------------------------------------
@@ -296,7 +310,8 @@ def destroy(ctx, session, dataset_id: str, now: datetime, *, actor: str, client:
 def remove_withdrawn_files(ctx, dataset_id: str) -> None:
     """After a withdrawal commits: delete its encrypted files and the plain ones nobody needs."""
     ctx.store.remove_dataset(dataset_id)
-    ctx.store.delete_unreferenced(plain_needed(ctx))
+    with ctx.store.cleaning():  # what is needed, read under the lock (store.py)
+        ctx.store.delete_unreferenced(plain_needed(ctx))
     if ctx.engine.dialect.name == "sqlite":
         # Move the pages rewritten without the key into the database file and empty the
         # write-ahead log, which still holds earlier copies of them (best effort: a reader

@@ -4,6 +4,13 @@ Files of open datasets are content-addressed: ``blobs/<sha[:2]>/<sha>``, kept on
 content however many datasets share it. Files of every other dataset are encrypted with that
 dataset's key (``crypto``), so they cannot be shared between datasets; they live in
 ``encrypted/<dataset id>/<sha>``, still once per content within the dataset (across versions).
+
+Several processes may use one store (servers on one database, the CLI, notebooks). A clean-up
+that deletes plain blobs no committed version needs (a withdrawal's, a seal's, the store check's)
+decides from the database, so it runs under the store's clean-up lock (``cleaning``), and a share
+puts each file in place, and back the blobs it pinned, under the shared side of that lock
+(``_write``, ``pinning``): a share that commits while a clean-up runs gets its blobs back after
+it, whatever the clean-up read before, and an old copy a share found and reuses is never taken.
 """
 
 from __future__ import annotations
@@ -131,12 +138,17 @@ class BlobStore:
                 os.chmod(tmp_name, 0o400)
                 if pins is not None:
                     pins.add(tmp_name, sha)  # before looking: a clean-up may remove the stored copy now
-                if target.exists():
-                    os.unlink(tmp_name)  # identical content is already stored (for this dataset)
-                else:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(tmp_name, target)
-                    _sync_dir(target.parent)
+                # Not during a clean-up: an old copy found here could be taken right after the look.
+                with _store_lock(self.root, exclusive=False):
+                    try:
+                        # Identical content is already stored (for this dataset): made young
+                        # again, so that the next clean-up leaves it (store_check's cut-off).
+                        os.utime(target)
+                        os.unlink(tmp_name)
+                    except FileNotFoundError:
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        os.replace(tmp_name, target)
+                        _sync_dir(target.parent)
                 return sha, size
             except BaseException:
                 if os.path.exists(tmp_name):
@@ -144,8 +156,21 @@ class BlobStore:
                 raise
 
     def open(self, sha256: str, dataset_id: str | None = None) -> BinaryIO:
-        """The stored bytes as they are on disk (encrypted for a dataset id): for ``reads`` only."""
-        return open(self.path(sha256, dataset_id), "rb", buffering=0)
+        """The stored bytes as they are on disk (encrypted for a dataset id): for ``reads`` only.
+
+        A plain blob that a clean-up took from under a share which has committed since, but not
+        yet put its pins back (another process, right now), is read from that share's pin."""
+        try:
+            return open(self.path(sha256, dataset_id), "rb", buffering=0)
+        except FileNotFoundError:
+            if dataset_id is not None:
+                raise
+            for pin_dir in _entries(self.pins):
+                try:
+                    return open(pin_dir / sha256, "rb", buffering=0)
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
+            raise
 
     def problem(self, sha256: str, size: int, dataset_id: str | None = None, data_key: bytes | None = None) -> str | None:
         """What is wrong with a stored file, or None: a plain copy must hash to its name and
@@ -194,8 +219,9 @@ class BlobStore:
         shutil.rmtree(self.encrypted / _safe(dataset_id), ignore_errors=True)
 
     def delete_unreferenced(self, referenced: Iterable[str]) -> int:
-        """Remove plain blobs no version needs any more; returns how many were removed."""
-        keep = set(referenced)
+        """Remove plain blobs no version needs any more, nor a share in progress has pinned;
+        returns how many were removed. Run it under ``cleaning``, ``referenced`` read there too."""
+        keep = set(referenced) | self.pinned()
         removed = 0
         for sub in self.blobs.iterdir():
             for blob in sub.iterdir():
@@ -203,6 +229,17 @@ class BlobStore:
                     blob.unlink(missing_ok=True)
                     removed += 1
         return removed
+
+    def pinned(self) -> set[str]:
+        """The plain blobs that shares in progress (in any process) have pinned."""
+        return {pin.name for pin_dir in _entries(self.pins) for pin in _entries(pin_dir)}
+
+    @contextmanager
+    def cleaning(self) -> Iterator[None]:
+        """Held by whatever deletes plain blobs for not being needed, from reading what is needed
+        until the last deletion: no share can drop its pins meanwhile (see ``pinning``)."""
+        with _store_lock(self.root, exclusive=True):
+            yield
 
     @contextmanager
     def pinning(self) -> Iterator[Pins]:
@@ -217,11 +254,19 @@ class BlobStore:
         # tells a share running in any process from one that crashed (the OS drops its lock).
         pins = Pins(Path(tempfile.mkdtemp(dir=self.pins, prefix=f"{int(time.time())}-")))
         lock = _lock_dir(pins.dir)
+        committed = False
         try:
             yield pins
-            self._restore_from(pins.dir)
+            committed = True
         finally:
-            shutil.rmtree(pins.dir, ignore_errors=True)
+            # Not while a clean-up runs: it may have read what is needed before this commit and
+            # deleted a blob since; after it, the pins put every such blob back.
+            with _store_lock(self.root, exclusive=False):
+                try:
+                    if committed:
+                        self._restore_from(pins.dir)
+                finally:
+                    shutil.rmtree(pins.dir, ignore_errors=True)
             if lock is not None:  # after: never seen unlocked while it is there
                 os.close(lock)
 
@@ -279,6 +324,32 @@ def pin_holder_running(pin_dir: Path) -> bool:
     finally:
         os.close(fd)
     return False
+
+
+CLEAN_LOCK = "clean.lock"
+
+
+@contextmanager
+def _store_lock(root: Path, exclusive: bool) -> Iterator[None]:
+    """The store's clean-up lock (a file lock, so it holds across processes; POSIX only)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    fd = os.open(root / CLEAN_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except OSError:  # gone, or not a folder: a share finishing right now
+        return []
 
 
 def _lock_dir(path: Path) -> int | None:

@@ -11,7 +11,8 @@ withdrawn), encrypted files and plain blobs no version refers to, and pin folder
 died. Never anything a running share may still use: a share holds a lock on its pin folder
 (``BlobStore.pinning``) from its first byte to its commit, in whichever process it runs, so
 while one runs nothing written after it began is touched, nor any blob it pinned; and nothing
-younger than ``older_than`` seconds, nor than a minute, is removed at all.
+younger than ``older_than`` seconds, nor than a minute, is removed at all. It runs under the
+store's clean-up lock (``BlobStore.cleaning``), like a withdrawal's clean-up.
 """
 
 from __future__ import annotations
@@ -199,6 +200,16 @@ def _size(path: Path) -> int:
 def reclaim(ctx, *, older_than: float = STALE_PINS_SECONDS, remove: bool = True, actor: str = "system",
             client: str | None = None) -> Leftovers:  # fmt: skip
     """Find (and with ``remove``, delete) what crashed shares left behind; see the module doc."""
+    with ctx.store.cleaning():  # what is in use, read under the lock (store.py)
+        found = _reclaim(ctx, older_than, remove)
+    if remove and found.bytes + found.tmp_files + found.orphan_datasets + found.unreferenced_files + found.dead_pins:
+        with ctx.audit.transaction() as s:
+            ctx.audit.append(s, Event("store.reclaimed", actor, client=client, details={
+                k: v for k, v in asdict(found).items() if k not in ("removed", "kept_in_use")}))  # fmt: skip
+    return found
+
+
+def _reclaim(ctx, older_than: float, remove: bool) -> Leftovers:
     store = ctx.store
     started = time.time()
     cutoff = started - max(older_than, MIN_AGE_SECONDS)
@@ -233,10 +244,6 @@ def reclaim(ctx, *, older_than: float = STALE_PINS_SECONDS, remove: bool = True,
         candidates += [("unreferenced_files", b) for b in sub.iterdir() if b.name not in plain_needed and b.name not in pinned]
     for kind, path in candidates:
         _take(found, kind, path, cutoff, remove)
-    if remove and found.bytes + found.tmp_files + found.orphan_datasets + found.unreferenced_files + found.dead_pins:
-        with ctx.audit.transaction() as s:
-            ctx.audit.append(s, Event("store.reclaimed", actor, client=client, details={
-                k: v for k, v in asdict(found).items() if k not in ("removed", "kept_in_use")}))  # fmt: skip
     return found
 
 

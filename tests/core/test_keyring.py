@@ -5,6 +5,11 @@ import hashlib
 import os
 import shutil
 import stat
+import subprocess
+import sys
+import textwrap
+import threading
+import time
 
 import pytest
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
@@ -323,3 +328,105 @@ def test_withdrawing_destroys_the_key_so_an_earlier_copy_of_the_files_stays_unre
     assert wrapped not in rawdb.all_bytes(core)
     with pytest.raises(InvalidInput):
         datasets.withdraw(core, OWNER, ds_id)
+
+
+# -- several processes on one store -----------------------------------------------------------------
+
+
+def test_two_processes_making_the_master_key_at_once_agree_on_it(core, monkeypatch):
+    """Two processes' first encrypted shares at the same moment: the one that finds the key file
+    while the other is still writing it must never read a short key (a failed share)."""
+    first, second = (keyring.Keyring(core.engine, core.settings.data_dir) for _ in range(2))
+    writing, go_on, found = threading.Event(), threading.Event(), {}
+    real_fdopen = os.fdopen
+
+    def slow_fdopen(fd, *args, **kwargs):  # the first process made its file, not yet its bytes
+        if threading.current_thread().name == "first" and not writing.is_set():
+            writing.set()
+            go_on.wait(30)
+        return real_fdopen(fd, *args, **kwargs)
+
+    monkeypatch.setattr(os, "fdopen", slow_fdopen)
+
+    def make(name, ring):
+        try:
+            found[name] = ring.master(create=True)
+        except Exception as exc:  # noqa: BLE001 - compared below
+            found[name] = exc
+
+    t = threading.Thread(target=make, args=("first", first), name="first")
+    t.start()
+    assert writing.wait(30)
+    make("second", second)  # meanwhile, in the other process
+    go_on.set()
+    t.join(30)
+    assert isinstance(found["second"], bytes) and found["first"] == found["second"]
+    assert (core.keyring.path.read_bytes(), len(found["first"])) == (found["first"], crypto.KEY_SIZE)
+    assert [p.name for p in core.keyring.path.parent.iterdir() if p.name.startswith(".master")] == []
+
+
+def test_a_seal_finished_by_another_process_meanwhile_is_not_an_error(core, folder, clock, monkeypatch):
+    """The owner makes a dataset non-open while another process (one starting up) seals it too."""
+    ds_id = share(core, "open")
+    other = DataShare(core.settings, clock)
+    real, raced = core.store.encrypt_existing, []
+
+    def other_process_first(sha, dataset_id, data_key):
+        if not raced:
+            raced.append(keyring.seal(other, dataset_id))  # encrypts all, removes the plain copies
+        return real(sha, dataset_id, data_key)
+
+    monkeypatch.setattr(core.store, "encrypt_existing", other_process_first)
+    try:
+        datasets.update(core, OWNER, ds_id, {"access": {"level": "reviewer-only"}})
+        assert raced and raced[0] == core.keyring.unwrap(key_row(core, ds_id))  # one key for both
+        assert [e["action"] for e in core.audit.events()].count("dataset.encrypted") == 1
+        assert read_all(core, ds_id) == PAYLOAD and read_all(other, ds_id, path="notes.txt") == b"about"
+        assert not core.store.has(SHA)
+    finally:
+        other.close()
+
+
+STARTING = textwrap.dedent("""
+    import hashlib, os, sys, time
+    from jupyter_datashare.core import keyring
+    from jupyter_datashare.core.service import DataShare
+    from jupyter_datashare.core.settings import Settings
+
+    root, data, db_url, go, ds_id = sys.argv[1:6]
+    while not os.path.exists(go):  # every process starts at the same moment
+        time.sleep(0.001)
+    core = DataShare(Settings(root_dir=root, data_dir=data, db_url=db_url, owner="ada-owner"))
+    key = keyring.key_for_file(core, ds_id, sys.argv[6])
+    print(hashlib.sha256(key).hexdigest() if key else "plain", flush=True)
+    core.close()
+""")
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_processes_starting_at_once_on_a_store_to_seal_agree_on_one_key(core, folder, tmp_path, server_root, clock,
+                                                                          round_):  # fmt: skip
+    ds_id = share(core, "open")
+    rawdb.execute(core, ("UPDATE datasets SET access_level = 'reviewer-only' WHERE id = ?", (ds_id,)))  # as before 0002
+    assert not core.keyring.path.exists()  # no encrypted dataset yet: no master key either
+    core.close()
+    go = tmp_path / "go"
+    procs = [subprocess.Popen([sys.executable, "-c", STARTING, str(server_root), core.settings.data_dir,
+                               core.settings.db_url, str(go), ds_id, SHA], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]  # fmt: skip
+    time.sleep(1.5)  # let them all import and wait
+    go.touch()
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [err for _, err in outs]
+    assert all("could not encrypt" not in err for _, err in outs), [err for _, err in outs]
+    fingerprints = {out.strip() for out, _ in outs}
+    assert len(fingerprints) == 1 and fingerprints != {"plain"}
+    again = open_core(tmp_path, server_root, clock)
+    try:
+        assert rawdb.rows(again, "SELECT count(*) FROM dataset_keys") == [(1,)]
+        assert [e["action"] for e in again.audit.events()].count("dataset.encrypted") == 1
+        assert read_all(again, ds_id) == PAYLOAD and read_all(again, ds_id, path="notes.txt") == b"about"
+        assert not again.store.has(SHA) and list(again.store.tmp.iterdir()) == []
+        assert again.audit.verify().ok
+    finally:
+        again.close()

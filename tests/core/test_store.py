@@ -6,10 +6,12 @@ import textwrap
 
 import pytest
 
-from jupyter_datashare.core import datasets, paths
+from jupyter_datashare.core import datasets, keyring, paths, policy, reads, store_check
 from jupyter_datashare.core.errors import InvalidInput
 from jupyter_datashare.core.store import BlobStore, SourceUnreadable
 from tests.conftest import OWNER
+
+from .sharing_process import SharingProcess
 
 
 def test_identical_content_is_stored_once(tmp_path):
@@ -45,13 +47,18 @@ def test_unreferenced_blobs_are_removed(tmp_path):
     assert store.has(keep) and not store.has(drop)
 
 
-def test_a_pinned_blob_removed_by_a_clean_up_is_put_back_after_the_commit(tmp_path):
+def test_a_clean_up_leaves_pinned_blobs_and_one_that_went_is_read_from_its_pin_then_put_back(tmp_path):
     store = BlobStore(tmp_path / "store")
     (tmp_path / "x").write_text("shared content")
+    (tmp_path / "y").write_text("nobody's")
     with store.pinning() as pins:
         sha, _ = store.freeze(tmp_path / "x", pins=pins)
-        store.delete_unreferenced([])  # a withdrawal's clean-up: no committed version needs it yet
-        assert not store.has(sha)
+        other, _ = store.freeze(tmp_path / "y")
+        # A withdrawal's clean-up: no committed version needs either; the pinned one stays.
+        assert store.delete_unreferenced([]) == 1 and store.has(sha) and not store.has(other)
+        store.remove(sha)  # taken before the share pinned it (see store.pinning)
+        with store.open(sha) as f:  # committed meanwhile: read from the pin until it is put back
+            assert f.read() == b"shared content"
     assert store.has(sha) and store.path(sha).read_text() == "shared content"
     assert list(store.pins.iterdir()) == []  # the pins go with the share
 
@@ -62,7 +69,7 @@ def test_a_failed_share_leaves_no_pins_and_restores_nothing(tmp_path):
     try:
         with store.pinning() as pins:
             sha, _ = store.freeze(tmp_path / "x", pins=pins)
-            store.delete_unreferenced([])
+            store.remove(sha)  # a clean-up took it
             raise RuntimeError("the commit failed")
     except RuntimeError:
         pass
@@ -105,6 +112,66 @@ def test_old_pins_of_a_share_still_running_are_kept(tmp_path):
         BlobStore(tmp_path / "store")  # another process opens the store meanwhile
         assert store.has(sha) and list(store.pins.iterdir()) == [pins.dir]
     assert list(store.pins.iterdir()) == []
+
+
+# -- clean-ups in one process, shares in another --------------------------------------------------
+
+NEW = b"y,z\n" + os.urandom(4000).hex().encode()
+OLD = b"withdrawn soon\n"
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def two_folders(core, server_root):
+    for folder, data in (("old", OLD), ("new", NEW)):
+        (server_root / folder).mkdir()
+        (server_root / folder / f"{folder}.csv").write_bytes(data)
+    return datasets.share(core, OWNER, {"path": "old", "title": "Old"})
+
+
+def read_new(core) -> bytes:
+    (ds,) = [d for d in datasets.list_owned(core, OWNER) if d.title == "New"]
+    return b"".join(reads.open_file(core, ds, policy.Principal("owner", OWNER), "new.csv").chunks())
+
+
+def test_a_withdrawal_never_takes_the_blob_of_a_share_another_process_is_committing(core, tmp_path, two_folders):
+    other = SharingProcess(core, tmp_path / "signals", {"path": "new", "title": "New"},
+                           stops=[f"frozen {sha(NEW)}", "committed"])  # fmt: skip
+    other.wait_for(f"frozen {sha(NEW)}")  # its blob is stored; no version refers to it yet
+    datasets.withdraw(core, OWNER, two_folders)  # the clean-up deletes plain blobs no version needs
+    assert core.store.has(sha(NEW)) and not core.store.has(sha(OLD))
+    other.go(f"frozen {sha(NEW)}")
+    other.wait_for("committed")  # the dataset exists from now on, for every process
+    assert read_new(core) == NEW
+    other.go("committed")
+    other.finish()
+    assert read_new(core) == NEW and store_check.check(core).ok
+
+
+def test_a_share_committed_by_another_process_during_a_clean_up_keeps_its_blob(core, tmp_path, two_folders,
+                                                                                monkeypatch):  # fmt: skip
+    """The clean-up has read what is needed; before it deletes, another process's share runs to its end."""
+    real, others = keyring.plain_needed, []
+
+    def then_another_process_shares(ctx):
+        needed = real(ctx)
+        if not others:
+            others.append(SharingProcess(core, tmp_path / "signals", {"path": "new", "title": "New"}))
+            others[0].wait_for("started")
+            try:  # given time to run to its end (it did, before the clean-up lock)
+                others[0].proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                pass  # waiting for the clean-up to finish
+        return needed
+
+    monkeypatch.setattr(keyring, "plain_needed", then_another_process_shares)
+    datasets.withdraw(core, OWNER, two_folders)
+    others[0].finish()
+    monkeypatch.undo()
+    assert read_new(core) == NEW and not core.store.has(sha(OLD)) and store_check.check(core).ok
 
 
 # -- what is frozen is exactly what was checked (a background share is frozen later) ------------

@@ -3,6 +3,7 @@ are reclaimed without touching anything a dataset or a running share still uses.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -13,10 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_datashare.core import datasets, policy, reads, store_check
+from jupyter_datashare.core import datasets, keyring, policy, reads, store_check
 from jupyter_datashare.core.errors import DamagedFile
 from jupyter_datashare.core.service import DataShare
 from jupyter_datashare.core.settings import Settings
+
+from .sharing_process import SharingProcess
 
 OWNER = "ada-owner"
 DAY = 24 * 3600
@@ -267,3 +270,27 @@ def test_sharing_the_same_file_again_after_damage_stores_a_fresh_copy(core, serv
     report = store_check.check(core)  # the first dataset's file now has the fresh copy too
     assert [d.path for d in report.repaired] == ["t.csv"] and report.ok
     assert read(core, first, "t.csv") == content["t.csv"]
+
+
+def test_reclaim_leaves_an_old_file_another_process_s_new_version_just_reused(core, server_root, tmp_path):
+    """A version frozen in another process finds its content already stored, left by a version
+    that crashed days ago; a reclaim (another process) running meanwhile must not take it."""
+    ds_id = share(core, server_root, "sec", {"a.csv": b"a\n1\n"}, restricted=True)
+    data_key = keyring.seal(core, ds_id)
+    reused, stale = b"z\n" + os.urandom(3000), b"never published\n"
+    for name, data in (("reused", reused), ("stale", stale)):  # leftovers of the crashed version
+        (tmp_path / name).write_bytes(data)
+        core.store.freeze_encrypted(tmp_path / name, ds_id, data_key)
+    backdate(core.store.encrypted / ds_id)
+    put(server_root, {"sec/z.bin": reused})
+    reused_sha = hashlib.sha256(reused).hexdigest()
+    other = SharingProcess(core, tmp_path / "signals", {"version_of": ds_id}, stops=[f"frozen {reused_sha}"])
+    other.wait_for(f"frozen {reused_sha}")  # found stored: the copy of days ago is what v2 will use
+    found = store_check.reclaim(core, older_than=0)
+    assert found.unreferenced_files == 1 and core.store.has(reused_sha, ds_id)  # only the stale one went
+    other.go(f"frozen {reused_sha}")
+    other.finish()
+    ds = datasets.load(core, ds_id)
+    owner = policy.Principal("owner", OWNER)
+    assert b"".join(reads.open_file(core, ds, owner, "z.bin", version=2).chunks()) == reused
+    assert store_check.check(core).ok
