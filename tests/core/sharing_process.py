@@ -46,12 +46,19 @@ CHILD = textwrap.dedent("""
 
     store.freeze, store.freeze_encrypted = frozen(freeze), frozen(freeze_encrypted)
     store._restore_from = committed_then_restore
+    copied = [0]
+
+    def progress(n):
+        copied[0] += n
+        if copied[0] == n:
+            step("writing")  # its first chunk is in a temporary file of the store
+
     step("started")
     body = json.loads(body)
     if "version_of" in body:
-        datasets.new_version(core, "ada-owner", body["version_of"])
+        datasets.new_version(core, "ada-owner", body["version_of"], progress=progress)
     else:
-        datasets.share(core, "ada-owner", body)
+        datasets.share(core, "ada-owner", body, progress=progress)
     core.close()
     step("done")
 """)

@@ -294,3 +294,23 @@ def test_reclaim_leaves_an_old_file_another_process_s_new_version_just_reused(co
     owner = policy.Principal("owner", OWNER)
     assert b"".join(reads.open_file(core, ds, owner, "z.bin", version=2).chunks()) == reused
     assert store_check.check(core).ok
+
+
+@pytest.mark.parametrize("level", ["open", "restricted"])
+def test_a_repair_in_one_process_leaves_a_share_another_process_is_writing(core, server_root, tmp_path, level):
+    big = {f"f{i}.bin": os.urandom(3 << 20) + bytes([i]) for i in range(2)}
+    put(server_root, {f"live/{k}": v for k, v in big.items()})
+    body = {"path": "live", "title": "Live", "access": {"level": level}}
+    if level == "restricted":
+        body["committee"] = COMMITTEE
+    other = SharingProcess(core, tmp_path / "signals", body, stops=["writing"])
+    other.wait_for("writing")  # a temporary file half written, nothing committed
+    assert list(core.store.tmp.iterdir())
+    report = store_check.check(core, repair=True, older_than=0)  # `datashare store check --repair`
+    assert report.ok and report.leftovers.tmp_files == 0 and report.leftovers.kept_in_use >= 1
+    other.go("writing")
+    other.finish()
+    (ds,) = [d for d in datasets.list_owned(core, OWNER) if d.title == "Live"]
+    for name, data in big.items():
+        assert read(core, ds.id, name) == data
+    assert list(core.store.tmp.iterdir()) == [] and store_check.check(core).ok
