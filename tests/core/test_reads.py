@@ -1,6 +1,7 @@
 import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
 
@@ -97,6 +98,37 @@ def test_repeated_denials_through_two_processes_collapse_into_one_count(core, se
     denied = core.audit.events(action="file.denied")
     assert [e["details"] for e in denied] == [None, {"repeats": 99}]  # 1 + 99: every attempt
     assert core.audit.verify().ok
+
+
+@pytest.fixture
+def generous(core, second):
+    for ctx in (core, second):  # no refusals: every denial goes through the counting path
+        ctx.denied_reads.per_client = 10**6
+
+
+def test_concurrent_denials_in_two_processes_are_each_counted_once(core, second, shared, generous):
+    start, errors = threading.Barrier(8), []
+
+    def work(ctx):
+        try:
+            start.wait()
+            deny(ctx, shared, 25)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=work, args=(ctx,)) for ctx in (core, second) * 4]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    recorded = core.audit.events(action="file.denied")
+    assert len(recorded) == 1  # decided under the audit write lock: one record, whoever came first
+    core.close()
+    second.close()
+    denied = core.audit.events(action="file.denied")
+    assert denied[0] == recorded[0] and len(denied) <= 3  # and at most one shutdown record per process
+    assert 1 + sum((e["details"] or {}).get("repeats", 0) for e in denied) == 8 * 25
 
 
 KILLED_AFTER_DENIALS = textwrap.dedent("""
