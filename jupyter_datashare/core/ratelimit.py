@@ -213,8 +213,9 @@ class Repeats:
         conn.execute(_INSERT, {"scope": REPEAT_SCOPE, "client": digest, "at": now, "counted": False})
 
     def repeat(self, conn, key: tuple) -> bool:
-        """In a counting transaction (``FailureLimiter.failed``'s): True if ``key`` was recorded less than ``window`` ago
-        (this repeat is counted, nothing else to write); False: record it now (``take``)."""
+        """In a counting transaction (``FailureLimiter.failed``'s): True if ``key`` was recorded
+        less than ``window`` ago (this repeat is counted, nothing else to write); False: record
+        it now (``take``)."""
         digest, now = self._hash(key), self._t()
         if now - self._pruned >= self.PRUNE_EVERY:  # records no window can see any more
             self._pruned = now
