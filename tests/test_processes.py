@@ -4,14 +4,15 @@ one of them is killed mid-way (issue 10, item 3).
 Through nginx (round-robin): 200 concurrent review-link downloads of a dataset stored encrypted
 (a 3 MiB file read slowly, and a 48 MiB one whose few readers pause after their first bytes, so
 that the killed process is certainly still sending some), while shares, new review links, access
-requests on the public form and committee decisions go on; one process is SIGKILLed once 40
-downloads have bytes, and a third of the downloads begin only after the kill. Then: every client that received a byte has its ``file.downloaded`` event (each client is
-told apart by its own X-Forwarded-For address, which ``trusted_proxies`` makes the recorded client);
-the audit chain verifies (over the API and with the CLI, a third process); the only 5xx are 502s
-of requests that nginx had passed to the killed process and that were open when it died; the
-surviving process keeps serving; nothing a failed request started is left half-done. The killed
-process then starts again on the same database and serves. On SQLite, and on PostgreSQL under
-DATASHARE_TEST_DB_URL (scripts/test-all.sh runs both).
+requests on the public form, committee decisions and the CLI (a third process sharing and making a
+link) go on; one process is SIGKILLed once 40 downloads have bytes, and a third of the downloads
+begin only after the kill. Then: every client that received a byte has its ``file.downloaded``
+event (each client is told apart by its own X-Forwarded-For address, which ``trusted_proxies``
+makes the recorded client); the audit chain verifies (over the API and with the CLI); the only
+5xx are 502s of requests that nginx had passed to the killed process and that were open when it
+died; the surviving process keeps serving; nothing a failed request started is left half-done.
+The killed process then starts again on the same database and serves. On SQLite, and on
+PostgreSQL under DATASHARE_TEST_DB_URL (scripts/test-all.sh runs both).
 """
 
 from __future__ import annotations
@@ -159,6 +160,8 @@ def test_two_processes_behind_nginx_stay_one_when_one_is_killed(tmp_path):
             (c.root_dir / "review" / name).write_bytes(content)
         (c.root_dir / "cohort").mkdir()
         (c.root_dir / "cohort" / "answers.csv").write_text("subject,hours\ns1,7\ns2,6\n")
+        (c.root_dir / "clibatch").mkdir()
+        (c.root_dir / "clibatch" / "values.csv").write_text("id,value\ncli,1\n")
         for k in range(SHARES):
             (c.root_dir / f"batch{k}").mkdir()
             (c.root_dir / f"batch{k}" / "values.csv").write_text(f"id,value\n{k},{k * 10}\n")
@@ -169,22 +172,101 @@ def test_two_processes_behind_nginx_stay_one_when_one_is_killed(tmp_path):
             raise
 
 
+SENDER = """
+import json, sys, threading, time
+import httpx
+
+base, jobs, seconds = json.loads(sys.stdin.readline())
+clients = [httpx.Client(base_url=base, timeout=120) for _ in jobs]
+print("ready", flush=True)
+sys.stdin.readline()
+until = time.time() + seconds
+out = [[] for _ in jobs]
+
+def send(i):
+    test_id, path, body, headers, repeat = jobs[i]
+    n = 0
+    while True:
+        got = {"id": f"{test_id}-{n}" if repeat else test_id, "n": n, "start": time.time()}
+        try:
+            r = clients[i].post(path, json=json.loads(json.dumps(body).replace("{n}", str(n))),
+                                headers={**headers, "X-Test-Id": got["id"]})
+            got["status"], got["text"] = r.status_code, r.text
+        except httpx.HTTPError as exc:
+            got["error"] = repr(exc)
+        got["end"] = time.time()
+        out[i].append(got)
+        n += 1
+        if not repeat or time.time() > until:
+            return
+
+threads = [threading.Thread(target=send, args=(i,)) for i in range(len(jobs))]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(json.dumps(out), flush=True)
+"""
+
+
+class Sender:
+    """POSTs from a process of their own (ready beforehand), sent when told, however busy the
+    test's own loop is: each job ``(id, path, body, headers, repeat)`` is sent once, or with
+    ``repeat`` again and again (``{n}`` in its body numbered, ids ``id-n``) for ``seconds``, so
+    that one is open whenever the kill comes."""
+
+    def __init__(self, base: str, jobs: list[tuple[str, str, dict, dict, bool]], seconds: float):
+        self.proc = subprocess.Popen([sys.executable, "-c", SENDER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)  # fmt: skip
+        self.proc.stdin.write(json.dumps([base, jobs, seconds]) + "\n")
+        self.proc.stdin.flush()
+        assert self.proc.stdout.readline() == "ready\n"
+        self.sent = False
+
+    def go(self) -> None:
+        if not self.sent:
+            self.sent = True
+            self.proc.stdin.write("go\n")
+            self.proc.stdin.flush()
+
+    def results(self) -> list[list[tuple[int, Call]]]:
+        """Per job, each request sent: its number and its call."""
+        self.go()  # if the test failed before it did
+        out, _ = self.proc.communicate(timeout=180)
+        results = []
+        for sent in json.loads(out.strip().splitlines()[-1]):
+            calls = []
+            for got in sent:
+                call = Call(got["id"], start=got["start"], end=got["end"], status=got.get("status"),
+                            error=got.get("error", ""))  # fmt: skip
+                try:
+                    call.body = json.loads(got.get("text") or "null") or {}
+                except ValueError:
+                    call.body = {"text": got["text"][:300]}
+                calls.append((got["n"], call))
+            results.append(calls)
+        return results
+
+
 class Storm:
     """The scenario: set-up, the concurrent load with the kill, then what must hold."""
 
     killed = 1  # the process SIGKILLed
 
     def __init__(self, c: Cluster, data: dict[str, bytes]):
-        self.c = c
+        self.c, self.data = c, data
         self.want = {name: (len(content), hashlib.sha256(content).hexdigest()) for name, content in data.items()}
         self.downloads = [Call(f"dl-{i}", "volume.bin" if i < HOLDERS else "scan.bin") for i in range(DOWNLOADS)]
-        self.shares = [Call(f"share-{k}") for k in range(SHARES)]
+        self.shares = [Call(f"share-{k}") for k in range(SHARES)]  # round 2: see load()
+        # What each share is: its folder, title and file's content.
+        self.titles = {f"share-{k}": (f"batch{k}", f"Batch {k}", f"id,value\n{k},{k * 10}\n") for k in range(SHARES)}
         self.links = [Call(f"link-{k}") for k in range(LINKS)]
         self.requests = [Call(f"request-{n}") for n in range(REQUESTS)]
         self.decisions = [Call(f"decision-{n}") for n in range(REQUESTS)]
-        self.kill_at = 0.0
+        self.kill_at = self.dead_at = 0.0  # SIGKILL sent, process reaped (wall clock)
         self.victim = c.servers[self.killed].address
         self.log: dict[str, dict] = {}
+        self.cli_runs: dict[str, subprocess.CompletedProcess] = {}
 
     async def run(self) -> None:
         limits = httpx.Limits(max_connections=DOWNLOADS + 50, max_keepalive_connections=0)
@@ -209,7 +291,8 @@ class Storm:
                   if w.status not in (200, 201)]  # fmt: skip
         print(f"\n{len(complete)} of {DOWNLOADS} downloads complete ({sum(d.start > self.kill_at for d in complete)} "
               f"begun after the kill), {len(cut)} cut short by it, {DOWNLOADS - len(complete) - len(cut)} refused; "
-              f"{len(events)} file.downloaded events; {report['events']} events verify; load {seconds:.1f} s; "
+              f"{len(events)} file.downloaded events; {report['events']} events verify; load {seconds:.1f} s "
+              f"(the killed process took {self.dead_at - self.kill_at:.3f} s to die); "
               f"writes that died with the process: {failed}")  # fmt: skip
 
     async def set_up(self) -> None:
@@ -233,9 +316,9 @@ class Storm:
         assert len(self.request_ids) == REQUESTS
 
     async def load(self) -> None:
-        """Two thirds of the downloads start at once (10 ms apart), the writes among them; the
-        process is killed once 40 downloads have bytes, the holders among them; the other third
-        of the downloads start just after the kill, while many of the first ones still run."""
+        """Two thirds of the downloads start at once (10 ms apart), writes among them; the process
+        is killed once 40 downloads have bytes, the holders among them; the other third of the
+        downloads and more writes start just after the kill, while many of the first ones still run."""
         c, owner, review = self.c, self.owner, self.review["id"]
         started: list[Call] = []
         killed = asyncio.Event()
@@ -252,16 +335,38 @@ class Storm:
             hold = killed if i < HOLDERS else None
             get = download(self.client, self.files_url + d.file, d, address(i), started, hold)
             tasks.append(later(i * 0.01, get) if i < first else later((i - first) * 0.01, get, after_kill=True))
-        for k in range(SHARES):
+
+        def writes(k: int, owner: Owner, after: bool = False) -> list:
+            """Round ``k``: a share, a new link, a request on the public form, a decision."""
             share, link, request, decision = self.shares[k], self.links[k], self.requests[k], self.decisions[k]
+            at, step = 0.3 * (k - 3) if after else 0.4 * k, 0.05
             body = {"path": f"batch{k}", "title": f"Batch {k}"}
-            tasks.append(later(0.4 * k, timed(share, owner.post("datashare/api/datasets", body, share.id))))
             new_link = owner.post(f"datashare/api/datasets/{review}/links", {"label": f"Reviewer {k + 2}"}, link.id)
-            tasks.append(later(0.4 * k + 0.1, timed(link, new_link)))
-            tasks.append(later(0.4 * k + 0.2, submit_request(self.client, c, self.cohort["id"], REQUESTS + k, request)))
+            form = submit_request(owner.client, c, self.cohort["id"], REQUESTS + k, request)
             approve = owner.post(f"datashare/api/requests/{self.request_ids[k]}/decision", {"decision": "approve"},
                                  decision.id, BOB)  # fmt: skip
-            tasks.append(later(0.4 * k + 0.3, timed(decision, approve)))
+            return [later(at, timed(share, owner.post("datashare/api/datasets", body, share.id)), after),
+                    later(at + step, timed(link, new_link), after), later(at + 2 * step, form, after),
+                    later(at + 3 * step, timed(decision, approve), after)]  # fmt: skip
+
+        # Rounds 0 and 1 among the first downloads, 2 just before the kill (so that some are open
+        # on the killed process when it dies: a process of its own sends its POSTs, however busy
+        # this one is), 3 and 4 after it.
+        tasks += writes(0, owner) + writes(1, owner) + writes(3, owner, after=True) + writes(4, owner, after=True)
+        # Shares and links again and again from just before the kill to just after it, the decision once.
+        sender = Sender(c.url, [
+            ("burst-share", "datashare/api/datasets", {"path": "batch2", "title": "Burst {n}"}, c.headers, True),
+            ("burst-link", f"datashare/api/datasets/{review}/links", {"label": "Burst reviewer {n}"}, c.headers, True),
+            (self.decisions[2].id, f"datashare/api/requests/{self.request_ids[2]}/decision", {"decision": "approve"},
+             BOB, False),
+        ], seconds=0.5)  # fmt: skip
+
+        async def command(name, *args):  # the CLI, a process of its own on the same database and store
+            self.cli_runs[name] = await asyncio.to_thread(cli, c, *args)
+
+        cli_share = command("share", "share", "clibatch", "--title", "CLI batch", "--level", "reviewer-only")
+        tasks.append(later(0.5, cli_share))
+        tasks.append(later(1.0, command("link", "link", "create", review, "--label", "CLI reviewer")))
 
         async def ready():
             while len(started) < 40 or any(not d.received for d in self.downloads[:HOLDERS]):
@@ -271,11 +376,29 @@ class Storm:
             try:
                 await asyncio.wait_for(ready(), 120)
             finally:  # never leave the holders waiting
-                self.kill_at = time.time()
-                await asyncio.to_thread(c.kill, self.killed)
+                sender.go()
+                in_flight.append(asyncio.ensure_future(submit_request(self.client, c, self.cohort["id"], REQUESTS + 2,
+                                                                      self.requests[2])))  # fmt: skip
+                await asyncio.to_thread(kill, 0.1)
                 killed.set()
 
-        outcome = await asyncio.gather(killer(), *tasks, return_exceptions=True)
+        def kill(delay):
+            time.sleep(delay)  # round 2 sent by then, mostly not yet answered
+            self.kill_at = time.time()
+            c.kill(self.killed)
+            self.dead_at = time.time()  # reaped: it accepts no connection any more
+
+        in_flight: list[asyncio.Future] = []
+        try:
+            outcome = await asyncio.gather(killer(), *tasks, return_exceptions=True)
+            outcome += await asyncio.gather(*in_flight, return_exceptions=True)
+        finally:
+            shares, links, [(_, decision)] = await asyncio.to_thread(sender.results)
+        # Round 2's share and link are the sender's many.
+        self.shares = [w for w in self.shares if w.id != "share-2"] + [call for _, call in shares]
+        self.titles.update({call.id: ("batch2", f"Burst {n}", "id,value\n2,20\n") for n, call in shares})
+        self.links = [w for w in self.links if w.id != "link-2"] + [call for _, call in links]
+        self.decisions[2] = decision
         assert not isinstance(outcome[0], Exception), (
             f"40 downloads, the {HOLDERS} holders among them, never had bytes: "
             f"{[(d.id, d.status, d.error) for d in self.downloads[:HOLDERS] + started[:5]]}")  # fmt: skip
@@ -284,12 +407,29 @@ class Storm:
             raise failed[0]
 
     def died_with_victim(self, call: Call) -> bool:
-        """nginx passed it to the killed process (the last one it tried) and it was open when that
-        process died: the only requests allowed to fail (nginx's 502) or to end short. nginx passes
-        a request on to the other process only when it could not be sent or got no answer header,
-        and never a POST once sent (see tests/cluster.py), so these are exactly the lost ones."""
+        """nginx passed it to the killed process (the last one it tried) and it was open while that
+        process died: the only requests allowed to fail (nginx's 502) or to end short. "While":
+        between the SIGKILL and the reaping, as the kernel still completes connections to the
+        dying process's listening socket, then resets them (a POST sent there is lost, not
+        replayed). nginx passes a request on to the other process only when it could not be sent
+        or got no answer header, and never a POST once sent (see tests/cluster.py), so these are
+        exactly the lost ones."""
         row = self.log.get(call.id)
-        return bool(row) and row["upstream"][-1:] == [self.victim] and call.start <= self.kill_at <= call.end
+        open_then = call.start <= self.dead_at and call.end >= self.kill_at
+        return bool(row) and row["upstream"][-1:] == [self.victim] and open_then
+
+    def explain(self, test_id: str) -> str:
+        """One request as nginx and the client saw it, times relative to the kill."""
+        row, call = self.log.get(test_id, {}), self.find(test_id)
+        when = (f"open {call.start - self.kill_at:+.3f} s to {call.end - self.kill_at:+.3f} s after the SIGKILL "
+                f"(reaped {self.dead_at - self.kill_at:+.3f} s)") if call else "no call"  # fmt: skip
+        return (f"{test_id}: {row.get('method')} {row.get('uri')} -> {row.get('status')} via {row.get('upstream')} "
+                f"({row.get('upstream_status')}), {when} around the kill of {self.victim}; client: "
+                f"{call and (call.status, call.error, str(call.body)[:200])}")  # fmt: skip
+
+    def find(self, test_id: str) -> Call | None:
+        every = self.downloads + self.shares + self.links + self.requests + self.decisions
+        return next((w for w in every if w.id == test_id), None)
 
     def is_complete(self, d: Call) -> bool:
         return d.status == 200 and d.received == self.want[d.file][0]
@@ -300,7 +440,7 @@ class Storm:
         bad = [row for row in self.log.values()
                if row["status"] >= 500 and not (row["status"] == 502 and row["id"] in calls
                                                  and self.died_with_victim(calls[row["id"]]))]  # fmt: skip
-        assert not bad, bad
+        assert not bad, "\n".join(self.explain(row["id"]) for row in bad)
         unlogged = [row for row in self.c.access_log() if row["status"] >= 500 and not row["id"]]
         assert not unlogged, unlogged
 
@@ -309,9 +449,8 @@ class Storm:
         broken = [d for d in self.downloads if not self.is_complete(d)]
         complete = [d for d in self.downloads if self.is_complete(d)]
         assert all(d.sha256 == self.want[d.file][1] for d in complete), "a download received wrong bytes"
-        unexplained = [(d.id, d.status, d.received, d.error, self.log.get(d.id)) for d in broken
-                       if not self.died_with_victim(d)]  # fmt: skip
-        assert not unexplained, unexplained
+        unexplained = [self.explain(d.id) + f", {d.received} bytes" for d in broken if not self.died_with_victim(d)]
+        assert not unexplained, "\n".join(unexplained)
         assert any(d.received for d in broken), "the kill cut no download short: it did not happen mid-stream"
         assert any(d.start > self.kill_at for d in complete), "no download begun after the kill completed"
         events = await export(self.owner, "file.downloaded")
@@ -329,20 +468,28 @@ class Storm:
         owner, c = self.owner, self.c
         for calls, ok in ((self.shares, 201), (self.links, 201), (self.requests, 201), (self.decisions, 200)):
             for w in calls:
-                assert w.status == ok or self.died_with_victim(w), (w, self.log.get(w.id), self.kill_at, self.victim)
+                assert w.status == ok or self.died_with_victim(w), self.explain(w.id)
         mine = (await owner.json("GET", "datashare/api/datasets"))["datasets"]
-        for k, w in enumerate(self.shares):
-            made = [d["id"] for d in mine if d["title"] == f"Batch {k}"]
+        for w in self.shares:
+            path, title, content = self.titles[w.id]
+            made = [d["id"] for d in mine if d["title"] == title]
             assert len(made) == 1 or (w.status != 201 and not made), (w, made)
-            if not made:
-                body = {"path": f"batch{k}", "title": f"Batch {k}"}
+            if not made:  # lost with the process: the same share again works
+                body = {"path": path, "title": title}
                 made = [(await owner.json("POST", "datashare/api/datasets", 201, json=body))["id"]]
             view = await owner.json("GET", f"datashare/api/datasets/{made[0]}")
             got = await self.client.get(c.url + view["files"][0]["url"].lstrip("/"), headers=c.headers)
-            assert (got.status_code, got.text) == (200, f"id,value\n{k},{k * 10}\n")
+            assert (got.status_code, got.text) == (200, content)
         shared = [e["dataset_id"] for e in await export(owner, "dataset.shared")]
         mine = (await owner.json("GET", "datashare/api/datasets"))["datasets"]
         assert sorted(shared) == sorted(d["id"] for d in mine), "a dataset without its one dataset.shared event"
+        for name, done in self.cli_runs.items():  # the CLI's share and link, made during the load
+            assert done.returncode == 0, (name, done.stdout, done.stderr)
+        made = self.cli_runs["share"].stdout.split()[1].rstrip(":")  # "shared ds-…: CLI batch (…)"
+        assert [d["title"] for d in mine if d["id"] == made] == ["CLI batch"], self.cli_runs["share"].stdout
+        link = self.cli_runs["link"].stdout.split()[0]  # its URL, on nginx (public_base_url)
+        part = await self.client.get(link + "/files/volume.bin", headers={"Range": "bytes=0-9"})
+        assert (part.status_code, part.content) == (206, self.data["volume.bin"][:10])
         for w in self.links:
             if w.status == 201:  # the new link works through either process
                 assert (await self.client.get(w.body["url"], headers={"Accept": "application/json"})).status_code == 200
