@@ -29,8 +29,10 @@ as root its workers stay root (they must reach that folder). ``proxy_buffering o
 received bytes means the server sent them. ``proxy_next_upstream error timeout``: a request is
 passed to another process only if it could not be sent or got no answer header, and nginx never
 does that for a non-idempotent request (POST, PATCH) once it was sent, so nothing is replayed.
-No upstream keep-alive: each request opens its own connection, so after a kill only the
-requests that were open on the killed process can fail.
+No upstream keep-alive: each request opens its own connection, so a kill fails only the requests
+open on the killed process, or sent to it while it was dying (between the SIGKILL and the reaping
+that ``kill`` waits for, the kernel still completes connections to its listening socket, then
+resets them; such a POST is lost, not replayed).
 """
 
 from __future__ import annotations
