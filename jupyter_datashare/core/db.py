@@ -14,12 +14,15 @@ wait. ``db_busy_timeout_ms`` bounds the wait on both (SQLite's busy timeout, Pos
 
 from __future__ import annotations
 
+import select
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
 
 from .errors import DataShareError
@@ -50,11 +53,10 @@ def make_engine(url: str, busy_timeout_ms: int = 10_000) -> Engine:
         # A writer waits for the write lock as long as SQLite's busy timeout, then fails.
         kwargs["connect_args"] = {"options": f"-c lock_timeout={int(busy_timeout_ms)}"}
         # Threads of one server (group commit, downloads, jobs) each hold a connection at times.
-        # Pre-ping: a database restart or a proxy ending idle connections must cost the next
-        # request a reconnect, not a 500 (tests/core/test_db.py).
-        kwargs["pool_size"], kwargs["max_overflow"], kwargs["pool_pre_ping"] = 10, 20, True
+        kwargs["pool_size"], kwargs["max_overflow"] = 10, 20
     engine = create_engine(url, future=True, **kwargs)
     if is_postgres:
+        _replace_ended_connections(engine)
 
         @event.listens_for(engine, "begin")
         def _lock_writers(conn):
@@ -82,9 +84,49 @@ def make_engine(url: str, busy_timeout_ms: int = 10_000) -> Engine:
     return engine
 
 
+# A pooled connection idle longer than this is replaced rather than trusted: a firewall or a
+# proxy may have dropped it without a word (no FIN reached us, so its socket looks fine).
+IDLE_REPLACE_SECONDS = 60.0
+
+
+def _replace_ended_connections(engine: Engine) -> None:
+    """A database restart, or the server ending a backend, must cost the next request a new
+    connection, not a 500 (tests/core/test_db.py) — without SQLAlchemy's pre-ping, a round trip
+    on every checkout (six per download). An idle connection's socket has nothing to read unless
+    the server ended it (its farewell, or end of file): one non-blocking poll, no round trip."""
+
+    @event.listens_for(engine.pool, "checkin")
+    def _idle_since(dbapi_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _check_alive(dbapi_conn, record, proxy):
+        idle = time.monotonic() - record.info.get("idle_since", time.monotonic())
+        try:
+            ended = bool(select.select([dbapi_conn.fileno()], [], [], 0)[0])
+        except (OSError, ValueError, AttributeError):
+            ended = True  # closed already
+        if ended or idle > IDLE_REPLACE_SECONDS:
+            raise DisconnectionError("the database ended this connection; taking a new one")  # the pool retries
+
+
+def reader(engine: Engine) -> Engine:
+    """The engine of read sessions (cached per engine). On PostgreSQL in autocommit: under READ
+    COMMITTED every statement has a snapshot of its own anyway, so a read transaction's BEGIN and
+    ROLLBACK were two round trips for nothing. A read that needs one snapshot asks for
+    REPEATABLE READ on its connection (audit verify)."""
+    bound = engine.__dict__.get("_datashare_reader")
+    if bound is None:
+        bound = engine
+        if engine.dialect.name == "postgresql":
+            bound = engine.execution_options(isolation_level="AUTOCOMMIT")
+        engine._datashare_reader = bound
+    return bound
+
+
 @contextmanager
 def reading(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(reader(engine), expire_on_commit=False) as session:
         yield session
 
 

@@ -4,6 +4,8 @@ is what the advisory write lock is for; on SQLite, BEGIN IMMEDIATE."""
 
 import threading
 
+import time
+
 import pytest
 
 from jupyter_datashare.core import datasets, links
@@ -76,6 +78,11 @@ def test_connections_ended_by_the_server_are_replaced_before_the_next_request(co
     ended = rawdb.rows(core, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                              "WHERE datname = current_database() AND pid <> pg_backend_pid()")  # fmt: skip
     assert len(ended) >= pooled and all(ok for (ok,) in ended)
+    for _ in range(100):  # ended, as after a restart: the backends are gone before the next request
+        if not rawdb.rows(core, "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
+                                "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"):  # fmt: skip
+            break
+        time.sleep(0.05)
     assert datasets.load(core, ds_id).title == "Before"  # a read
     datasets.update(core, OWNER, ds_id, {"title": "After"})  # a write, with its audit event
     core.limiter.failure("192.0.2.1")
