@@ -123,10 +123,23 @@ def _csv(rows: Iterable[dict]) -> Iterator[str]:
 
 
 class _Pending:
-    __slots__ = ("event", "done", "seq", "error")
+    __slots__ = ("event", "use", "done", "seq", "error")
 
-    def __init__(self, event: Event):
-        self.event, self.done, self.seq, self.error = event, threading.Event(), None, None
+    def __init__(self, event: Event, use=None):
+        self.event, self.use, self.done, self.seq, self.error = event, use, threading.Event(), None, None
+
+
+def _count_uses(conn, batch: list[_Pending], now: datetime) -> None:
+    """One UPDATE per capability (review link, grant) used in the batch, whatever the number of
+    downloads through it: counted in the commit that makes their events durable."""
+    uses: dict[tuple, int] = {}
+    for p in batch:
+        if p.use is not None:
+            key = (type(p.use).__table__, p.use.id)
+            uses[key] = uses.get(key, 0) + 1
+    for (table, row_id), n in uses.items():
+        conn.execute(update(table).where(table.c.id == row_id)
+                     .values(use_count=table.c.use_count + n, last_used_at=now))  # fmt: skip
 
 
 @dataclass
@@ -194,13 +207,15 @@ class AuditLog:
         except SQLAlchemyError as exc:
             raise AuditUnavailable() from exc
 
-    def record(self, event: Event) -> int:
+    def record(self, event: Event, *, use=None) -> int:
         """Append in a transaction of its own; returns once the event is durably committed.
 
         Group commit: callers waiting at the same time (concurrent downloads) share one
         transaction, so the log keeps up with many readers although every event is synced.
+        ``use``: the review link or grant row the event is a use of; its use count moves in the
+        same commit.
         """
-        pending = _Pending(event)
+        pending = _Pending(event, use)
         with self._queue_lock:
             self._queue.append(pending)
         with self._writer_lock:
@@ -215,6 +230,7 @@ class AuditLog:
                                 with self._queue_lock:
                                     batch, self._queue = batch + self._queue, []
                                 seqs = self._append_all(conn, [p.event for p in batch])
+                                _count_uses(conn, batch, self.clock.now())
                             break
                         except SQLAlchemyError as exc:
                             # Rolled back as a whole (PostgreSQL deadlock or serialization

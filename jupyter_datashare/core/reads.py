@@ -17,7 +17,7 @@ from typing import BinaryIO, Callable, Iterator
 
 from sqlalchemy import select
 
-from . import crypto, keyring, links, policy, ratelimit
+from . import crypto, keyring, policy, ratelimit
 from .audit import Event
 from .db import reading
 from .errors import AccessDenied, DataShareError, NotFound, RangeNotSatisfiable, RateLimited
@@ -206,10 +206,8 @@ def open_file(
         if not decision.allowed:
             _record_denial(ctx, event, policy.can_see_metadata(dataset, principal, now))
             raise AccessDenied(decision.reason)
-        with ctx.audit.transaction() as s:
-            ctx.audit.append(s, event)
-            if principal.link is not None:
-                links.record_use(ctx, s, principal.link)
+        # Durable before the first byte, in a commit shared with concurrent downloads.
+        ctx.audit.record(event, use=principal.link)
     data_key, blob = _stored_copy(ctx, dataset.id, entry.sha256)
     damage = Event("file.corrupt", principal.audit_actor, outcome="error", dataset_id=dataset.id, version=number,
                    file=entry.path, byte_range=f"{start}-{end}" if partial else None, client=client,

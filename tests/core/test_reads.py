@@ -56,6 +56,37 @@ def test_allowed_read_is_audited_before_bytes(core, shared):
     assert b"".join(fr.chunks()) == b"a,b"
 
 
+def test_concurrent_downloads_through_a_link_share_commits_and_are_each_counted(core, shared):
+    """Group commit for downloads: each download's event is durable before its bytes, concurrent
+    ones ride in shared commits, and the link's use count moves once per download."""
+    from sqlalchemy import event
+
+    row, secret = links.create(core, "ada-owner", shared, {"allow_restricted": True})
+    link, ds, _ = links.resolve(core, secret, "10.2.2.2")
+    commits = []
+    event.listen(core.engine, "commit", lambda conn: commits.append(1))
+    start, n = threading.Barrier(16), 16 * 8
+    seen_before_bytes = []
+
+    def download(i):
+        start.wait()
+        for j in range(8):
+            fr = reads.open_file(core, ds, links.principal(link), "t.csv", client=f"10.3.{i}.{j}")
+            clients = {e["client"] for e in core.audit.events(newest_first=True, limit=400)}
+            seen_before_bytes.append(f"10.3.{i}.{j}" in clients)
+            assert b"".join(fr.chunks()) == b"a,b\n1,2\n"
+
+    threads = [threading.Thread(target=download, args=(i,)) for i in range(16)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert len(seen_before_bytes) == n and all(seen_before_bytes)
+    listed = {r.id: r for r in links.list_for(core, "ada-owner", shared)}
+    assert listed[row.id].use_count == n and listed[row.id].last_used_at is not None
+    downloaded = [e for e in core.audit.events(limit=1000) if e["action"] == "file.downloaded"]
+    assert len(downloaded) == n and core.audit.verify().ok
+    assert len(commits) < n  # some downloads shared a commit
+
+
 def test_path_must_be_in_the_manifest(core, shared):
     ds = datasets.load(core, shared)
     owner = policy.Principal("owner", "ada-owner")
