@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import and_, delete, event, func, insert, or_, select, update
 from sqlalchemy.engine import Engine, Row
 
-from .db import make_engine
+from .db import make_engine, reader
 from .models import JobRecord
 
 T = JobRecord.__table__
@@ -59,12 +59,12 @@ def save(conn, changes: dict, first: dict) -> None:
 def load(engine: Engine, job_id: str, now: float, keep_seconds: float, stale_seconds: float) -> Row | None:
     if not isinstance(job_id, str) or len(job_id) > T.c.id.type.length or "\x00" in job_id:
         return None  # no such job (and PostgreSQL refuses a NUL in a query)
-    with engine.connect() as conn:
+    with reader(engine).connect() as conn:
         return conn.execute(select(T).where(T.c.id == job_id, ~forgotten(now, keep_seconds, stale_seconds))).first()
 
 
 def count(engine: Engine, now: float, keep_seconds: float, stale_seconds: float) -> int:
-    with engine.connect() as conn:
+    with reader(engine).connect() as conn:
         return conn.scalar(select(func.count()).select_from(T).where(~forgotten(now, keep_seconds, stale_seconds)))
 
 
@@ -75,5 +75,5 @@ def ask_to_stop(engine: Engine, job_id: str) -> None:
 
 
 def asked_to_stop(engine: Engine, job_ids: list[str]) -> set[str]:
-    with engine.connect() as conn:
+    with reader(engine).connect() as conn:
         return set(conn.scalars(select(T.c.id).where(T.c.id.in_(job_ids), T.c.cancel_requested.is_(True))))

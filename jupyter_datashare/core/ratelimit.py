@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from .clients import client_key
 from .clock import Clock
-from .db import immediate, make_engine
+from .db import immediate, make_engine, reader
 from .errors import RateLimited
 from .models import FailedAttempt
 
@@ -134,7 +134,7 @@ class FailureLimiter:
         guessing. Only this client's own failures (its /64) can bring it here.
         """
         now = self._t()
-        with self.engine.connect() as conn:
+        with reader(self.engine).connect() as conn:
             self._refuse(self._client_wait(conn, self._key(client), now))
 
     def failure(self, client: str | None) -> None:
@@ -149,7 +149,7 @@ class FailureLimiter:
     def check(self, client: str | None) -> None:
         """Raise RateLimited if this client, or everyone together, failed too often lately."""
         now = self._t()
-        with self.engine.connect() as conn:
+        with reader(self.engine).connect() as conn:
             self._refuse(self._overall_wait(conn, now), self._client_wait(conn, self._key(client), now))
 
     def failed(self, client: str | None, also: Callable[..., T] | None = None) -> T | None:
@@ -250,7 +250,7 @@ class Repeats:
         """Whether a key this process saw has repeats no record carries yet."""
         if not self._known:
             return False  # this process saw no denial: nothing to ask the database
-        with self.engine.connect() as conn:
+        with reader(self.engine).connect() as conn:
             waiting = set(conn.execute(_PENDING).scalars())
         with self._lock:
             return any(digest in waiting for digest in self._known)
