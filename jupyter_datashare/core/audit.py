@@ -166,8 +166,8 @@ class AuditLog:
         self.checkpoint_seconds = checkpoint_seconds
         self._last_checkpoint_at = time.monotonic()
         self._queue: list[_Pending] = []
-        self._queue_lock = threading.Lock()
-        self._writer_lock = threading.Lock()
+        self._turn = threading.Condition()  # guards the queue and who leads the next commit
+        self._leading = False
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -212,46 +212,59 @@ class AuditLog:
 
         Group commit: callers waiting at the same time (concurrent downloads) share one
         transaction, so the log keeps up with many readers although every event is synced.
-        ``use``: the review link or grant row the event is a use of; its use count moves in the
-        same commit.
+        One caller at a time leads a commit; the others wait for it on a condition, and those
+        whose events it carried return at once when it ends (never queueing for a lock a
+        commit holds), while one of the rest leads the next. ``use``: the review link or grant
+        row the event is a use of; its use count moves in the same commit.
         """
         pending = _Pending(event, use)
-        with self._queue_lock:
+        with self._turn:
             self._queue.append(pending)
-        with self._writer_lock:
+            while self._leading and not pending.done.is_set():
+                self._turn.wait()
             if not pending.done.is_set():
-                batch: list[_Pending] = []
-                try:
-                    for attempt in range(RETRIES):
-                        try:
-                            with immediate(self.engine).begin() as conn:
-                                # Taken once the write lock is held: events that arrived while we
-                                # waited for it ride along in the same commit.
-                                with self._queue_lock:
-                                    batch, self._queue = batch + self._queue, []
-                                seqs = self._append_all(conn, [p.event for p in batch])
-                                _count_uses(conn, batch, self.clock.now())
-                            break
-                        except SQLAlchemyError as exc:
-                            # Rolled back as a whole (PostgreSQL deadlock or serialization
-                            # failure): nothing of it was stored, so it runs again.
-                            if not is_retryable(exc) or attempt == RETRIES - 1:
-                                raise AuditUnavailable() from exc
-                    for p, seq in zip(batch, seqs):
-                        p.seq = seq
-                except BaseException as exc:
-                    if not batch:  # failed before taking the queue: its waiters must hear too
-                        with self._queue_lock:
-                            batch, self._queue = self._queue, []
-                    for p in batch:
-                        p.error = exc
-                finally:
-                    for p in batch:
-                        p.done.set()
-        pending.done.wait()
+                self._leading = True
+        if not pending.done.is_set():
+            try:
+                self._commit_queue()
+            finally:
+                with self._turn:
+                    self._leading = False
+                    self._turn.notify_all()
         if pending.error is not None:
             raise pending.error
         return pending.seq
+
+    def _commit_queue(self) -> None:
+        """Commit every waiting event in one transaction (the leader of a group commit)."""
+        batch: list[_Pending] = []
+        try:
+            for attempt in range(RETRIES):
+                try:
+                    with immediate(self.engine).begin() as conn:
+                        # Taken once the write lock is held: events that arrived while we
+                        # waited for it ride along in the same commit.
+                        with self._turn:
+                            batch, self._queue = batch + self._queue, []
+                        seqs = self._append_all(conn, [p.event for p in batch])
+                        _count_uses(conn, batch, self.clock.now())
+                    break
+                except SQLAlchemyError as exc:
+                    # Rolled back as a whole (PostgreSQL deadlock or serialization
+                    # failure): nothing of it was stored, so it runs again.
+                    if not is_retryable(exc) or attempt == RETRIES - 1:
+                        raise AuditUnavailable() from exc
+            for p, seq in zip(batch, seqs):
+                p.seq = seq
+        except BaseException as exc:
+            if not batch:  # failed before taking the queue: its waiters must hear too
+                with self._turn:
+                    batch, self._queue = self._queue, []
+            for p in batch:
+                p.error = exc
+        finally:
+            for p in batch:
+                p.done.set()
 
     def _sign(self, conn, size: int, head_hash: str) -> str:
         now = _ts(self.clock.now())
