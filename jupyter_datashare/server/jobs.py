@@ -22,7 +22,7 @@ from tornado import web
 
 from ..core import datasets
 from ..core.errors import InvalidInput
-from ..core.jobs import DONE, Job
+from ..core.jobs import DONE, RUNNING, Job
 from .api import DatasetView
 from .base import OwnerAPIHandler
 
@@ -65,7 +65,14 @@ def _accepted(handler, job: Job) -> None:
     handler.set_header("Location", url_path_join(handler.base_url, "datashare", "api", "jobs", job.id))
     if "respond-async" in handler.request.headers.get("Prefer", ""):
         handler.set_header("Preference-Applied", "respond-async")
-    handler.send_json({"job": job.view() | NO_NOTE}, 202)
+    handler.send_json({"job": accepted_view(job)}, 202)
+
+
+def accepted_view(job: Job) -> dict:
+    """The job as the 202 shows it: accepted and running. A tiny share may already be frozen by
+    now, but its dataset and committee links are handed out at ``Location`` (the links once): a
+    202 saying "done" without them left the panel with a finished job and no dataset."""
+    return job.view() | NO_NOTE | {"state": RUNNING, "finished": None, "error": None}
 
 
 async def start_share(handler, body: dict) -> None:

@@ -76,6 +76,22 @@ async def test_share_as_a_job_reports_progress_until_done(call, make_files):
     assert [(e["action"], e["dataset_id"]) for e in events] == [("dataset.shared", dataset["id"])]
 
 
+async def test_the_202_of_a_share_finished_at_once_still_hands_the_dataset_out_at_location(call, make_files, jp_serverapp):
+    """A tiny share may be frozen before the 202 is written: the 202 still says running (never
+    "done" without its dataset, which left the panel with no dataset), and Location has it."""
+    from jupyter_datashare.server.jobs import accepted_view
+
+    make_files({"tiny/a.txt": "a\n"})
+    _r, out = await start(call, "datasets", body={"path": "tiny", "title": "Tiny"})
+    assert out["job"]["state"] == "running" and out["job"]["dataset"] is None
+    done = await poll(call, out["job"]["id"])
+    assert done["state"] == "done" and done["dataset"]["title"] == "Tiny"
+    finished = jp_serverapp.web_app.settings["datashare_jobs"].get("token", out["job"]["id"])
+    assert finished.state == "done"  # what the handler held when the freeze was this quick
+    view = accepted_view(finished)
+    assert (view["state"], view["finished"], view["dataset"]) == ("running", None, None)
+
+
 async def test_prefer_respond_async_also_starts_a_job(call, make_files):
     make_files({"one.csv": "a\n1\n"})
     r = await call("POST", "datashare", "api", "datasets", body={"path": "one.csv", "title": "One"},
