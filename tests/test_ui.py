@@ -45,7 +45,10 @@ def _run(args: list[str], cwd: Path, timeout: int, **env: str) -> str:
         args, check=False, cwd=cwd, env=_env(**env), capture_output=True, text=True, timeout=timeout
     )
     text = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr)
-    assert out.returncode == 0, f"{' '.join(args)} failed in {cwd} (exit {out.returncode}):\n{text[-12000:]}"
+    # Which tests failed, first: a DOM dump can fill the whole tail of the output.
+    failed = [line for line in text.splitlines() if re.match(r"\s*(✕|✘|FAIL |● .+ › )", line)]
+    assert out.returncode == 0, (f"{' '.join(args)} failed in {cwd} (exit {out.returncode}):\n"
+                                 + "\n".join(failed[:40]) + f"\n...\n{text[-12000:]}")  # fmt: skip
     return text
 
 
