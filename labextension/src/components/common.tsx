@@ -291,8 +291,17 @@ export function ErrorOf(props: {
 }
 
 /** Move the focus to the field a server error names, so the keyboard lands where to fix it. */
-export function focusField(uid: string, name: string): void {
-  window.setTimeout(() => document.getElementById(fieldId(uid, name))?.focus(), 0);
+export function focusField(uid: string, name: string, tries = 20): void {
+  // The field may be rendered only by the state change that asked for the focus: try again
+  // until it exists (a few ticks), rather than silently leaving the focus where it was.
+  window.setTimeout(() => {
+    const field = document.getElementById(fieldId(uid, name));
+    if (field) {
+      field.focus();
+    } else if (tries > 1) {
+      focusField(uid, name, tries - 1);
+    }
+  }, 0);
 }
 
 /** A labelled text input or textarea, with its error underneath. */
