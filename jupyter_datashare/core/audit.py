@@ -16,7 +16,6 @@ import csv
 import hashlib
 import io
 import json
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from . import signing
 from .clock import Clock, parse_when
 from .db import immediate, is_retryable, reading, writing
 from .errors import AuditUnavailable
+from .group_commit import GroupCommit, commit_pipelined, count_uses
 from .models import AuditCheckpoint, AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -122,26 +122,6 @@ def _csv(rows: Iterable[dict]) -> Iterator[str]:
         yield buf.getvalue()
 
 
-class _Pending:
-    __slots__ = ("event", "use", "done", "seq", "error")
-
-    def __init__(self, event: Event, use=None):
-        self.event, self.use, self.done, self.seq, self.error = event, use, threading.Event(), None, None
-
-
-def _count_uses(conn, batch: list[_Pending], now: datetime) -> None:
-    """One UPDATE per capability (review link, grant) used in the batch, whatever the number of
-    downloads through it: counted in the commit that makes their events durable."""
-    uses: dict[tuple, int] = {}
-    for p in batch:
-        if p.use is not None:
-            key = (type(p.use).__table__, p.use.id)
-            uses[key] = uses.get(key, 0) + 1
-    for (table, row_id), n in uses.items():
-        conn.execute(update(table).where(table.c.id == row_id)
-                     .values(use_count=table.c.use_count + n, last_used_at=now))  # fmt: skip
-
-
 @dataclass
 class VerifyReport:
     ok: bool
@@ -165,9 +145,7 @@ class AuditLog:
         self.checkpoint_every = checkpoint_every
         self.checkpoint_seconds = checkpoint_seconds
         self._last_checkpoint_at = time.monotonic()
-        self._queue: list[_Pending] = []
-        self._turn = threading.Condition()  # guards the queue and who leads the next commit
-        self._leading = False
+        self._group = GroupCommit(self._commit_batch)
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -180,9 +158,18 @@ class AuditLog:
         head = conn.execute(_HEAD).one_or_none()
         if head is None:
             conn.execute(insert(AuditHead).values(id=1, size=0, head_hash=GENESIS, checkpointed_size=0))
-            size, prev, checkpointed = 0, GENESIS, 0
-        else:
-            size, prev, checkpointed = head
+        rows, (size, head_hash, checkpointed), checkpoint = self._extend(head, events)
+        conn.execute(_INSERT, rows)
+        if checkpoint is not None:
+            conn.execute(insert(AuditCheckpoint).values(**checkpoint))
+        conn.execute(_MOVE_HEAD, {"size": size, "head_hash": head_hash, "checkpointed_size": checkpointed})
+        return [r["seq"] for r in rows]
+
+    def _extend(self, head, events: list[Event]) -> tuple[list[dict], tuple[int, str, int], dict | None]:
+        """The rows that append ``events`` to the chain whose head is ``head`` (size, hash,
+        checkpointed size; None for an empty log), the new head, and a signed checkpoint row of
+        the new head if one is due."""
+        size, prev, checkpointed = head if head is not None else (0, GENESIS, 0)
         ts = _ts(self.clock.now())
         rows = []
         for event in events:
@@ -191,12 +178,11 @@ class AuditLog:
             row["seq"], row["ts"] = size, ts
             row["entry_hash"] = prev = chain(prev, row)
             rows.append(row)
-        conn.execute(_INSERT, rows)
+        checkpoint = None
         if size - checkpointed >= self.checkpoint_every or time.monotonic() - self._last_checkpoint_at >= self.checkpoint_seconds:
-            self._sign(conn, size, prev)
+            checkpoint = self._checkpoint_row(size, prev)
             checkpointed = size
-        conn.execute(_MOVE_HEAD, {"size": size, "head_hash": prev, "checkpointed_size": checkpointed})
-        return [r["seq"] for r in rows]
+        return rows, (size, prev, checkpointed), checkpoint
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -210,68 +196,39 @@ class AuditLog:
     def record(self, event: Event, *, use=None) -> int:
         """Append in a transaction of its own; returns once the event is durably committed.
 
-        Group commit: callers waiting at the same time (concurrent downloads) share one
-        transaction, so the log keeps up with many readers although every event is synced.
-        One caller at a time leads a commit; the others wait for it on a condition, and those
-        whose events it carried return at once when it ends (never queueing for a lock a
-        commit holds), while one of the rest leads the next. ``use``: the review link or grant
+        Concurrent callers share commits (group_commit.py). ``use``: the review link or grant
         row the event is a use of; its use count moves in the same commit.
         """
-        pending = _Pending(event, use)
-        with self._turn:
-            self._queue.append(pending)
-            while self._leading and not pending.done.is_set():
-                self._turn.wait()
-            if not pending.done.is_set():
-                self._leading = True
-        if not pending.done.is_set():
+        return self._group.submit(event, use)
+
+    @property
+    def commits(self) -> int:
+        """Transactions the group commit made so far (events per commit, in benchmarks and tests)."""
+        return self._group.commits
+
+    def _commit_batch(self, take) -> list[int]:
+        """One commit of the events ``take()`` gives once the write lock is held."""
+        for attempt in range(RETRIES):
             try:
-                self._commit_queue()
-            finally:
-                with self._turn:
-                    self._leading = False
-                    self._turn.notify_all()
-        if pending.error is not None:
-            raise pending.error
-        return pending.seq
+                if self.engine.dialect.name == "postgresql":
+                    return commit_pipelined(self.engine, take, self._extend, self.clock.now())
+                with immediate(self.engine).begin() as conn:
+                    batch = take()
+                    seqs = self._append_all(conn, [p.event for p in batch])
+                    count_uses(conn, batch, self.clock.now())
+                return seqs
+            except SQLAlchemyError as exc:
+                # Rolled back as a whole (PostgreSQL deadlock or serialization failure):
+                # nothing of it was stored, so it runs again.
+                if not is_retryable(exc) or attempt == RETRIES - 1:
+                    raise AuditUnavailable() from exc
+        raise AssertionError("unreachable")
 
-    def _commit_queue(self) -> None:
-        """Commit every waiting event in one transaction (the leader of a group commit)."""
-        batch: list[_Pending] = []
-        try:
-            for attempt in range(RETRIES):
-                try:
-                    with immediate(self.engine).begin() as conn:
-                        # Taken once the write lock is held: events that arrived while we
-                        # waited for it ride along in the same commit.
-                        with self._turn:
-                            batch, self._queue = batch + self._queue, []
-                        seqs = self._append_all(conn, [p.event for p in batch])
-                        _count_uses(conn, batch, self.clock.now())
-                    break
-                except SQLAlchemyError as exc:
-                    # Rolled back as a whole (PostgreSQL deadlock or serialization
-                    # failure): nothing of it was stored, so it runs again.
-                    if not is_retryable(exc) or attempt == RETRIES - 1:
-                        raise AuditUnavailable() from exc
-            for p, seq in zip(batch, seqs):
-                p.seq = seq
-        except BaseException as exc:
-            if not batch:  # failed before taking the queue: its waiters must hear too
-                with self._turn:
-                    batch, self._queue = self._queue, []
-            for p in batch:
-                p.error = exc
-        finally:
-            for p in batch:
-                p.done.set()
-
-    def _sign(self, conn, size: int, head_hash: str) -> str:
+    def _checkpoint_row(self, size: int, head_hash: str) -> dict:
         now = _ts(self.clock.now())
         note = signing.sign_checkpoint(self.key, signing.Checkpoint(self.origin, size, head_hash, now))
-        conn.execute(insert(AuditCheckpoint).values(size=size, head_hash=head_hash, created_at=now, note=note))
         self._last_checkpoint_at = time.monotonic()
-        return note
+        return {"size": size, "head_hash": head_hash, "created_at": now, "note": note}
 
     def checkpoint(self) -> str | None:
         """Sign the current head if it grew since the last checkpoint; returns the newest note."""
@@ -283,9 +240,10 @@ class AuditLog:
                 stored = session.get(AuditCheckpoint, head.size)
                 if stored is not None:
                     return stored.note
-            note = self._sign(session.connection(), head.size, head.head_hash)
+            checkpoint = self._checkpoint_row(head.size, head.head_hash)
+            session.connection().execute(insert(AuditCheckpoint).values(**checkpoint))
             head.checkpointed_size = head.size
-            return note
+            return checkpoint["note"]
 
     def latest_checkpoint(self) -> str | None:
         with reading(self.engine) as session:

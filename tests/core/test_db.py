@@ -83,6 +83,7 @@ def test_connections_ended_by_the_server_are_replaced_before_the_next_request(co
                                 "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"):  # fmt: skip
             break
         time.sleep(0.05)
+    assert core.audit.record(Event("file.downloaded", "link:lnk-x", dataset_id=ds_id)) > 0  # a read's own commit
     assert datasets.load(core, ds_id).title == "Before"  # a read
     datasets.update(core, OWNER, ds_id, {"title": "After"})  # a write, with its audit event
     core.limiter.failure("192.0.2.1")
