@@ -52,13 +52,13 @@ def append(n):
 ctx.audit.record(Event("file.downloaded", "link:lnk-bench", outcome="allowed", dataset_id="ds-bench",
                        file="warm-up", client="127.0.0.1"))  # connections and keys ready before the clock
 time.sleep(max(0.0, start_at - time.time()))
-t0 = time.time()
+t0, c0 = time.time(), time.process_time()
 with ThreadPoolExecutor(threads) as pool:
     list(pool.map(append, [events // threads] * threads))
-t1 = time.time()
+t1, c1 = time.time(), time.process_time()
 commits = ctx.audit.commits - 1  # less the warm-up's
 ctx.close()
-print(json.dumps({"start": t0, "end": t1, "events": events // threads * threads, "commits": commits}))
+print(json.dumps({"start": t0, "end": t1, "events": events // threads * threads, "commits": commits, "cpu": c1 - c0}))
 """
 
 
@@ -115,7 +115,8 @@ def bench_audit(work: Path, kind: str, pg_admin: str, processes: int, events: in
         raise BenchError(f"audit verify after {processes} processes on {kind}: {report.to_dict()} (expected {expected})")
     commits = sum(o["commits"] for o in outs)
     return {"events": total, "seconds": wall, "eps": total / wall, "verified_events": report.events,
-            "events_per_commit": total / max(1, commits)}
+            "events_per_commit": total / max(1, commits),
+            "client_cpu_ms_per_event": 1000 * sum(o["cpu"] for o in outs) / total}
 
 
 # -- small review-link downloads through one or two server processes ----------------------------
@@ -270,10 +271,10 @@ def main() -> int:
     ap.add_argument("--databases", default="sqlite,postgresql", help="default %(default)s")
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "datashare-bench-processes"))
     ap.add_argument("--seconds", type=float, default=8.0, help="per download measurement, default %(default)s")
-    ap.add_argument("--rounds", type=int, default=3, help="interleaved download rounds, default %(default)s")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds (audit and downloads), default %(default)s")
     ap.add_argument("--threads", type=int, default=16, help="download connections, default %(default)s")
     ap.add_argument("--size", type=int, default=4096, help="bytes of the downloaded file, default %(default)s")
-    ap.add_argument("--audit-events", type=int, default=4000, help="events per measurement, default %(default)s")
+    ap.add_argument("--audit-events", type=int, default=12000, help="events per measurement, default %(default)s")
     a = ap.parse_args()
     if a.quick:
         a.seconds, a.rounds, a.audit_events = 3.0, 1, 1000

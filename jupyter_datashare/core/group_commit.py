@@ -10,7 +10,7 @@ A commit is: take the write lock, read the chain's head, append the rows the hea
 move the head, count the uses of review links and grants, commit. Through SQLAlchemy that is
 seven round trips on PostgreSQL, all of them while every writer of every process waits for the
 lock; ``commit_pipelined`` sends the same statements in two (lock and head; the rest and
-COMMIT) with psycopg's pipeline mode.
+COMMIT) with psycopg's pipeline mode, the batch's rows as one JSON parameter of one statement.
 """
 
 from __future__ import annotations
@@ -107,12 +107,23 @@ def count_uses(conn, batch: list[Pending], now) -> None:
                      .values(use_count=table.c.use_count + n, last_used_at=now))  # fmt: skip
 
 
-# PostgreSQL, in psycopg's own placeholders. Column lists come from the tables, so that a new
-# column of audit_events cannot be forgotten here.
+# PostgreSQL, in psycopg's own placeholders.
 _LOCK = f"SELECT pg_advisory_xact_lock({WRITE_LOCK})"
 _HEAD = "SELECT size, head_hash, checkpointed_size FROM audit_head WHERE id = 1"
 _NEW_HEAD = "INSERT INTO audit_head (id, size, head_hash, checkpointed_size) VALUES (1, 0, %s, 0)"
-_MOVE_HEAD = "UPDATE audit_head SET size = %s, head_hash = %s, checkpointed_size = %s WHERE id = 1"
+# The batch's rows arrive as one JSON array and the head moves in the same statement: one
+# statement for the server to plan and run, one parameter for the driver, however many events.
+# (Row by row, the driver's work per event was most of the time a commit holds the lock.)
+_APPEND_AND_MOVE_HEAD = (
+    "WITH appended AS (INSERT INTO audit_events SELECT * FROM json_populate_recordset(NULL::audit_events, %s::json)) "
+    "UPDATE audit_head SET size = %s, head_hash = %s, checkpointed_size = %s WHERE id = 1"
+)
+
+
+@cache
+def _count_uses(table) -> str:
+    return (f"UPDATE {table.name} SET use_count = {table.name}.use_count + u.n, last_used_at = %s "
+            f"FROM unnest(%s::text[], %s::bigint[]) AS u(id, n) WHERE {table.name}.id = u.id")
 
 
 @cache
@@ -121,43 +132,52 @@ def _insert(table) -> str:
     return f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join(f'%({c})s' for c in cols)})"
 
 
-def commit_pipelined(engine, take, extend, now) -> list[int]:
-    """The group commit on PostgreSQL in two round trips.
+def _uses_by_table(batch: list[Pending]) -> dict:
+    """table -> ([ids], [uses]) of the capabilities the batch's events used."""
+    by_table: dict = {}
+    for (table, row_id), n in uses_of(batch).items():
+        ids, counts = by_table.setdefault(table, ([], []))
+        ids.append(row_id)
+        counts.append(n)
+    return by_table
 
-    ``take()`` gives the batch once the lock is held; ``extend(head, events)`` returns the rows
-    that append them to the chain whose head is ``head`` (None on an empty log), the new head
-    (size, hash, checkpointed size) and a checkpoint row if one is due. A database error is
-    raised as SQLAlchemy's (``DBAPIError``, the driver's error at ``orig``), as on other paths.
+
+def commit_pipelined(engine, take, extend, now) -> list[int]:
+    """The group commit on PostgreSQL in two round trips: the lock and the head; then the rows,
+    the head's move, the use counts and COMMIT, pipelined.
+
+    ``take()`` gives the batch (its events ``audit.Prepared``) once the lock is held;
+    ``extend(head, events)`` returns the rows that append them to the chain whose head is
+    ``head`` (None on an empty log), the new head (size, hash, checkpointed size) and a
+    checkpoint row if one is due. A database error is raised as SQLAlchemy's (``DBAPIError``,
+    the driver's error at ``orig``), as on the other paths.
     """
     import psycopg
-    from psycopg.types.json import Json
 
-    from .models import AuditCheckpoint, AuditEvent
+    from .models import AuditCheckpoint
 
     raw = engine.raw_connection()  # from the pool: its checkout replaces an ended connection
     conn = raw.driver_connection
     try:
         if conn.autocommit:  # the lock would end with its statement
             conn.autocommit = False
-        with conn.pipeline(), conn.cursor() as lock, conn.cursor() as cur:
-            lock.execute(_LOCK)
-            cur.execute(_HEAD)  # after the lock, and READ COMMITTED: the newest committed head
-            head = cur.fetchone()  # the one wait for the server before the commit
+        with conn.pipeline(), conn.cursor() as cur, conn.cursor() as head_cur:
+            cur.execute(_LOCK)
+            head_cur.execute(_HEAD)  # after the lock, and READ COMMITTED: the newest committed head
+            head = head_cur.fetchone()  # the one wait for the server before the commit
             batch = take()
             rows, (size, head_hash, checkpointed), checkpoint = extend(head, [p.event for p in batch])
             if head is None:
                 cur.execute(_NEW_HEAD, (head_hash,))
-            for row in rows:
-                if row["details"] is not None:
-                    row["details"] = Json(row["details"])
-            cur.executemany(_insert(AuditEvent.__table__), rows)
             if checkpoint is not None:
                 cur.execute(_insert(AuditCheckpoint.__table__), checkpoint)
-            cur.execute(_MOVE_HEAD, (size, head_hash, checkpointed))
-            stamp = UTCDateTime().process_bind_param(now, engine.dialect)
-            for (table, row_id), n in uses_of(batch).items():
-                cur.execute(f"UPDATE {table.name} SET use_count = use_count + %s, last_used_at = %s WHERE id = %s",
-                            (n, stamp, row_id))  # fmt: skip
+            appended = ",".join('{"seq":%d,"ts":"%s","entry_hash":"%s",%s}' % (r["seq"], r["ts"], r["entry_hash"], p.event.rest)
+                                for r, p in zip(rows, batch))  # fmt: skip
+            cur.execute(_APPEND_AND_MOVE_HEAD, (f"[{appended}]", size, head_hash, checkpointed))
+            uses = _uses_by_table(batch)
+            stamp = UTCDateTime().process_bind_param(now, engine.dialect) if uses else None
+            for table, (ids, counts) in uses.items():
+                cur.execute(_count_uses(table), (stamp, ids, counts))
             conn.commit()
         return [r["seq"] for r in rows]
     except BaseException as exc:

@@ -215,3 +215,22 @@ def test_concurrent_appends_share_commits_and_each_is_in_the_chain_once(core):
     assert core.audit.verify().ok
     commits = core.audit.commits - before
     assert 1 <= commits <= n / 3, f"{commits} commits for {n} events: appends hardly shared commits"
+
+
+def test_an_event_prepared_before_the_lock_hashes_as_the_verifier_recomputes_it(core):
+    """The append hashes each event's JSON made before the write lock, with its number and time
+    put in; verify recomputes it whole. Details holding the same keys, quotes, non-ASCII text and
+    a version must neither move the number nor change a byte."""
+    from jupyter_datashare.core.audit import Prepared, canonical
+
+    tricky = Event("file.downloaded", 'link:"seq":0,"ts":"",', outcome="allowed", dataset_id="ds-x", version=7,
+                   file='a "quoted", "seq":0,"ts":"","version": ü.csv', reason="naïve ✓",
+                   details={"seq": 0, "ts": "", "version": 3, "nested": {"seq": 1}})  # fmt: skip
+    for event in (tricky, Event("dataset.shared", "ada"), Event("x", "y", details={"seq": 0, "ts": "", "version": None})):
+        prepared = Prepared(event)
+        row = prepared.row | {"seq": 41, "ts": "2026-12-01T10:00:00.000001Z"}
+        assert prepared.canonical(41, "2026-12-01T10:00:00.000001Z") == canonical(row)
+    seqs = [core.audit.record(tricky), core.audit.record(tricky)]
+    stored = core.audit.events()[-1]
+    assert stored["seq"] == seqs[-1] and stored["details"] == tricky.details and stored["file"] == tricky.file
+    assert core.audit.verify().ok
