@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import config
 from ..core.errors import DataShareError, InvalidInput
 from ..core.settings import MASTER_KEY_ENV, MASTER_KEY_FILE_ENV, SIGNING_KEY_FILE_ENV, default_data_dir, default_owner
-from . import audit, datasets
+from . import audit, datasets, service
 from .output import DEFAULT_BASE_URL, absolute
 
 EXAMPLES = """examples:
@@ -26,6 +26,7 @@ EXAMPLES = """examples:
   jupyter datashare audit verify --checkpoint checkpoint.txt
   jupyter datashare store check --repair                   (damaged files, crash leftovers)
   jupyter datashare link create ds-XXXX --DataShareApp.max_link_days=90
+  jupyter datashare serve token create alice --label laptop   (an API token of the standalone service)
 configuration: read like the Jupyter server's, from jupyter_server_config.py (.json) in the Jupyter
 config path (`jupyter --paths`), so c.DataShareApp.* and c.ServerApp.root_dir apply here too;
 --DataShareApp.NAME=VALUE overrides a setting, and the options below override both.
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     datasets.add_commands(sub, command)
     audit.add_commands(sub, command)
+    service.add_commands(sub, command)
     datasets.add_demo(sub, command)
     return parser
 

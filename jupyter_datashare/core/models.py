@@ -309,3 +309,23 @@ class JobRecord(Base):
     pid: Mapped[int] = mapped_column(Integer)
     # Seconds since the epoch: refreshed while it runs, the time it finished after that.
     heartbeat_at: Mapped[float] = mapped_column(Double, index=True)
+
+
+# -- the always-on service's callers ---------------------------------------------------------
+
+
+class ApiToken(Base):
+    """A personal API token of the standalone service (core/api_tokens.py): who it speaks for,
+    and only the SHA-256 of its secret. Issued by an administrator, revocable."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    username: Mapped[str] = mapped_column(String(200), index=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -12,7 +12,8 @@ REVIEW = "dsr_"
 STATUS = "dss_"  # a requester's status page
 GRANT = "dsg_"  # downloads under an approved request
 COMMITTEE = "dsc_"  # an external committee member's page
-PREFIXES = (REVIEW, STATUS, GRANT, COMMITTEE)
+API = "dsa_"  # a personal API token of the standalone service (api_tokens.py)
+PREFIXES = (REVIEW, STATUS, GRANT, COMMITTEE, API)
 PATTERN = re.compile(r"ds[a-z]_[A-Za-z0-9_-]{43}")
 
 

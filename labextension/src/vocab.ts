@@ -188,5 +188,9 @@ export const AUDIT_ACTIONS = [
   'grant.rejected',
   'grant.lookup_failed',
   'grant.renewal_requested',
-  'notification.sent'
+  'notification.sent',
+  'notification.failed',
+  'privacy.overridden',
+  'token.issued',
+  'token.revoked'
 ];

@@ -154,6 +154,10 @@ def fixture_rows(data_dir, master: bytes, data_key: bytes) -> dict[str, list[dic
              "links_made": 0, "cancel_requested": 0, "instance": "proc-1", "host": "node-a", "pid": 4242,
              "heartbeat_at": 1767323045.5},
         ],  # fmt: skip
+        "api_tokens": [
+            {"id": "tok-1", "username": "ada", "label": "laptop", "secret_hash": "f" * 64, "created_by": "admin:root",
+             "created_at": T, "expires_at": None, "revoked_at": None, "last_used_at": T},
+        ],  # fmt: skip
     }
 
 

@@ -1,0 +1,68 @@
+"""``jupyter datashare serve ...``: the standalone service's administration — personal API tokens.
+
+Whoever runs these holds the service's database credentials, so is its administrator: the audit
+log records them as ``admin:<login name>``.
+"""
+
+from __future__ import annotations
+
+import getpass
+
+from ..core import api_tokens
+from .output import CLIENT, print_json
+
+
+def _admin() -> str:
+    return f"admin:{getpass.getuser()}"
+
+
+def cmd_token_create(ctx, args) -> int:
+    row, secret = api_tokens.issue(ctx, _admin(), args.username, label=args.label or "", days=args.days, client=CLIENT)
+    if args.json:
+        print_json(row | {"token": secret})
+        return 0
+    print(f"API token {row['id']} for {row['username']}" + (f", expires {row['expires_at']}" if row["expires_at"] else ""))
+    print(secret)
+    print("Give it to its user now: it is shown only this once (only its hash is kept). "
+          f"Revoke it with `jupyter datashare serve token revoke {row['id']}`.")  # fmt: skip
+    return 0
+
+
+def cmd_token_list(ctx, args) -> int:
+    rows = api_tokens.listing(ctx, args.username)
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
+        print("no API tokens" + (f" for {args.username}" if args.username else ""))
+    for r in rows:
+        used = f"last used {r['last_used_at']}" if r["last_used_at"] else "never used"
+        label = f" ({r['label']})" if r["label"] else ""
+        print(f"{r['id']}  {r['username']}{label}  {r['state']}  created {r['created_at']}  {used}")
+    return 0
+
+
+def cmd_token_revoke(ctx, args) -> int:
+    row = api_tokens.revoke(ctx, _admin(), args.token_id, client=CLIENT)
+    print(f"API token {row['id']} of {row['username']} is revoked: it no longer opens anything")
+    return 0
+
+
+def add_commands(sub, command) -> None:
+    serve = sub.add_parser("serve", help="the standalone datashare service's administration",
+                           description="The standalone datashare service: personal API tokens for its users.")  # fmt: skip
+    ssub = serve.add_subparsers(dest="serve_command", metavar="ACTION", required=True)
+    token = ssub.add_parser("token", help="personal API tokens", description="Personal API tokens of the service's users.")
+    tsub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    p = command(tsub, "create", cmd_token_create, "issue a personal API token for USER; it is printed once",
+                "Issue a 256-bit API token that acts for USER (and nobody else). Only its hash is kept: "
+                "give it to its user now.")  # fmt: skip
+    p.add_argument("username", metavar="USER", help="the user the token acts for")
+    p.add_argument("--label", help="what it is for, e.g. 'laptop' or 'lab JupyterHub'")
+    p.add_argument("--days", type=int, metavar="N", help=f"days until it expires (default: never; at most {api_tokens.MAX_DAYS})")
+    p.add_argument("--json", action="store_true", help="print JSON (with the token)")
+    p = command(tsub, "list", cmd_token_list, "list API tokens (their secrets cannot be shown again)")
+    p.add_argument("--user", dest="username", metavar="USER", help="only this user's tokens")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = command(tsub, "revoke", cmd_token_revoke, "revoke an API token at once")
+    p.add_argument("token_id", metavar="TOKEN_ID", help="token id (tok-...), as printed by `serve token create` or `list`")
