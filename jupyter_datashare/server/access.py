@@ -50,7 +50,7 @@ class RequestForm(FormHandler):
         row, secret = await self.in_thread(
             requests.submit, self.datashare, dataset_id, body, client=self.client, identity=identity
         )
-        url = self.absolute_url("datashare", "s", secret)
+        url = self.absolute_url("s", secret)
         # This reply holds the status secret: no cache or search engine may keep it.
         self.set_header("Cache-Control", "no-store")
         self.set_header("X-Robots-Tag", "noindex, nofollow")
@@ -72,7 +72,7 @@ class StatusPage(FormHandler):
         r = await self.in_thread(requests.by_status_secret, ctx, secret, self.client)
         view = await self.in_thread(requests.status_view, ctx, r)
         if view["grant"] and view["status"] == "approved":
-            base = self.link_url("datashare", "g", grants.derive_secret(secret))
+            base = self.link_url("g", grants.derive_secret(secret))
             ds = await self.in_thread(datasets.load, ctx, r.dataset_id)
             _, rows = await self.in_thread(datasets.version_files, ctx, ds.id, ds.latest_version)
             view["files"] = [{"path": f.path, "size": f.size, "sha256": f.sha256,

@@ -57,13 +57,13 @@ async def freezing(handler, kind: str, fn, *args, **kwargs):
 class DatasetView:
     def committee_links(self, made) -> list[dict]:
         """Personal links of new external committee members: shown in this response only."""
-        return [{"member_id": m.id, "name": m.name, "email": m.email, "url": self.absolute_url("datashare", "c", secret)}
+        return [{"member_id": m.id, "name": m.name, "email": m.email, "url": self.absolute_url("c", secret)}
                 for m, secret in made if secret]  # fmt: skip
 
     def owner_view(self, dataset_id: str, number: int | None = None) -> dict:
         out = datasets.describe_for_owner(self.datashare, self.owner, dataset_id, number)
-        base = url_path_join(self.base_url, "datashare")
-        out["landing_page"] = self.link_url("datashare", "d", out["id"])
+        base = url_path_join(self.base_url, self.prefix)
+        out["landing_page"] = self.link_url("d", out["id"])
         for f in out["files"]:
             f["url"] = url_path_join(base, "api", "datasets", out["id"], "files", quote(f["path"])) + f"?version={out['version']}"
         return out
@@ -93,7 +93,7 @@ class DatasetsAPI(DatasetView, OwnerAPIHandler):
         )
         out = await self.in_thread(self.owner_view, dataset_id)
         out["committee_links"] = self.committee_links(made)
-        self.set_header("Location", url_path_join(self.base_url, "datashare", "api", "datasets", dataset_id))
+        self.set_header("Location", url_path_join(self.base_url, self.prefix, "api", "datasets", dataset_id))
         self.send_json(out, 201)
 
 
@@ -173,7 +173,7 @@ class LinksAPI(DatasetView, OwnerAPIHandler):
         row, secret = await self.in_thread(links.create, self.datashare, self.owner, dataset_id, body, client=self.client)
         out = views.link(row, self.datashare.now())
         # The only time the secret is shown: the URL is the capability.
-        out["url"] = self.absolute_url("datashare", "r", secret)
+        out["url"] = self.absolute_url("r", secret)
         if row.anonymous:
             # What would give the authors away to an anonymous reviewer (kinds and counts only).
             out["anonymity_findings"] = await self.in_thread(self._identity_traces, dataset_id)
@@ -223,7 +223,7 @@ class CitationAPI(OwnerAPIHandler):
         ctx = self.datashare
         ds = await self.in_thread(datasets.load_owned, ctx, self.owner, dataset_id)
         v, files = await self.in_thread(datasets.version_files, ctx, ds.id, ds.latest_version)
-        landing = self.absolute_url("datashare", "d", ds.id)
+        landing = self.absolute_url("d", ds.id)
         self.send_json(citation.everything(ds, v, files, landing, ctx.settings.publisher, ctx.now()))
 
 

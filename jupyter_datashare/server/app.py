@@ -11,10 +11,48 @@ from ..core.jobs import Jobs
 from ..core.service import DataShare
 from ..core.settings import Settings
 from . import access, api, jobs, public, redaction, startup, transparency
+from .base import for_jupyter
 from .pages import Pages
 from .send_ahead import SendAhead
 
 SECRET = r"[^/]+"
+
+
+def routes() -> list[tuple[str, type]]:
+    """Every route (a pattern below our prefix, its handler's logic), for both adapters."""
+    return [
+        (r"api/datasets", api.DatasetsAPI),
+        (r"api/datasets/([^/]+)", api.DatasetAPI),
+        (r"api/datasets/([^/]+)/versions", api.VersionsAPI),
+        (r"api/datasets/([^/]+)/files/(.+)", api.OwnerFileAPI),
+        (r"api/datasets/([^/]+)/links", api.LinksAPI),
+        (r"api/links/([^/]+)", api.LinkAPI),
+        (r"api/jobs/([^/]+)", jobs.JobAPI),
+        (r"api/datasets/([^/]+)/committee", access.CommitteeMembersAPI),
+        (r"api/datasets/([^/]+)/grants", access.DatasetGrantsAPI),
+        (r"api/requests", access.RequestsAPI),
+        (r"api/requests/decisions", access.BulkDecisionAPI),
+        (r"api/requests/([^/]+)", access.RequestAPI),
+        (r"api/requests/([^/]+)/decision", access.DecisionAPI),
+        (r"api/requests/([^/]+)/personal-data", access.PersonalDataAPI),
+        (r"api/grants/([^/]+)", access.GrantAPI),
+        (r"api/datasets/([^/]+)/citation", api.CitationAPI),
+        (r"api/audit", api.AuditAPI),
+        (r"api/audit/verify", api.AuditVerifyAPI),
+        (r"api/audit/checkpoint", api.AuditCheckpointAPI),
+        (r"checkpoint", transparency.PublicCheckpoint),
+        (r"d/([^/]+)", public.DatasetPage),
+        (r"d/([^/]+)/files/(.+)", public.DatasetFile),
+        (r"d/([^/]+)/request", access.RequestForm),
+        (r"d/([^/]+)/citation", public.DatasetCitation),
+        (rf"s/({SECRET})", access.StatusPage),
+        (rf"s/({SECRET})/renewal", access.StatusRenewal),
+        (rf"g/({SECRET})/files/(.+)", access.GrantFile),
+        (rf"c/({SECRET})", access.CommitteePage),
+        (rf"r/({SECRET})", public.ReviewPage),
+        (rf"r/({SECRET})/files/(.+)", public.ReviewFile),
+        (r"([rsgc]/.*)", public.NotFoundPage),
+    ]
 
 
 class DataShareApp(DataShareConfig, ExtensionApp):
@@ -59,42 +97,7 @@ class DataShareApp(DataShareConfig, ExtensionApp):
         self.log.info("jupyter_datashare: store in %s", self.data_dir)
 
     def initialize_handlers(self):
-        p = "datashare"
-        self.handlers.extend(
-            [
-                (rf"/{p}/api/datasets", api.DatasetsAPI),
-                (rf"/{p}/api/datasets/([^/]+)", api.DatasetAPI),
-                (rf"/{p}/api/datasets/([^/]+)/versions", api.VersionsAPI),
-                (rf"/{p}/api/datasets/([^/]+)/files/(.+)", api.OwnerFileAPI),
-                (rf"/{p}/api/datasets/([^/]+)/links", api.LinksAPI),
-                (rf"/{p}/api/links/([^/]+)", api.LinkAPI),
-                (rf"/{p}/api/jobs/([^/]+)", jobs.JobAPI),
-                (rf"/{p}/api/datasets/([^/]+)/committee", access.CommitteeMembersAPI),
-                (rf"/{p}/api/datasets/([^/]+)/grants", access.DatasetGrantsAPI),
-                (rf"/{p}/api/requests", access.RequestsAPI),
-                (rf"/{p}/api/requests/decisions", access.BulkDecisionAPI),
-                (rf"/{p}/api/requests/([^/]+)", access.RequestAPI),
-                (rf"/{p}/api/requests/([^/]+)/decision", access.DecisionAPI),
-                (rf"/{p}/api/requests/([^/]+)/personal-data", access.PersonalDataAPI),
-                (rf"/{p}/api/grants/([^/]+)", access.GrantAPI),
-                (rf"/{p}/api/datasets/([^/]+)/citation", api.CitationAPI),
-                (rf"/{p}/api/audit", api.AuditAPI),
-                (rf"/{p}/api/audit/verify", api.AuditVerifyAPI),
-                (rf"/{p}/api/audit/checkpoint", api.AuditCheckpointAPI),
-                (rf"/{p}/checkpoint", transparency.PublicCheckpoint),
-                (rf"/{p}/d/([^/]+)", public.DatasetPage),
-                (rf"/{p}/d/([^/]+)/files/(.+)", public.DatasetFile),
-                (rf"/{p}/d/([^/]+)/request", access.RequestForm),
-                (rf"/{p}/d/([^/]+)/citation", public.DatasetCitation),
-                (rf"/{p}/s/({SECRET})", access.StatusPage),
-                (rf"/{p}/s/({SECRET})/renewal", access.StatusRenewal),
-                (rf"/{p}/g/({SECRET})/files/(.+)", access.GrantFile),
-                (rf"/{p}/c/({SECRET})", access.CommitteePage),
-                (rf"/{p}/r/({SECRET})", public.ReviewPage),
-                (rf"/{p}/r/({SECRET})/files/(.+)", public.ReviewFile),
-                (rf"/{p}/([rsgc]/.*)", public.NotFoundPage),
-            ]
-        )
+        self.handlers.extend((rf"/datashare/{pattern}", for_jupyter(route)) for pattern, route in routes())
 
     async def _start_jupyter_server_extension(self, serverapp):
         # Sign a checkpoint every so often, so a quiet log is still covered by a recent one.

@@ -1,4 +1,11 @@
-"""What every datashare handler shares: JSON bodies, error replies, redaction of secrets."""
+"""What every datashare handler shares: JSON bodies, error replies, redaction of secrets.
+
+The handlers are written once, as mixins over tornado's ``RequestHandler`` API, and served by two
+adapters: the Jupyter server extension (``server/app.py`` puts each on jupyter-server's
+``JupyterHandler`` or ``APIHandler``, under ``{base_url}datashare/``) and the standalone service
+(``service/``, on a plain tornado handler that knows its callers by API token, at its root).
+``for_jupyter`` and ``service.handlers.for_service`` make the concrete classes.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +13,6 @@ import json
 import socket
 from typing import Any
 
-from jupyter_server.base.handlers import APIHandler, JupyterHandler
-from jupyter_server.extension.handler import ExtensionHandlerMixin
 from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.ioloop import IOLoop
@@ -46,11 +51,19 @@ def peer_address(request) -> str:
     return request.remote_ip or "unknown"  # no connection context: a test request, no xheaders
 
 
-class DataShareMixin(ExtensionHandlerMixin):
+class DataShareMixin:
     capability = False  # True for routes whose URL holds a secret
+    json_errors = False  # True for the API: errors are JSON whatever the caller accepts
+
     @property
     def datashare(self):
         return self.settings["datashare"]
+
+    @property
+    def prefix(self) -> str:
+        """The path of our routes under the server's base_url: ``datashare`` in a Jupyter server,
+        nothing in the standalone service (its base_url is all ours)."""
+        return self.settings.get("datashare_prefix", "datashare")
 
     @property
     def client(self) -> str:
@@ -80,20 +93,21 @@ class DataShareMixin(ExtensionHandlerMixin):
         return body
 
     def absolute_url(self, *parts: str) -> str:
-        """A full URL to hand to someone else (links in responses). public_base_url is the public
-        address of the server's base_url (what a proxy maps to it), so it replaces base_url: with
-        https://data.example.org/share/, ("datashare", "r", s) is .../share/datashare/r/s."""
+        """A full URL to hand to someone else (links in responses); ``parts`` start below our
+        prefix. public_base_url is the public address of the server's base_url (what a proxy maps
+        to it), so it replaces base_url: with https://data.example.org/share/, ("r", s) is
+        .../share/datashare/r/s in a Jupyter server."""
         public = self.datashare.settings.public_base_url.rstrip("/")
         if public:
-            return public + url_path_join("/", *parts)
-        return f"{self.request.protocol}://{self.request.host}" + url_path_join(self.base_url, *parts)
+            return public + url_path_join("/", self.prefix, *parts)
+        return f"{self.request.protocol}://{self.request.host}" + url_path_join(self.base_url, self.prefix, *parts)
 
     def link_url(self, *parts: str) -> str:
         """A link inside our pages and views: absolute_url with a public_base_url (the server's own
         path may not exist behind the proxy), else the server-relative path, as before."""
         if self.datashare.settings.public_base_url:
             return self.absolute_url(*parts)
-        return url_path_join(self.base_url, *parts)
+        return url_path_join(self.base_url, self.prefix, *parts)
 
     def send_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -118,7 +132,7 @@ class DataShareMixin(ExtensionHandlerMixin):
         else:
             body = {"error": self._reason, "message": self._reason}
         self.clear_header("Content-Disposition")
-        if self.wants_json() or isinstance(self, APIHandler):
+        if self.wants_json() or self.json_errors:
             self.set_header("Content-Type", "application/json; charset=UTF-8")
             self.finish(json.dumps(body))
         else:
@@ -134,10 +148,11 @@ class DataShareMixin(ExtensionHandlerMixin):
         super()._handle_request_exception(e)
 
 
-class OwnerAPIHandler(DataShareMixin, APIHandler):
+class OwnerAPIHandler(DataShareMixin):
     """JSON API for the researcher; every verb is @web.authenticated + @authorized."""
 
     auth_resource = "datashare:datasets"
+    json_errors = True
 
     @property
     def acts_as_owner(self) -> bool:
@@ -158,7 +173,7 @@ class OwnerAPIHandler(DataShareMixin, APIHandler):
         self.owner  # noqa: B018 (raises 403 for anyone else)
 
 
-class PublicHandler(DataShareMixin, JupyterHandler):
+class PublicHandler(DataShareMixin):
     """Pages and downloads for people without a Jupyter login; access is checked per route."""
 
     # Every public body (a request form, a renewal, a committee decision) fits well within this;
@@ -192,3 +207,13 @@ class PublicHandler(DataShareMixin, JupyterHandler):
         if self.capability:
             self.set_header("X-Robots-Tag", "noindex, nofollow")
             self.set_header("Cache-Control", "no-store")
+
+
+def for_jupyter(route):
+    """The handler a Jupyter server serves ``route`` with: the route's logic on jupyter-server's
+    own handler (its login, XSRF, authorizer and logging), as an extension's handler."""
+    from jupyter_server.base.handlers import APIHandler, JupyterHandler
+    from jupyter_server.extension.handler import ExtensionHandlerMixin
+
+    base = APIHandler if issubclass(route, OwnerAPIHandler) else JupyterHandler
+    return type(route.__name__, (route, ExtensionHandlerMixin, base), {"__module__": route.__module__})

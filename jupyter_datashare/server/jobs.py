@@ -62,7 +62,7 @@ def _user(handler) -> str:
 
 
 def _accepted(handler, job: Job) -> None:
-    handler.set_header("Location", url_path_join(handler.base_url, "datashare", "api", "jobs", job.id))
+    handler.set_header("Location", url_path_join(handler.base_url, handler.prefix, "api", "jobs", job.id))
     if "respond-async" in handler.request.headers.get("Prefer", ""):
         handler.set_header("Preference-Applied", "respond-async")
     handler.send_json({"job": accepted_view(job)}, 202)

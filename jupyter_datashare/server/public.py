@@ -56,8 +56,8 @@ class LandingMixin:
             f["url"] = url_path_join(files_base, "files", quote(f["path"])) + suffix
         view["can_download"] = decision.allowed
         if not review and not ds.withdrawn_at:
-            landing = self.absolute_url("datashare", "d", ds.id)
-            cite_base = self.link_url("datashare", "d", ds.id, "citation")
+            landing = self.absolute_url("d", ds.id)
+            cite_base = self.link_url("d", ds.id, "citation")
             view["citation"] = {
                 "text": citation.text(ds, v, landing, ctx.settings.publisher),
                 "availability_statement": citation.availability_statement(ds, landing, now),
@@ -70,7 +70,7 @@ class LandingMixin:
             view["agreement"] = ds.agreement
             view["agreement_sha256"] = requests.agreement_hash(ds.agreement)
             view["transparency"] = requests.transparency(ctx, ds.id)
-            view["request_url"] = self.link_url("datashare", "d", ds.id, "request")
+            view["request_url"] = self.link_url("d", ds.id, "request")
             view["max_grant_days"] = ctx.settings.max_grant_days
         return view, decision
 
@@ -89,7 +89,7 @@ class DatasetPage(LandingMixin, PublicHandler):
             status = 410  # a tombstone: the citation still resolves and says what happened
         elif not policy.can_see_metadata(ds, PUBLIC, self.datashare.now()):
             raise NotFound("no such dataset")
-        base = self.link_url("datashare", "d", ds.id)
+        base = self.link_url("d", ds.id)
         await self.landing(ds, PUBLIC, number or ds.latest_version, base, status=status)
 
     head = get
@@ -105,7 +105,7 @@ class DatasetCitation(PublicHandler):
         if ds is None or ds.withdrawn_at is not None or not policy.can_see_metadata(ds, PUBLIC, ctx.now()):
             raise NotFound("no such dataset")
         v, files = await self.in_thread(datasets.version_files, ctx, ds.id, ds.latest_version)
-        out = citation.everything(ds, v, files, self.absolute_url("datashare", "d", ds.id), ctx.settings.publisher,
+        out = citation.everything(ds, v, files, self.absolute_url("d", ds.id), ctx.settings.publisher,
                                   ctx.now())  # fmt: skip
         fmt = self.get_query_argument("format", "json")
         if fmt == "bibtex":
@@ -145,7 +145,7 @@ class ReviewPage(LandingMixin, PublicHandler):
         ctx = self.datashare
         link, ds, version = await self.in_thread(links.resolve, ctx, secret, self.client)
         await self.in_thread(links.view_page, ctx, link, ds, self.client)
-        base = self.link_url("datashare", "r", secret)
+        base = self.link_url("r", secret)
         await self.landing(ds, links.principal(link), version.number, base, anonymous=link.anonymous, review=True)
 
     head = get
