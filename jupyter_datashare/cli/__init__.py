@@ -43,7 +43,9 @@ def _context(args):
     root = absolute(args.root_dir) or config.server_root_dir(options) or os.getcwd()
     if not os.path.isdir(root):
         raise InvalidInput("--root-dir" if args.root_dir else "ServerApp.root_dir", f"'{root}' is not a folder")
-    settings = options.core_settings(root)
+    # The service has many owners: each shares from their own folder.
+    settings = options.core_settings(root, user_folders=args.func is service.cmd_serve)
+    args.options = options  # `serve` configures the service from the same object
     # Printed links look like the server's own: public_base_url + datashare/…, if configured.
     args.base_url = args.base_url or config.public_url(options) or DEFAULT_BASE_URL
     try:

@@ -1,4 +1,4 @@
-"""``jupyter datashare serve ...``: the standalone service's administration — personal API tokens.
+"""``jupyter datashare serve``: the standalone service, and its administration — personal API tokens.
 
 Whoever runs these holds the service's database credentials, so is its administrator: the audit
 log records them as ``admin:<login name>``.
@@ -48,10 +48,24 @@ def cmd_token_revoke(ctx, args) -> int:
     return 0
 
 
+def cmd_serve(ctx, args) -> int:
+    from ..service.app import serve
+
+    return serve(args.options, ctx, ip=args.ip, port=args.port, base_url=args.service_base_url)
+
+
 def add_commands(sub, command) -> None:
-    serve = sub.add_parser("serve", help="the standalone datashare service's administration",
-                           description="The standalone datashare service: personal API tokens for its users.")  # fmt: skip
-    ssub = serve.add_subparsers(dest="serve_command", metavar="ACTION", required=True)
+    serve = command(sub, "serve", cmd_serve, "run the standalone datashare service (or administer it: serve token ...)",
+                    "Serve every public page, download and the owner and committee API at this address, always on "
+                    "and without any Jupyter server: review links, request forms, grants and committee pages keep "
+                    "working whoever's notebook server stops. Callers of the API send a personal API token "
+                    "(`serve token create USER`); what they share is theirs. Stop it with Ctrl-C or SIGTERM.")  # fmt: skip
+    serve.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765; 0: any free port)")
+    serve.add_argument("--service-base-url", default="/", metavar="PATH",
+                       help="path the service's routes live under, e.g. /services/datashare/ (default /); links "
+                       "use c.DataShareApp.public_base_url when set")  # fmt: skip
+    ssub = serve.add_subparsers(dest="serve_command", metavar="ACTION")
     token = ssub.add_parser("token", help="personal API tokens", description="Personal API tokens of the service's users.")
     tsub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
     p = command(tsub, "create", cmd_token_create, "issue a personal API token for USER; it is printed once",

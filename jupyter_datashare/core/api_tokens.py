@@ -10,6 +10,7 @@ never a name the caller sends. Issuing and revoking are audited (``token.issued`
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -21,6 +22,7 @@ from .errors import InvalidInput, NotFound
 from .models import ApiToken
 
 MAX_DAYS = 3650
+_USERNAME = re.compile(r"[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*")
 # A use moves last_used_at at most this often: a busy client must not write on every call.
 USE_RESOLUTION = timedelta(minutes=1)
 
@@ -31,6 +33,9 @@ def _username(value) -> str:
     bounds.text("username", value, 200)
     if value != value.strip() or any(c.isspace() or not c.isprintable() for c in value):
         raise InvalidInput("username", "must not contain spaces or control characters")
+    if not _USERNAME.fullmatch(value):
+        # It names the user's folder on the service too (user_folders): no path in it.
+        raise InvalidInput("username", "may hold letters, digits and . _ @ + - only, and not start with a dot")
     return value
 
 

@@ -177,7 +177,7 @@ def check_share(ctx, owner: str, body: dict) -> SharePlan:
     meta = metadata.validate(body)
     access = policy.validate_access(body.get("access", {"level": policy.OPEN}), now)
     restricted = _restricted_settings(body, committee.acting_owners(ctx.settings, owner), access)
-    root = ctx.settings.root_dir
+    root = share_root(ctx, owner)
     forbidden = paths.Forbidden(forbidden_paths(ctx))
     target = paths.resolve(root, body.get("path"), include_hidden, forbidden=forbidden)
     files = paths.collect(root, target, include_hidden, forbidden=forbidden)
@@ -186,6 +186,19 @@ def check_share(ctx, owner: str, body: dict) -> SharePlan:
     source = str(target.relative_to(Path(root).resolve())).replace("\\", "/")
     return SharePlan(owner, include_hidden, _bool(body, "preview_rows_public"), meta, access, restricted, source, files,
                      _total_size(files), findings, override)  # fmt: skip
+
+
+def share_root(ctx, owner: str) -> str:
+    """The folder ``owner`` shares from: the root, or with user_folders their own folder in it."""
+    root = ctx.settings.root_dir
+    if not ctx.settings.user_folders:
+        return root
+    if not owner or owner in (".", "..") or any(c in owner for c in "/\\\x00"):
+        raise InvalidInput("owner", "cannot have a folder of their own")
+    own = os.path.join(root, owner)
+    if not os.path.isdir(own):
+        raise InvalidInput("path", f"there is no folder '{owner}/' in the service's root: {owner}'s files are shared from there")
+    return own
 
 
 def share(ctx, owner: str, body: dict, *, client: str | None = None, progress=None,
@@ -314,7 +327,7 @@ def check_new_version(ctx, owner: str, dataset_id: str) -> VersionPlan:
             raise InvalidInput("id", "the dataset was withdrawn")
         source, hidden = ds.source_path, ds.include_hidden
         encrypted = keyring.encrypts(s, ds)
-    root = ctx.settings.root_dir
+    root = share_root(ctx, owner)
     forbidden = paths.Forbidden(forbidden_paths(ctx))
     target = paths.resolve(root, source, hidden, forbidden=forbidden)
     files = paths.collect(root, target, hidden, forbidden=forbidden)

@@ -58,6 +58,9 @@ class Settings:
     publisher: str = "jupyter-datashare"  # the publisher named in citations (your institution)
     # Reverse proxies (addresses, networks, "unix") whose X-Forwarded-For names the client.
     trusted_proxies: tuple[str, ...] = ()
+    # Each owner shares from root_dir/<owner>/ only (the standalone service, where owners are
+    # many): nobody's token reaches another user's files, or the service's own.
+    user_folders: bool = False
 
     def __post_init__(self):
         self.data_dir = self.data_dir or default_data_dir()

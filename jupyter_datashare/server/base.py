@@ -156,6 +156,8 @@ class OwnerAPIHandler(DataShareMixin):
 
     @property
     def acts_as_owner(self) -> bool:
+        if self.settings.get("datashare_owner_is_caller"):  # the service: everyone owns their own
+            return self.current_user is not None
         # A single-user server belongs to one account: unless owner_identities names who may act
         # for it (JupyterHub, a shared server), whoever the server authenticates is its owner.
         allowed = self.datashare.settings.owner_identities
@@ -163,8 +165,12 @@ class OwnerAPIHandler(DataShareMixin):
 
     @property
     def owner(self) -> str:
+        """Whose datasets this request works on. In a Jupyter server, the configured owner; in
+        the service, the caller its credentials prove, never a name anyone configured or sent."""
         if not self.acts_as_owner:
             raise web.HTTPError(403, "only the owner of this server's datasets may do that")
+        if self.settings.get("datashare_owner_is_caller"):
+            return self.current_user.username
         return self.datashare.settings.owner
 
     def require_owner(self) -> None:

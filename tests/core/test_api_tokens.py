@@ -77,7 +77,9 @@ def test_issuing_and_revoking_are_audited_without_the_secret(core):
 
 @pytest.mark.parametrize("field, kwargs", [
     ("username", {"username": ""}), ("username", {"username": "al ice"}), ("username", {"username": "a\x00"}),
-    ("username", {"username": "x" * 201}), ("username", {"username": None}), ("label", {"label": 5}),
+    ("username", {"username": "x" * 201}), ("username", {"username": None}), ("username", {"username": "../bob"}),
+    ("username", {"username": "a/b"}), ("username", {"username": ".."}), ("username", {"username": ".hidden"}),
+    ("label", {"label": 5}),
     ("label", {"label": "x" * 201}), ("days", {"days": 0}), ("days", {"days": 1.5}), ("days", {"days": True}),
     ("days", {"days": api_tokens.MAX_DAYS + 1}),
 ])  # fmt: skip

@@ -107,3 +107,25 @@ def test_someone_elses_dataset_is_not_found(core, server_root):
     with pytest.raises(Exception) as info:
         datasets.update(core, "mallory", ds_id, {"title": "mine"})
     assert getattr(info.value, "status", None) == 404
+
+
+def test_with_user_folders_each_owner_shares_from_their_own_folder_only(tmp_path, clock, server_root):
+    """The standalone service's core: alice's paths are inside root/alice/, never above it."""
+    from jupyter_datashare.core.service import DataShare
+    from jupyter_datashare.core.settings import Settings
+
+    (server_root / "alice" / "study").mkdir(parents=True)
+    (server_root / "alice" / "study" / "a.csv").write_text("x\n1\n")
+    (server_root / "bob").mkdir()
+    (server_root / "bob" / "b.csv").write_text("secret\n")
+    ctx = DataShare(Settings(root_dir=str(server_root), data_dir=str(tmp_path / "svc"), user_folders=True), clock)
+    try:
+        ds_id = datasets.share(ctx, "alice", {"path": "study", "title": "Study"})
+        assert datasets.load(ctx, ds_id).source_path == "study"
+        assert datasets.new_version(ctx, "alice", ds_id) == 2  # the same folder again
+        for owner, path in (("alice", "../bob/b.csv"), ("alice", "bob/b.csv"), ("carol", "alice/study"), ("..", "bob")):
+            with pytest.raises(InvalidInput) as info:
+                datasets.share(ctx, owner, {"path": path, "title": "Taken"})
+            assert info.value.field in ("path", "owner"), (owner, path)
+    finally:
+        ctx.close()

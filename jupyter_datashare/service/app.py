@@ -1,0 +1,66 @@
+"""The service's tornado application and its process: ``jupyter datashare serve``.
+
+Not a Jupyter server: no contents, no kernels, no terminals, no user code; every route of
+``server/routes.py`` at the service's base URL (``/r/{secret}``, ``/api/datasets`` …), the core
+underneath, and nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+
+from jupyter_server.utils import url_path_join
+from tornado import web
+from tornado.httpserver import HTTPServer
+from tornado.ioloop import IOLoop, PeriodicCallback
+
+from ..core import store_check
+from ..server import redaction
+from ..server.routes import routes
+from ..server.wiring import every_so_often, handler_settings
+from .handlers import for_service
+
+log = logging.getLogger("jupyter_datashare.service")
+
+
+def make_app(options, ctx, base_url: str = "/") -> web.Application:
+    """The application serving ``ctx`` (the core) under ``base_url``, configured by ``options``."""
+    base_url = "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/"
+    settings = handler_settings(options, ctx)
+    settings.update(base_url=base_url, datashare_prefix="", datashare_owner_is_caller=True, xsrf_cookies=True)
+    handlers = [(url_path_join(base_url, pattern), for_service(route)) for pattern, route in routes()]
+    app = web.Application(handlers, **settings)
+    redaction.install(app.settings, log)
+    return app
+
+
+def serve(options, ctx, *, ip: str, port: int, base_url: str = "/") -> int:
+    """Serve until SIGTERM or SIGINT; prints the address once it listens."""
+    logging.basicConfig(level=logging.INFO, format="[%(levelname)s %(asctime)s %(name)s] %(message)s")
+    store_check.reclaim_at_start(ctx)
+    app = make_app(options, ctx, base_url)
+    server = HTTPServer(app)
+    server.listen(port, ip)
+    bound = next(iter(server._sockets.values())).getsockname()[1]  # the port, when 0 asked for any
+    print(f"jupyter-datashare service at http://{ip}:{bound}{app.settings['base_url']}", flush=True)
+    log.info("store in %s", ctx.settings.data_dir)
+    loop = IOLoop.current()
+
+    async def tick():
+        await loop.run_in_executor(None, every_so_often, ctx)
+
+    timer = PeriodicCallback(tick, options.checkpoint_seconds * 1000)
+    timer.start()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: loop.add_callback_from_signal(loop.stop))
+    try:
+        loop.start()
+    finally:
+        timer.stop()
+        server.stop()
+        app.settings["datashare_jobs"].close()  # running freezes stop at their next chunk
+    return 0
+
+
+__all__ = ["make_app", "serve"]

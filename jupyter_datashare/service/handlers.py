@@ -1,0 +1,88 @@
+"""The service's adapter: each route's logic (``server/``) on a plain tornado handler that knows
+its caller by personal API token, where jupyter-server's handler knew them by its own login."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tornado import web
+
+from ..core import api_tokens, secrets
+from ..server.base import OwnerAPIHandler
+
+_SCHEMES = ("token", "bearer")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a request acts for (the handlers read ``current_user.username``, as in Jupyter)."""
+
+    username: str
+
+
+class _Everyone:
+    """Authorisation of an authenticated caller: what they may touch is decided per dataset by the
+    core (the owner is the caller; committee members by membership), not by a server-wide role."""
+
+    def is_authorized(self, handler, user, action, resource) -> bool:
+        return user is not None
+
+
+def bearer(request) -> str | None:
+    """The API token of ``Authorization: Bearer dsa_…`` (or ``token dsa_…``), if one is sent."""
+    scheme, _, value = (request.headers.get("Authorization") or "").strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() in _SCHEMES and value.startswith(secrets.API):
+        return value
+    return None
+
+
+class ServiceHandler(web.RequestHandler):
+    """What jupyter-server's handler gave the routes: the base URL, the caller, an authoriser,
+    headers that keep pages out of frames and sniffing."""
+
+    authorizer = _Everyone()
+    content_security_policy = "default-src 'none'; frame-ancestors 'none'"
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.get("base_url", "/")
+
+    async def prepare(self, *args, **kwargs):
+        token = bearer(self.request)
+        if token is not None:
+            # A database look-up: off the event loop, like every other call of the core.
+            username = await self.in_thread(api_tokens.authenticate, self.datashare, token, self.client)
+            if username is not None:
+                self.current_user = Caller(username)
+        done = super().prepare(*args, **kwargs)
+        if done is not None:
+            await done
+
+    def get_current_user(self):
+        return None  # only a token makes a caller (prepare)
+
+    def get_login_url(self) -> str:
+        raise web.HTTPError(401, "this needs a personal API token: Authorization: Bearer dsa_...")
+
+    def check_xsrf_cookie(self) -> None:
+        # A request that carries a token in a header is not a browser's forged form post.
+        if bearer(self.request) is None:
+            super().check_xsrf_cookie()
+
+    def set_default_headers(self) -> None:
+        self.set_header("Content-Security-Policy", self.content_security_policy)
+        self.set_header("X-Frame-Options", "DENY")
+
+
+class ServiceAPIHandler(ServiceHandler):
+    async def prepare(self, *args, **kwargs):
+        await super().prepare(*args, **kwargs)
+        if self.current_user is None:
+            raise web.HTTPError(401, "this needs a valid personal API token: Authorization: Bearer dsa_...")
+
+
+def for_service(route):
+    """The handler the service serves ``route`` with."""
+    base = ServiceAPIHandler if issubclass(route, OwnerAPIHandler) else ServiceHandler
+    return type(route.__name__, (route, base), {"__module__": route.__module__})

@@ -1,0 +1,173 @@
+"""The standalone service (``jupyter datashare serve``) as a real process: its callers are known
+by personal API token only, the owner of what they share is the token's user, and its links live
+at its own address, with no Jupyter server anywhere."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from jupyter_datashare.core import api_tokens
+from jupyter_datashare.core.service import DataShare
+from jupyter_datashare.core.settings import Settings
+
+from ..conftest import db_url_for
+
+REPO = Path(__file__).resolve().parents[2]
+ADDRESS = re.compile(r"jupyter-datashare service at http://127\.0\.0\.1:(\d+)/")
+
+
+class Service:
+    """``jupyter datashare serve --port 0`` on a data dir of the test's own."""
+
+    def __init__(self, tmp_path: Path, *config: str):
+        self.root, self.data, self.log = tmp_path / "root", tmp_path / "data", tmp_path / "service.log"
+        self.root.mkdir(exist_ok=True)
+        self.db_url = db_url_for(self.data)
+        self.config = config
+        self.proc: subprocess.Popen | None = None
+
+    def core(self) -> DataShare:
+        return DataShare(Settings(root_dir=str(self.root), data_dir=str(self.data), db_url=self.db_url, owner="admin"))
+
+    def token(self, username: str) -> str:
+        core = self.core()
+        try:
+            return api_tokens.issue(core, "admin:test", username)[1]
+        finally:
+            core.close()
+
+    def start(self) -> None:
+        cmd = [sys.executable, "-m", "jupyter_datashare.cli", "--root-dir", str(self.root), "--data-dir", str(self.data),
+               *(["--db-url", self.db_url] if self.db_url else []), "serve", "--port", "0", *self.config]  # fmt: skip
+        out = open(self.log, "w")
+        self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            found = ADDRESS.search(self.log.read_text())
+            if found:
+                self.port = int(found.group(1))
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"the service did not start:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=30)
+
+    def call(self, method: str, path: str, body=None, token: str | None = None, headers=None) -> tuple[int, dict, bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        hdrs = dict(headers or {})
+        if token:
+            hdrs["Authorization"] = f"Bearer {token}"
+        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=hdrs)
+        r = conn.getresponse()
+        data = r.read()
+        conn.close()
+        return r.status, dict(r.getheaders()), data
+
+    def json(self, *args, **kwargs):
+        status, _, data = self.call(*args, **kwargs)
+        return status, json.loads(data)
+
+
+@pytest.fixture
+def service(tmp_path):
+    s = Service(tmp_path, "--DataShareApp.owner=alice")  # a configured owner must count for nothing
+    (s.root / "alice" / "study").mkdir(parents=True)  # each user shares from their own folder
+    (s.root / "alice" / "study" / "table.csv").write_bytes(b"site,value\nA,10\nB,20\n")
+    (s.root / "carol").mkdir()
+    (s.root / "carol" / "notes.txt").write_text("carol's own")
+    yield s
+    s.stop()
+
+
+def test_links_live_at_the_service_and_every_caller_owns_only_their_own(service):
+    alice, carol = service.token("alice"), service.token("carol")
+    service.start()
+    for token in (None, "dsa_" + "A" * 43, alice[:-1]):
+        status, body = service.json("GET", "/api/datasets", token=token)
+        assert status == 401 and "API token" in body["message"]
+
+    status, ds = service.json("POST", "/api/datasets", token=alice,
+                              body={"path": "study", "title": "Field study", "access": {"level": "reviewer-only"}})  # fmt: skip
+    assert status in (200, 201) and ds["owner"] == "alice", ds
+    status, link = service.json("POST", f"/api/datasets/{ds['id']}/links", token=alice, body={"label": "Reviewer 1"})
+    assert status in (200, 201)
+    secret = re.fullmatch(rf"http://127\.0\.0\.1:{service.port}/r/(dsr_[A-Za-z0-9_-]{{43}})", link["url"]).group(1)
+
+    # A reviewer without any account: the page and the exact bytes, straight from the service.
+    status, headers, page = service.call("GET", f"/r/{secret}")
+    assert status == 200 and b"Field study" in page and headers["Cache-Control"] == "no-store"
+    status, _, data = service.call("GET", f"/r/{secret}/files/table.csv")
+    assert status == 200 and data == b"site,value\nA,10\nB,20\n"
+
+    # carol (the service was configured with owner=alice) sees and touches nothing of alice's:
+    # not her datasets, not her folder, not the service's root.
+    for path in ("../alice/study", "alice/study", "study", "."):
+        status, body = service.json("POST", "/api/datasets", token=carol, body={"path": path, "title": "Taken"})
+        assert status == 400 and body["field"] == "path", (path, body)
+    status, mine = service.json("POST", "/api/datasets", token=carol, body={"path": "notes.txt", "title": "Mine"})
+    assert status in (200, 201) and mine["owner"] == "carol" and [f["path"] for f in mine["files"]] == ["notes.txt"]
+    status, listed = service.json("GET", "/api/datasets", token=carol)
+    assert status == 200 and [d["id"] for d in listed["datasets"]] == [mine["id"]]
+    assert service.json("POST", f"/api/datasets/{ds['id']}/links", token=carol, body={})[0] == 404
+    assert service.json("GET", f"/api/datasets/{ds['id']}", token=carol)[0] == 404
+    status, _, _ = service.call("GET", f"/api/datasets/{ds['id']}/files/table.csv", token=carol)
+    assert status == 404
+
+    # An unknown link is a 404 whose secret never reaches the log.
+    bogus = "dsr_" + "Q" * 43
+    assert service.call("GET", f"/r/{bogus}")[0] == 404
+    service.stop()
+    log = service.log.read_text()
+    assert bogus not in log and secret not in log and "dsr_[redacted]" in log
+
+    core = service.core()
+    try:
+        events = core.audit.events()
+        shared = next(e for e in events if e["action"] == "dataset.shared")
+        downloaded = next(e for e in events if e["action"] == "file.downloaded")
+        assert shared["actor"] == "alice" and downloaded["actor"] == f"link:{link['id']}"
+        assert core.audit.verify().ok
+    finally:
+        core.close()
+
+
+def test_a_revoked_token_opens_nothing_at_once(service):
+    alice = service.token("alice")
+    service.start()
+    assert service.json("GET", "/api/datasets", token=alice)[0] == 200
+    core = service.core()
+    try:
+        token_id = api_tokens.listing(core, "alice")[0]["id"]
+        api_tokens.revoke(core, "admin:test", token_id)  # from another process, as the CLI would
+    finally:
+        core.close()
+    assert service.json("GET", "/api/datasets", token=alice)[0] == 401
+
+
+def test_a_form_post_without_a_token_still_needs_its_xsrf_field(service):
+    """Only a request that carries an API token skips XSRF; a browser's form post does not."""
+    service.start()
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    status, _, page = service.call("POST", "/d/ds-nope/request", headers=form)
+    assert status == 403 and b"_xsrf" in page
+    # With the field matching its cookie the post goes on, to the dataset that does not exist.
+    conn = http.client.HTTPConnection("127.0.0.1", service.port, timeout=30)
+    conn.request("POST", "/d/ds-nope/request", body="_xsrf=0123456789abcdef&name=x",
+                 headers=form | {"Cookie": "_xsrf=0123456789abcdef"})  # fmt: skip
+    assert conn.getresponse().status == 404
+    conn.close()
