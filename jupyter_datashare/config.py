@@ -197,20 +197,20 @@ class DataShareConfig(Configurable):
     def _signing_key_file_from_environment(self):
         return os.environ.get(SIGNING_KEY_FILE_ENV, "")
 
-    def core_settings(self, root_dir: str, *, user_folders: bool = False) -> Settings:
+    def core_settings(self, root_dir: str, *, many_owners: bool = False) -> Settings:
         """The core's plain view of these options, for a server (or CLI, notebook) rooted at
-        ``root_dir``; ``user_folders`` for the standalone service, whose owners are many."""
+        ``root_dir``; ``many_owners`` for the standalone service, whose owners are many."""
         if self.default_link_days > self.max_link_days:
             raise InvalidInput(f"{SECTION}.default_link_days", f"must not exceed max_link_days ({self.max_link_days})")
         check_public_base_url(self.public_base_url)
-        # root_dir is the server's; user_folders is the service's way of working, not an option.
-        values = {f.name: getattr(self, f.name) for f in fields(Settings) if f.name not in ("root_dir", "user_folders")}
+        # root_dir is the server's; many_owners is the service's way of working, not an option.
+        values = {f.name: getattr(self, f.name) for f in fields(Settings) if f.name not in ("root_dir", "many_owners")}
         values["owner_identities"] = tuple(self.owner_identities)
         values["trusted_proxies"] = tuple(self.trusted_proxies)
         for name in ("data_dir", "master_key_file", "signing_key_file"):  # a config file may say ~/…
             if values[name]:
                 values[name] = os.path.abspath(os.path.expanduser(values[name]))
-        return Settings(root_dir=root_dir, user_folders=user_folders, **values)
+        return Settings(root_dir=root_dir, many_owners=many_owners, **values)
 
 
 def split_config_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:

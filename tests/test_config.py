@@ -125,7 +125,7 @@ def test_every_option_is_declared_once(monkeypatch, tmp_path):
     for name in ("JUPYTERHUB_USER", "JUPYTER_DATASHARE_MASTER_KEY", "JUPYTER_DATASHARE_MASTER_KEY_FILE",
                  "JUPYTER_DATASHARE_SIGNING_KEY_FILE"):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
-    names = {f.name for f in fields(Settings)} - {"root_dir", "user_folders"}  # the adapter's, not options
+    names = {f.name for f in fields(Settings)} - {"root_dir", "many_owners"}  # the adapter's, not options
     assert names <= set(shared)
     assert DataShareConfig().core_settings(str(tmp_path)) == Settings(root_dir=str(tmp_path))
     # The adapters build no settings by hand and declare no options of their own.

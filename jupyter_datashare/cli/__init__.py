@@ -44,7 +44,7 @@ def _context(args):
     if not os.path.isdir(root):
         raise InvalidInput("--root-dir" if args.root_dir else "ServerApp.root_dir", f"'{root}' is not a folder")
     # The service has many owners: each shares from their own folder.
-    settings = options.core_settings(root, user_folders=args.func is service.cmd_serve)
+    settings = options.core_settings(root, many_owners=args.func is service.cmd_serve)
     args.options = options  # `serve` configures the service from the same object
     # Printed links look like the server's own: public_base_url + datashare/…, if configured.
     args.base_url = args.base_url or config.public_url(options) or DEFAULT_BASE_URL

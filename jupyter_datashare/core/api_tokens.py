@@ -34,7 +34,7 @@ def _username(value) -> str:
     if value != value.strip() or any(c.isspace() or not c.isprintable() for c in value):
         raise InvalidInput("username", "must not contain spaces or control characters")
     if not _USERNAME.fullmatch(value):
-        # It names the user's folder on the service too (user_folders): no path in it.
+        # It names the user's folder on the service too (many_owners): no path in it.
         raise InvalidInput("username", "may hold letters, digits and . _ @ + - only, and not start with a dot")
     return value
 

@@ -91,6 +91,8 @@ class EveryIdentity(frozenset):
 def acting_owners(settings, owner: str | None = None) -> frozenset[str]:
     """Every username that may act as the owner (the owner, a dataset's owner, owner_identities):
     none of them counts towards a quorum or decides, or the owner could be the whole committee."""
+    if settings.many_owners:  # the service: the dataset's owner alone acts for it
+        return frozenset([owner] if owner else [])
     if not settings.owner_identities:
         return EveryIdentity((settings.owner, owner) if owner else (settings.owner,))
     return frozenset(n for n in (settings.owner, owner, *settings.owner_identities) if n)

@@ -189,9 +189,9 @@ def check_share(ctx, owner: str, body: dict) -> SharePlan:
 
 
 def share_root(ctx, owner: str) -> str:
-    """The folder ``owner`` shares from: the root, or with user_folders their own folder in it."""
+    """The folder ``owner`` shares from: the root, or with many_owners their own folder in it."""
     root = ctx.settings.root_dir
-    if not ctx.settings.user_folders:
+    if not ctx.settings.many_owners:
         return root
     if not owner or owner in (".", "..") or any(c in owner for c in "/\\\x00"):
         raise InvalidInput("owner", "cannot have a folder of their own")

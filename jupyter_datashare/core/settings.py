@@ -58,9 +58,10 @@ class Settings:
     publisher: str = "jupyter-datashare"  # the publisher named in citations (your institution)
     # Reverse proxies (addresses, networks, "unix") whose X-Forwarded-For names the client.
     trusted_proxies: tuple[str, ...] = ()
-    # Each owner shares from root_dir/<owner>/ only (the standalone service, where owners are
-    # many): nobody's token reaches another user's files, or the service's own.
-    user_folders: bool = False
+    # The standalone service: every caller owns their own datasets, and only those; each shares
+    # from root_dir/<owner>/ (nobody's token reaches another's files, or the service's own), and
+    # any other user may sit on their committee.
+    many_owners: bool = False
 
     def __post_init__(self):
         self.data_dir = self.data_dir or default_data_dir()

@@ -203,7 +203,7 @@ class CommitteeAPIHandler(OwnerAPIHandler):
         with reading(self.datashare.engine) as s:
             ds = s.get(Dataset, dataset_id)
             mine = {m.dataset_id for m in requests.members_for_identity(s, self.username)}
-        return ds is not None and (dataset_id in mine or (self.acts_as_owner and ds.owner == self.datashare.settings.owner))
+        return ds is not None and (dataset_id in mine or (self.acts_as_owner and ds.owner == self.owner))
 
 
 class RequestsAPI(CommitteeAPIHandler):
@@ -213,7 +213,7 @@ class RequestsAPI(CommitteeAPIHandler):
         status = self.get_query_argument("status", None)
         if status not in (None, "pending", "approved", "denied"):
             raise InvalidInput("status", "must be pending, approved or denied")
-        owner = self.datashare.settings.owner if self.acts_as_owner else None
+        owner = self.owner if self.acts_as_owner else None
         items = await self.in_thread(requests.visible_requests, self.datashare, username=self.username,
                                      owner=owner, status=status)  # fmt: skip
         self.send_json({"requests": items})

@@ -109,7 +109,7 @@ def test_someone_elses_dataset_is_not_found(core, server_root):
     assert getattr(info.value, "status", None) == 404
 
 
-def test_with_user_folders_each_owner_shares_from_their_own_folder_only(tmp_path, clock, server_root):
+def test_with_many_owners_each_owner_shares_from_their_own_folder_only(tmp_path, clock, server_root):
     """The standalone service's core: alice's paths are inside root/alice/, never above it."""
     from jupyter_datashare.core.service import DataShare
     from jupyter_datashare.core.settings import Settings
@@ -118,7 +118,7 @@ def test_with_user_folders_each_owner_shares_from_their_own_folder_only(tmp_path
     (server_root / "alice" / "study" / "a.csv").write_text("x\n1\n")
     (server_root / "bob").mkdir()
     (server_root / "bob" / "b.csv").write_text("secret\n")
-    ctx = DataShare(Settings(root_dir=str(server_root), data_dir=str(tmp_path / "svc"), user_folders=True), clock)
+    ctx = DataShare(Settings(root_dir=str(server_root), data_dir=str(tmp_path / "svc"), many_owners=True), clock)
     try:
         ds_id = datasets.share(ctx, "alice", {"path": "study", "title": "Study"})
         assert datasets.load(ctx, ds_id).source_path == "study"

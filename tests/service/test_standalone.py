@@ -171,3 +171,51 @@ def test_a_form_post_without_a_token_still_needs_its_xsrf_field(service):
                  headers=form | {"Cookie": "_xsrf=0123456789abcdef"})  # fmt: skip
     assert conn.getresponse().status == 404
     conn.close()
+
+
+def test_a_committee_member_decides_with_their_own_token_and_the_requester_downloads(service):
+    """Restricted data at the service: the requester uses the public form (XSRF and all), bob (a
+    committee member, not the owner) decides with his own token, the grant serves the bytes."""
+    alice, bob, carol = service.token("alice"), service.token("bob"), service.token("carol")
+    service.start()
+    status, ds = service.json("POST", "/api/datasets", token=alice, body={
+        "path": "study", "title": "Interviews", "access": {"level": "restricted"}, "use_conditions": ["HMB"],
+        "agreement": "Do not re-identify anyone.", "committee": {"members": ["bob"], "required_approvals": 1}})  # fmt: skip
+    assert status in (200, 201), ds
+
+    status, headers, page = service.call("GET", f"/d/{ds['id']}")
+    assert status == 200 and b'name="_xsrf"' in page
+    xsrf = re.search(r"_xsrf=([^;]+)", headers["Set-Cookie"]).group(1)
+    request = {"name": "Rosalind Example", "email": "rosalind@uni.example", "institution": "Example University",
+               "purpose": "Replicate the published analysis of interview lengths across the two sites, "
+                          "then compare it with our own cohort under the same agreement.", "intended_use": ["HMB"],
+               "accept_agreement": True, "requested_days": 30}  # fmt: skip
+    status, _, body = service.call("POST", f"/d/{ds['id']}/request", body=request, headers={
+        "Cookie": f"_xsrf={xsrf}", "X-XSRFToken": xsrf, "Content-Type": "application/json", "Accept": "application/json"})
+    assert status == 201, body
+    status_url = json.loads(body)["status_url"]
+    assert status_url.startswith(f"http://127.0.0.1:{service.port}/s/dss_")
+
+    assert service.json("GET", "/api/requests", token=carol) == (200, {"requests": []})  # not on the committee
+    status, inbox = service.json("GET", "/api/requests", token=bob)
+    assert status == 200 and [r["dataset_id"] for r in inbox["requests"]] == [ds["id"]]
+    req = inbox["requests"][0]
+    assert service.json("POST", f"/api/requests/{req['id']}/decision", token=alice, body={"decision": "approve"})[0] == 404
+    status, decided = service.json("POST", f"/api/requests/{req['id']}/decision", token=bob, body={"decision": "approve"})
+    assert status == 200 and decided["status"] == "approved", decided
+
+    status, _, body = service.call("GET", status_url.removeprefix(f"http://127.0.0.1:{service.port}"),
+                                   headers={"Accept": "application/json"})  # fmt: skip
+    approved = json.loads(body)
+    assert status == 200 and approved["status"] == "approved"
+    url = next(f["url"] for f in approved["files"] if f["path"] == "table.csv")
+    status, _, data = service.call("GET", url.removeprefix(f"http://127.0.0.1:{service.port}"))
+    assert status == 200 and data == b"site,value\nA,10\nB,20\n"
+    core = service.core()
+    try:
+        actions = [e["action"] for e in core.audit.events()]
+        assert {"request.submitted", "decision.recorded", "grant.issued", "grant.used"} <= set(actions)
+        decision = next(e for e in core.audit.events() if e["action"] == "decision.recorded")
+        assert decision["actor"] == "bob" and core.audit.verify().ok
+    finally:
+        core.close()
