@@ -100,8 +100,12 @@ _INSERT = insert(AuditEvent.__table__)
 _MOVE_HEAD = update(AuditHead.__table__).where(AuditHead.__table__.c.id == 1)
 
 
-def _filtered(q, dataset_id=None, action=None, since: datetime | None = None, until: datetime | None = None):
-    """Events of one dataset, of one action, from ``since`` (included) to ``until`` (excluded)."""
+def _filtered(q, dataset_id=None, action=None, since: datetime | None = None, until: datetime | None = None,
+              within=None):  # fmt: skip
+    """Events of one dataset, of one action, from ``since`` (included) to ``until`` (excluded),
+    of the datasets ``within`` only (when given: a caller's own, in the service)."""
+    if within is not None:
+        q = q.where(AuditEvent.dataset_id.in_(sorted(within)))
     if dataset_id:
         q = q.where(AuditEvent.dataset_id == dataset_id)
     if action:
@@ -274,15 +278,16 @@ class AuditLog:
     # -- reading -----------------------------------------------------------------------------
 
     def events(self, *, dataset_id=None, action=None, since: datetime | None = None, until: datetime | None = None,
-               limit: int | None = None, offset: int = 0, newest_first: bool = False) -> list[dict]:  # fmt: skip
-        q = _filtered(select(AuditEvent), dataset_id, action, since, until)
+               limit: int | None = None, offset: int = 0, newest_first: bool = False, within=None) -> list[dict]:  # fmt: skip
+        q = _filtered(select(AuditEvent), dataset_id, action, since, until, within)
         q = q.order_by(AuditEvent.seq.desc() if newest_first else AuditEvent.seq).offset(offset)
         if limit is not None:
             q = q.limit(limit)
         with reading(self.engine) as session:
             return [self._as_dict(e) for e in session.scalars(q)]
 
-    def _iter_matching(self, dataset_id=None, action=None, since=None, until=None, page: int = 1000) -> Iterator[dict]:
+    def _iter_matching(self, dataset_id=None, action=None, since=None, until=None, within=None,
+                       page: int = 1000) -> Iterator[dict]:  # fmt: skip
         """The matching events, oldest first, read a page at a time, each page in a short
         transaction of its own: a long export neither holds the database nor all events in memory.
         It stops at the last event there was when it began, so a busy log cannot keep it going."""
@@ -290,7 +295,7 @@ class AuditLog:
             last_seq = session.scalar(select(func.max(AuditEvent.seq))) or 0
         after = 0
         while after < last_seq:
-            q = _filtered(select(AuditEvent), dataset_id, action, since, until)
+            q = _filtered(select(AuditEvent), dataset_id, action, since, until, within)
             q = q.where(AuditEvent.seq > after, AuditEvent.seq <= last_seq).order_by(AuditEvent.seq).limit(page)
             with reading(self.engine) as session:
                 rows = [self._as_dict(e) for e in session.scalars(q)]
@@ -326,14 +331,14 @@ class AuditLog:
         return {k: getattr(e, k) for k in FIELDS} | {"entry_hash": e.entry_hash}
 
     def export(self, fmt: str = "jsonl", *, dataset_id=None, action=None, since: datetime | None = None,
-               until: datetime | None = None) -> Iterator[str]:  # fmt: skip
+               until: datetime | None = None, within=None) -> Iterator[str]:  # fmt: skip
         """The events the filters select (as ``events`` does), oldest first, one line per piece.
 
         CSV starts with its header line, even when nothing matches.
         """
         if fmt not in ("jsonl", "csv"):
             raise ValueError(f"unknown export format {fmt!r}: use jsonl or csv")
-        rows = self._iter_matching(dataset_id, action, since, until)
+        rows = self._iter_matching(dataset_id, action, since, until, within)
         return _jsonl(rows) if fmt == "jsonl" else _csv(rows)
 
     # -- verifying ---------------------------------------------------------------------------

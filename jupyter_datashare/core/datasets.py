@@ -391,6 +391,12 @@ def record_embargo_lift(ctx, dataset: Dataset) -> None:
     dataset.embargo_lift_recorded = True
 
 
+def ids_of(ctx, owner: str) -> list[str]:
+    """The ids of ``owner``'s datasets, withdrawn ones too."""
+    with reading(ctx.engine) as s:
+        return list(s.scalars(select(Dataset.id).where(Dataset.owner == owner)))
+
+
 def load(ctx, dataset_id: str) -> Dataset | None:
     with reading(ctx.engine) as s:
         ds = s.get(Dataset, dataset_id) if isinstance(dataset_id, str) else None

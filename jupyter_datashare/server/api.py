@@ -251,6 +251,9 @@ class AuditAPI(OwnerAPIHandler):
         if fmt not in ("json", "jsonl", "csv"):
             raise InvalidInput("format", "must be json, jsonl or csv")
         filters = self.audit_filters()  # a bad date is a 400 before anything is sent
+        filters["within"] = await self.in_thread(self.own_datasets)
+        if filters["within"] is not None and filters["dataset_id"] and filters["dataset_id"] not in filters["within"]:
+            raise NotFound(f"no dataset '{filters['dataset_id']}'")
         if fmt != "json":
             await self.send_export(fmt, filters)
             return

@@ -17,6 +17,7 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.ioloop import IOLoop
 
+from ..core import datasets
 from ..core.clients import UNIX
 from ..core.errors import DataShareError, InvalidInput, RateLimited, RangeNotSatisfiable
 from .redaction import redact_line, redact_request
@@ -156,7 +157,7 @@ class OwnerAPIHandler(DataShareMixin):
 
     @property
     def acts_as_owner(self) -> bool:
-        if self.settings.get("datashare_owner_is_caller"):  # the service: everyone owns their own
+        if self.datashare.settings.many_owners:  # the service: everyone owns their own
             return self.current_user is not None
         # A single-user server belongs to one account: unless owner_identities names who may act
         # for it (JupyterHub, a shared server), whoever the server authenticates is its owner.
@@ -169,7 +170,7 @@ class OwnerAPIHandler(DataShareMixin):
         the service, the caller its credentials prove, never a name anyone configured or sent."""
         if not self.acts_as_owner:
             raise web.HTTPError(403, "only the owner of this server's datasets may do that")
-        if self.settings.get("datashare_owner_is_caller"):
+        if self.datashare.settings.many_owners:
             return self.current_user.username
         return self.datashare.settings.owner
 
@@ -177,6 +178,13 @@ class OwnerAPIHandler(DataShareMixin):
         """For routes about the whole store, such as the audit log (committee members see the
         requests they decide, not who read which dataset)."""
         self.owner  # noqa: B018 (raises 403 for anyone else)
+
+    def own_datasets(self) -> frozenset[str] | None:
+        """The datasets whose audit events the caller may read: None for all of them (the one
+        owner of a Jupyter server's store); in the service, the caller's own (in a thread)."""
+        if not self.datashare.settings.many_owners:
+            return None
+        return frozenset(datasets.ids_of(self.datashare, self.owner))
 
 
 class PublicHandler(DataShareMixin):

@@ -26,9 +26,11 @@ log = logging.getLogger("jupyter_datashare.service")
 
 def make_app(options, ctx, base_url: str = "/") -> web.Application:
     """The application serving ``ctx`` (the core) under ``base_url``, configured by ``options``."""
+    if not ctx.settings.many_owners:
+        raise ValueError("the service's core must have many_owners: every caller owns only their own datasets")
     base_url = "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/"
     settings = handler_settings(options, ctx)
-    settings.update(base_url=base_url, datashare_prefix="", datashare_owner_is_caller=True, xsrf_cookies=True)
+    settings.update(base_url=base_url, datashare_prefix="", xsrf_cookies=True)
     handlers = [(url_path_join(base_url, pattern), for_service(route)) for pattern, route in routes()]
     app = web.Application(handlers, **settings)
     redaction.install(app.settings, log)

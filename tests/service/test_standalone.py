@@ -128,6 +128,16 @@ def test_links_live_at_the_service_and_every_caller_owns_only_their_own(service)
     status, _, _ = service.call("GET", f"/api/datasets/{ds['id']}/files/table.csv", token=carol)
     assert status == 404
 
+    # Each reads the audit events of their own datasets only, in pages and in exports.
+    status, theirs = service.json("GET", "/api/audit?limit=1000", token=carol)
+    assert status == 200 and theirs["events"] and {e["dataset_id"] for e in theirs["events"]} == {mine["id"]}
+    status, hers = service.json("GET", "/api/audit?limit=1000", token=alice)
+    assert {e["dataset_id"] for e in hers["events"]} == {ds["id"]}
+    assert {"dataset.shared", "link.created", "file.downloaded"} <= {e["action"] for e in hers["events"]}
+    assert service.json("GET", f"/api/audit?dataset={ds['id']}", token=carol)[0] == 404
+    status, _, export = service.call("GET", "/api/audit?format=jsonl", token=carol)
+    assert status == 200 and {json.loads(line)["dataset_id"] for line in export.splitlines()} == {mine["id"]}
+
     # An unknown link is a 404 whose secret never reaches the log.
     bogus = "dsr_" + "Q" * 43
     assert service.call("GET", f"/r/{bogus}")[0] == 404
