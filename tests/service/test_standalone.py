@@ -229,3 +229,25 @@ def test_a_committee_member_decides_with_their_own_token_and_the_requester_downl
         assert decision["actor"] == "bob" and core.audit.verify().ok
     finally:
         core.close()
+
+
+def test_under_a_hub_s_path_with_its_public_address(tmp_path):
+    """Behind JupyterHub's proxy the service lives at /services/datashare/ and its links carry the
+    hub's public address, exactly."""
+    service = Service(tmp_path, "--service-base-url", "/services/datashare/",
+                      "--DataShareApp.public_base_url=https://hub.example.org/services/datashare/")  # fmt: skip
+    (service.root / "alice" / "study").mkdir(parents=True)
+    (service.root / "alice" / "study" / "t.csv").write_text("a\n1\n")
+    alice = service.token("alice")
+    service.start()
+    try:
+        assert service.call("GET", "/api/datasets", token=alice)[0] == 404  # nothing outside its path
+        status, ds = service.json("POST", "/services/datashare/api/datasets", token=alice,
+                                  body={"path": "study", "title": "T", "access": {"level": "reviewer-only"}})  # fmt: skip
+        assert status in (200, 201), ds
+        status, link = service.json("POST", f"/services/datashare/api/datasets/{ds['id']}/links", token=alice, body={})
+        secret = re.fullmatch(r"https://hub\.example\.org/services/datashare/r/(dsr_[A-Za-z0-9_-]{43})", link["url"]).group(1)
+        status, _, data = service.call("GET", f"/services/datashare/r/{secret}/files/t.csv")
+        assert status == 200 and data == b"a\n1\n"
+    finally:
+        service.stop()
