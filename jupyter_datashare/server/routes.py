@@ -3,7 +3,7 @@ once for both adapters (the Jupyter extension, under ``datashare/``; the service
 
 from __future__ import annotations
 
-from . import access, api, jobs, public, transparency
+from . import access, api, jobs, public, transparency, uploads
 
 SECRET = r"[^/]+"
 
@@ -43,3 +43,9 @@ def routes() -> list[tuple[str, type]]:
         (rf"r/({SECRET})/files/(.+)", public.ReviewFile),
         (r"([rsgc]/.*)", public.NotFoundPage),
     ]
+
+
+def service_routes() -> list[tuple[str, type]]:
+    """The service's own routes, besides every one of ``routes()``: its callers keep their files
+    in their folder there (a Jupyter server shares from its own disk instead)."""
+    return [(r"api/files/(.+)", uploads.FolderFileAPI)]

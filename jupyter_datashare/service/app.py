@@ -17,7 +17,7 @@ from tornado.ioloop import IOLoop, PeriodicCallback
 
 from ..core import store_check
 from ..server import redaction
-from ..server.routes import routes
+from ..server.routes import routes, service_routes
 from ..server.wiring import every_so_often, handler_settings
 from .handlers import for_service
 
@@ -31,7 +31,7 @@ def make_app(options, ctx, base_url: str = "/") -> web.Application:
     base_url = "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/"
     settings = handler_settings(options, ctx)
     settings.update(base_url=base_url, datashare_prefix="", xsrf_cookies=True)
-    handlers = [(url_path_join(base_url, pattern), for_service(route)) for pattern, route in routes()]
+    handlers = [(url_path_join(base_url, pattern), for_service(route)) for pattern, route in service_routes() + routes()]
     app = web.Application(handlers, **settings)
     redaction.install(app.settings, log)
     return app

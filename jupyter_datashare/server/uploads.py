@@ -1,0 +1,83 @@
+"""``PUT api/files/{path}``: a file into the caller's folder on the service, streamed (never whole
+in memory), in resumable chunks, kept only if its SHA-256 is the announced one (core/uploads.py).
+
+Headers: ``X-File-SHA256`` (the whole file's hash, hex) and, for a chunk, ``Content-Range: bytes
+FIRST-LAST/SIZE`` (without it the body is the whole file). ``GET api/files/{path}?sha256=…&size=…``
+says how many bytes of that file have arrived, so an interrupted upload goes on from there.
+"""
+
+from __future__ import annotations
+
+import re
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..core import uploads
+from ..core.errors import DataShareError, InvalidInput
+from .base import OwnerAPIHandler
+
+_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
+
+
+def _int_arg(handler, name: str) -> int:
+    value = handler.get_query_argument(name, "")
+    if not value.isdigit():
+        raise InvalidInput(name, "must be a whole number")
+    return int(value)
+
+
+class FolderFileAPI(OwnerAPIHandler):
+    auth_resource = "datashare:datasets"
+    _stream_request_body = True  # as @web.stream_request_body sets it
+
+    async def prepare(self, *args, **kwargs):
+        self._writer, self._failed = None, None
+        done = super().prepare(*args, **kwargs)
+        if done is not None:
+            await done
+        if self.request.method != "PUT":
+            return
+        rel = self.path_args[0]
+        length = int(self.request.headers.get("Content-Length", "-1"))
+        if length < 0:
+            raise InvalidInput("Content-Length", "is required: the bytes of this chunk")
+        sent = self.request.headers.get("Content-Range")
+        if sent is None:
+            offset, size = 0, length
+        else:
+            m = _RANGE.fullmatch(sent.strip())
+            if not m or int(m.group(2)) - int(m.group(1)) + 1 != length or int(m.group(2)) >= int(m.group(3)):
+                raise InvalidInput("Content-Range", "must be 'bytes FIRST-LAST/SIZE' matching the body")
+            offset, size = int(m.group(1)), int(m.group(3))
+        sha = (self.request.headers.get("X-File-SHA256") or "").strip().lower()
+        owner = self.owner  # 401/403 before anything is written
+        t = await self.in_thread(uploads.target, self.datashare, owner, rel, size, sha)
+        self._writer = await self.in_thread(uploads.Writer, t, offset, length)
+
+    async def data_received(self, chunk: bytes) -> None:
+        # Awaited by tornado before it reads more: the disk sets the pace, off the event loop.
+        if self._writer is not None and self._failed is None:
+            try:
+                await self.in_thread(self._writer.write, chunk)
+            except DataShareError as exc:
+                self._failed = exc
+
+    def on_connection_close(self) -> None:
+        if self._writer is not None:
+            self._writer.abandon()
+
+    @web.authenticated
+    @authorized
+    async def put(self, rel):
+        if self._failed is not None:
+            self._writer.abandon()
+            raise self._failed
+        self.send_json(await self.in_thread(self._writer.finish))
+
+    @web.authenticated
+    @authorized
+    async def get(self, rel):
+        t = await self.in_thread(uploads.target, self.datashare, self.owner, rel, _int_arg(self, "size"),
+                                 self.get_query_argument("sha256", ""))  # fmt: skip
+        self.send_json(await self.in_thread(uploads.state, t))

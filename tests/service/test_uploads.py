@@ -1,0 +1,96 @@
+"""``PUT api/files/{path}`` at the service: files into the caller's own folder, kept only when
+their SHA-256 is the announced one, in resumable chunks; then shared from there."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+
+import pytest
+
+from .test_standalone import Service
+
+BYTES = bytes(range(256)) * 40  # 10,240 bytes
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def service(tmp_path):
+    s = Service(tmp_path)
+    for user in ("alice", "carol"):
+        (s.root / user).mkdir()
+    s.alice, s.carol = s.token("alice"), s.token("carol")
+    s.start()
+    yield s
+    s.stop()
+
+
+def put(service, path, body: bytes, token, digest=None, content_range=None):
+    headers = {"X-File-SHA256": digest or sha(body), "Content-Length": str(len(body))}
+    if content_range:
+        headers["Content-Range"] = content_range
+    conn = http.client.HTTPConnection("127.0.0.1", service.port, timeout=30)
+    conn.request("PUT", f"/api/files/{path}", body=body, headers=headers | {"Authorization": f"Bearer {token}"})
+    r = conn.getresponse()
+    out = r.status, r.read()
+    conn.close()
+    return out
+
+
+def test_a_file_is_kept_only_with_its_announced_hash_then_shared(service):
+    status, body = put(service, "results/run1/data.bin", BYTES, service.alice)
+    assert status == 200 and b'"complete": true' in body, body
+    assert (service.root / "alice" / "results" / "run1" / "data.bin").read_bytes() == BYTES
+
+    status, body = put(service, "results/run1/other.bin", BYTES, service.alice, digest=sha(b"something else"))
+    assert status == 400 and b'"field": "sha256"' in body
+    folder = service.root / "alice" / "results" / "run1"
+    assert sorted(p.name for p in folder.iterdir()) == ["data.bin"]  # no part, no file
+
+    status, ds = service.json("POST", "/api/datasets", token=service.alice,
+                              body={"path": "results", "title": "Runs", "access": {"level": "reviewer-only"}})  # fmt: skip
+    assert status in (200, 201) and [(f["path"], f["sha256"]) for f in ds["files"]] == [("run1/data.bin", sha(BYTES))]
+
+
+def test_an_interrupted_upload_goes_on_from_what_arrived(service):
+    digest = sha(BYTES)
+    status, body = put(service, "big.bin", BYTES[:4000], service.alice, digest=digest,
+                       content_range=f"bytes 0-3999/{len(BYTES)}")  # fmt: skip
+    assert status == 200 and b'"complete": false' in body
+    assert service.json("GET", f"/api/files/big.bin?sha256={digest}&size={len(BYTES)}", token=service.alice) == (
+        200, {"received": 4000, "complete": False})  # fmt: skip
+    assert not (service.root / "alice" / "big.bin").exists()  # nothing in place until it is whole
+    # A chunk that does not start where the last one ended is refused, naming where to start.
+    status, body = put(service, "big.bin", BYTES[5000:6000], service.alice, digest=digest,
+                       content_range=f"bytes 5000-5999/{len(BYTES)}")  # fmt: skip
+    assert status == 400 and b'"field": "offset"' in body and b"4000" in body
+    status, body = put(service, "big.bin", BYTES[4000:], service.alice, digest=digest,
+                       content_range=f"bytes 4000-{len(BYTES) - 1}/{len(BYTES)}")  # fmt: skip
+    assert status == 200 and b'"complete": true' in body
+    assert (service.root / "alice" / "big.bin").read_bytes() == BYTES
+    assert service.json("GET", f"/api/files/big.bin?sha256={digest}&size={len(BYTES)}", token=service.alice) == (
+        200, {"received": len(BYTES), "complete": True})  # fmt: skip
+
+
+@pytest.mark.parametrize("path, field", [
+    ("../carol/x.bin", "path"), ("a/../../carol/x.bin", "path"), (".ssh/authorized_keys", "path"),
+    ("a/.hidden", "path"), ("%2E%2E/carol/x.bin", "path"),
+])  # fmt: skip
+def test_nobody_writes_outside_their_own_folder(service, path, field):
+    status, body = put(service, path, b"x", service.alice)
+    assert status in (400, 404), body
+    if status == 400:
+        assert f'"field": "{field}"'.encode() in body
+    assert list((service.root / "carol").iterdir()) == [] and not (service.root / "alice" / ".ssh").exists()
+
+
+def test_each_token_writes_into_its_own_user_s_folder_only(service):
+    assert put(service, "notes.txt", b"carol's", service.carol)[0] == 200
+    assert (service.root / "carol" / "notes.txt").read_bytes() == b"carol's"
+    assert not (service.root / "alice" / "notes.txt").exists()
+    assert put(service, "notes.txt", b"x", "dsa_" + "A" * 43)[0] == 401
+    status, body = put(service, "notes.txt", b"x", service.carol, content_range="bytes 0-9/5")
+    assert status == 400 and b"Content-Range" in body
