@@ -150,6 +150,9 @@ class DataShareConfig(Configurable):
         config=True
     )
     download_chunk_size = Int(1 << 20, help="Bytes read and sent per step of a download.").tag(config=True)
+    max_upload_bytes = Int(
+        1 << 40, help="The standalone service: the largest file (or chunk of one) a caller may send to their folder."
+    ).tag(config=True)
     zero_copy = Bool(True, help="Send plain files with sendfile() on non-TLS connections.").tag(config=True)
     send_ahead_downloads = Int(
         4,

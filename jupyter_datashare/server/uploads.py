@@ -52,6 +52,10 @@ class FolderFileAPI(OwnerAPIHandler):
             offset, size = int(m.group(1)), int(m.group(3))
         sha = (self.request.headers.get("X-File-SHA256") or "").strip().lower()
         owner = self.owner  # 401/403 before anything is written
+        limit = self.settings["datashare_max_upload_bytes"]
+        if length > limit:
+            raise InvalidInput("Content-Length", f"is over {limit} bytes, the most one request may send here")
+        self.request.connection.set_max_body_size(limit)  # tornado's 100 MB default, for this request only
         t = await self.in_thread(uploads.target, self.datashare, owner, rel, size, sha)
         self._writer = await self.in_thread(uploads.Writer, t, offset, length)
 

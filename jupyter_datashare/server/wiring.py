@@ -21,6 +21,7 @@ def handler_settings(options, ctx) -> dict:
         "datashare_jobs": Jobs(ctx.engine, ctx.clock, threads=options.job_threads, keep_seconds=options.finished_job_seconds),
         "datashare_pages": Pages(),
         "datashare_chunk_size": options.download_chunk_size,
+        "datashare_max_upload_bytes": options.max_upload_bytes,
         "datashare_zero_copy": options.zero_copy,
         "datashare_send_ahead": SendAhead(options.send_ahead_downloads, options.stall_timeout)
         if options.send_ahead_downloads > 0

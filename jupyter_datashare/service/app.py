@@ -22,6 +22,7 @@ from ..server.wiring import every_so_often, handler_settings
 from .handlers import for_service
 
 log = logging.getLogger("jupyter_datashare.service")
+UPLOAD_PIECE = 1 << 20
 
 
 def make_app(options, ctx, base_url: str = "/") -> web.Application:
@@ -42,7 +43,9 @@ def serve(options, ctx, *, ip: str, port: int, base_url: str = "/") -> int:
     logging.basicConfig(level=logging.INFO, format="[%(levelname)s %(asctime)s %(name)s] %(message)s")
     store_check.reclaim_at_start(ctx)
     app = make_app(options, ctx, base_url)
-    server = HTTPServer(app)
+    # Request bodies reach the handlers in pieces of this size: an upload is a few thousand
+    # thread hops a GiB, not sixteen thousand (tornado's default is 64 KiB).
+    server = HTTPServer(app, chunk_size=UPLOAD_PIECE)
     server.listen(port, ip)
     bound = next(iter(server._sockets.values())).getsockname()[1]  # the port, when 0 asked for any
     print(f"jupyter-datashare service at http://{ip}:{bound}{app.settings['base_url']}", flush=True)

@@ -94,3 +94,23 @@ def test_each_token_writes_into_its_own_user_s_folder_only(service):
     assert put(service, "notes.txt", b"x", "dsa_" + "A" * 43)[0] == 401
     status, body = put(service, "notes.txt", b"x", service.carol, content_range="bytes 0-9/5")
     assert status == 400 and b"Content-Range" in body
+
+
+def test_a_file_past_tornado_s_default_body_limit_streams_through(service):
+    big = b"\x00" * (101 << 20)  # tornado refuses bodies over 100 MiB unless the handler lifts it
+    status, body = put(service, "big.bin", big, service.alice)
+    assert status == 200 and b'"complete": true' in body, body
+    assert (service.root / "alice" / "big.bin").stat().st_size == len(big)
+
+
+def test_the_configured_most_bytes_per_request_is_kept(tmp_path):
+    s = Service(tmp_path, "--DataShareApp.max_upload_bytes=1000")
+    (s.root / "alice").mkdir()
+    token = s.token("alice")
+    s.start()
+    try:
+        status, body = put(s, "a.bin", b"x" * 1001, token)
+        assert status == 400 and b'"field": "Content-Length"' in body
+        assert put(s, "a.bin", b"x" * 1000, token)[0] == 200
+    finally:
+        s.stop()
