@@ -159,3 +159,10 @@ async def test_every_verb_is_authenticated_or_deliberately_public(jp_serverapp):
     for pattern, handler, *_ in app.handlers:
         assert jp_serverapp.web_app._check_handler_auth(pattern, handler) == [], pattern
     assert jp_serverapp.allow_unauthenticated_access is False
+
+
+async def test_a_jupyter_server_takes_no_uploads_into_its_folders(call, server_root):
+    """api/files is the standalone service's: a Jupyter server shares from its own disk, and an
+    owner's token there must not become a way to write files into it."""
+    r = await call("PUT", "datashare", "api", "files", "planted.txt", raw_body=b"x", headers={"X-File-SHA256": "0" * 64})
+    assert r.code == 404 and not (server_root / "planted.txt").exists()
