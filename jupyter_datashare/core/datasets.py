@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from . import bounds, committee, duo, keyring, metadata, paths, policy, previews, privacy
+from .folders import forbidden_paths, share_root
 from .audit import Event
 from .db import reading, writing
 from .errors import InvalidInput, NotFound
@@ -104,19 +105,6 @@ def _total_size(files) -> int:
         raise InvalidInput("path", f"a file vanished while the folder was listed ({exc.strerror})") from None
 
 
-def forbidden_paths(ctx) -> tuple[str, ...]:
-    """What may never be shared, however a link leads there: the data dir, the store, the keys, the database."""
-    s = ctx.settings
-    signing_key = getattr(s, "signing_key_path", None) or getattr(s, "signing_key_file", "") or \
-        os.path.join(s.data_dir, "audit-signing.key")  # fmt: skip
-    out = [s.data_dir, s.store_dir, str(ctx.keyring.path), signing_key]
-    url = ctx.engine.url
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        db = os.path.abspath(url.database)
-        out += [db, db + "-wal", db + "-shm", db + "-journal"]  # SQLite's files beside it
-    return tuple(out)
-
-
 def _add_version(session, dataset: Dataset, number: int, manifest: list[dict], now) -> DatasetVersion:
     version = DatasetVersion(
         dataset_id=dataset.id,
@@ -186,19 +174,6 @@ def check_share(ctx, owner: str, body: dict) -> SharePlan:
     source = str(target.relative_to(Path(root).resolve())).replace("\\", "/")
     return SharePlan(owner, include_hidden, _bool(body, "preview_rows_public"), meta, access, restricted, source, files,
                      _total_size(files), findings, override)  # fmt: skip
-
-
-def share_root(ctx, owner: str) -> str:
-    """The folder ``owner`` shares from: the root, or with many_owners their own folder in it."""
-    root = ctx.settings.root_dir
-    if not ctx.settings.many_owners:
-        return root
-    if not owner or owner in (".", "..") or any(c in owner for c in "/\\\x00"):
-        raise InvalidInput("owner", "cannot have a folder of their own")
-    own = os.path.join(root, owner)
-    if not os.path.isdir(own):
-        raise InvalidInput("path", f"there is no folder '{owner}/' in the service's root: {owner}'s files are shared from there")
-    return own
 
 
 def share(ctx, owner: str, body: dict, *, client: str | None = None, progress=None,

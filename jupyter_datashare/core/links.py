@@ -91,9 +91,8 @@ def revoke(ctx, owner: str, link_id: str, *, client: str | None = None) -> Revie
     now = ctx.now()
     with writing(ctx.engine) as s:
         row = s.get(ReviewLink, link_id) if isinstance(link_id, str) else None
-        if row is None:
+        if row is None or s.get(Dataset, row.dataset_id).owner != owner:  # another's: as if none
             raise NotFound(f"no review link '{link_id}'")
-        owned(s, owner, row.dataset_id)
         if row.revoked_at is None:
             row.revoked_at = now
             ctx.audit.append(s, Event("link.revoked", owner, dataset_id=row.dataset_id, link_id=row.id, client=client))

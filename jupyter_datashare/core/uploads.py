@@ -1,6 +1,6 @@
 """Files sent to the service into their owner's folder, checked against their SHA-256 before they
 are kept: what a Jupyter server in client mode (or any client) uploads before it shares or makes a
-new version of that folder (the service shares from the owner's folder, ``datasets.share_root``).
+new version of that folder (the service shares from the owner's folder, ``folders.share_root``).
 
 An upload is written beside its target as a part file and takes the target's place only once all
 of its bytes are there and their SHA-256 is the one the client announced; until then the target,
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import paths
 from .errors import InvalidInput
+from .folders import forbidden_paths, share_root
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 FIELD = "path"
@@ -47,8 +48,6 @@ class Target:
 
 def target(ctx, owner: str, rel, size, sha256) -> Target:
     """Where ``rel`` (relative to the owner's folder) goes, or InvalidInput naming what is wrong."""
-    from .datasets import share_root
-
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
         raise InvalidInput("size", "must be the file's size in bytes")
     if not isinstance(sha256, str) or not SHA256.fullmatch(sha256):
@@ -60,7 +59,7 @@ def target(ctx, owner: str, rel, size, sha256) -> Target:
         raise InvalidInput(FIELD, "must be relative to your folder, without '..'")
     if any(p.startswith(".") or p.endswith(PART) for p in parts):
         raise InvalidInput(FIELD, "must not name a hidden file or folder")
-    root = Path(os.path.realpath(share_root(ctx, owner)))
+    root = Path(os.path.realpath(share_root(ctx, owner, create=True)))
     where = root.joinpath(*parts)
     # Each existing folder on the way must be a real folder inside the root (no link out of it).
     here = root
@@ -70,16 +69,10 @@ def target(ctx, owner: str, rel, size, sha256) -> Target:
             raise InvalidInput(FIELD, f"'{p}' on the way is not a folder of yours")
     if where.is_symlink() or where.is_dir():
         raise InvalidInput(FIELD, f"'{rel}' is a folder or a link, not a file")
-    forbidden = paths.Forbidden(_forbidden(ctx))
+    forbidden = paths.Forbidden(forbidden_paths(ctx))
     if forbidden.holds(str(where)) or forbidden.is_inside(str(where)):
         raise InvalidInput(FIELD, f"'{rel}' is inside {paths.STORE}")
     return Target(where, where.with_name(f".{where.name}.{sha256[:16]}{PART}"), size, sha256)
-
-
-def _forbidden(ctx):
-    from .datasets import forbidden_paths
-
-    return forbidden_paths(ctx)
 
 
 class Writer:

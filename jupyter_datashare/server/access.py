@@ -236,7 +236,10 @@ class PersonalDataAPI(CommitteeAPIHandler):
     @authorized
     async def delete(self, request_id):
         view = await self.in_thread(requests.get, self.datashare, request_id)
-        await self.in_thread(datasets.load_owned, self.datashare, self.owner, view["dataset_id"])
+        try:
+            await self.in_thread(datasets.load_owned, self.datashare, self.owner, view["dataset_id"])
+        except NotFound:
+            raise NotFound(f"no request '{request_id}'") from None  # another's: as if none, naming nothing of it
         await self.in_thread(requests.erase_personal_data, self.datashare, request_id, self.owner)
         self.send_json(await self.in_thread(requests.get, self.datashare, request_id))
 

@@ -198,13 +198,12 @@ class LinkAPI(OwnerAPIHandler):
 
     def _find(self, link_id):
         from ..core.db import reading
-        from ..core.models import ReviewLink
+        from ..core.models import Dataset, ReviewLink
 
         with reading(self.datashare.engine) as s:
-            row = s.get(ReviewLink, link_id)
-            if row is None:
-                raise NotFound("no such review link")
-            datasets.owned(s, self.owner, row.dataset_id)
+            row = s.get(ReviewLink, link_id) if isinstance(link_id, str) else None
+            if row is None or s.get(Dataset, row.dataset_id).owner != self.owner:  # another's: as if none
+                raise NotFound(f"no review link '{link_id}'")
             return row
 
     @web.authenticated
@@ -294,7 +293,7 @@ class AuditVerifyAPI(OwnerAPIHandler):
     @web.authenticated
     @authorized
     async def get(self):
-        self.require_owner()
+        self.require_whole_log()
         audit = self.datashare.audit
         report = await self.in_thread(audit.verify)
         self.send_json(report.to_dict() | {"checkpoint": audit.latest_checkpoint()})
@@ -308,7 +307,7 @@ class AuditCheckpointAPI(OwnerAPIHandler):
     @web.authenticated
     @authorized
     async def post(self):
-        self.require_owner()
+        self.require_whole_log()
         audit = self.datashare.audit
         note = await self.in_thread(audit.checkpoint)
         self.send_json({"checkpoint": note, "verifier_key": audit.verifier_key})

@@ -179,6 +179,14 @@ class OwnerAPIHandler(DataShareMixin):
         requests they decide, not who read which dataset)."""
         self.owner  # noqa: B018 (raises 403 for anyone else)
 
+    def require_whole_log(self) -> None:
+        """Verifying or signing the whole log: the owner's in a Jupyter server; in the service,
+        whose log is everyone's, its administrator's (on its machine), not any token holder's."""
+        self.require_owner()
+        if self.datashare.settings.many_owners:
+            raise web.HTTPError(403, "the whole audit log is the service administrator's: run "
+                                     "`jupyter datashare audit verify` (or `audit checkpoint`) where the service runs")  # fmt: skip
+
     def own_datasets(self) -> frozenset[str] | None:
         """The datasets whose audit events the caller may read: None for all of them (the one
         owner of a Jupyter server's store); in the service, the caller's own (in a thread)."""

@@ -54,6 +54,8 @@ def _user(handler) -> str:
     That token names no one: jupyter-server makes up a new anonymous user for each request
     that carries it without a login cookie (a script, curl), so its holder is one person.
     """
+    if handler.datashare.settings.many_owners:  # the service: a token names its one user
+        return "user:" + handler.current_user.username
     server_token = handler.token
     sent = handler.identity_provider.get_token(handler) if server_token else None
     if sent and hmac.compare_digest(sent.encode(), server_token.encode()):

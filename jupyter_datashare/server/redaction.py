@@ -21,8 +21,24 @@ import re
 
 from ..core.secrets import redact
 
-# The segment after a capability route's letter is a secret whatever it looks like.
-_CAPABILITY_SEGMENT = re.compile(r"(/datashare/[rsgc]/)(?!ds[a-z?]_\[redacted\])[^/?#\s\"'<>]+")
+# The segment after a capability route's letter is a secret whatever it looks like. The routes
+# live under /datashare/ in a Jupyter server and under the service's own base URL (also_under).
+_prefixes = ["/datashare/"]
+
+
+def _segment_pattern() -> re.Pattern:
+    alternatives = "|".join(re.escape(p) for p in sorted(set(_prefixes), key=len, reverse=True))
+    return re.compile(rf"((?:{alternatives})[rsgc]/)(?!ds[a-z?]_\[redacted\])[^/?#\s\"'<>]+")
+
+
+_CAPABILITY_SEGMENT = _segment_pattern()
+
+
+def also_under(base_url: str) -> None:
+    """Capability routes are served under ``base_url`` too (the service): redact them there."""
+    global _CAPABILITY_SEGMENT
+    _prefixes.append("/" + base_url.strip("/") + "/" if base_url.strip("/") else "/")
+    _CAPABILITY_SEGMENT = _segment_pattern()
 
 
 def redact_line(text: str) -> str:

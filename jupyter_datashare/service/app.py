@@ -34,6 +34,7 @@ def make_app(options, ctx, base_url: str = "/") -> web.Application:
     settings.update(base_url=base_url, datashare_prefix="", xsrf_cookies=True)
     handlers = [(url_path_join(base_url, pattern), for_service(route)) for pattern, route in service_routes() + routes()]
     app = web.Application(handlers, **settings)
+    redaction.also_under(base_url)
     redaction.install(app.settings, log)
     return app
 
@@ -50,6 +51,11 @@ def serve(options, ctx, *, ip: str, port: int, base_url: str = "/") -> int:
     bound = next(iter(server._sockets.values())).getsockname()[1]  # the port, when 0 asked for any
     print(f"jupyter-datashare service at http://{ip}:{bound}{app.settings['base_url']}", flush=True)
     log.info("store in %s", ctx.settings.data_dir)
+    if (base_url.strip("/") or ctx.settings.public_base_url) and not ctx.settings.trusted_proxies:
+        # Behind a proxy every caller has the proxy's address: a stranger's failed look-ups would
+        # spend everyone's budget, and lock all callers out.
+        log.warning("the service seems to run behind a proxy (a base URL or public_base_url is set) but "
+                    "c.DataShareApp.trusted_proxies is empty: list the proxy there, or every caller counts as one")  # fmt: skip
     loop = IOLoop.current()
 
     async def tick():

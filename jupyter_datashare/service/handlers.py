@@ -32,7 +32,7 @@ def bearer(request) -> str | None:
     """The API token of ``Authorization: Bearer dsa_…`` (or ``token dsa_…``), if one is sent."""
     scheme, _, value = (request.headers.get("Authorization") or "").strip().partition(" ")
     value = value.strip()
-    if scheme.lower() in _SCHEMES and value.startswith(secrets.API):
+    if scheme.lower() in _SCHEMES and secrets.well_formed(value, secrets.API):
         return value
     return None
 
@@ -76,6 +76,10 @@ class ServiceHandler(web.RequestHandler):
 
 
 class ServiceAPIHandler(ServiceHandler):
+    def set_default_headers(self) -> None:
+        super().set_default_headers()
+        self.set_header("Cache-Control", "no-store")  # answers carry link and committee secrets
+
     async def prepare(self, *args, **kwargs):
         await super().prepare(*args, **kwargs)
         if self.current_user is None:

@@ -251,3 +251,41 @@ def test_under_a_hub_s_path_with_its_public_address(tmp_path):
         assert status == 200 and data == b"a\n1\n"
     finally:
         service.stop()
+
+
+def test_what_a_token_holder_may_not_learn_or_do(service):
+    alice, carol = service.token("alice"), service.token("carol")
+    service.start()
+    # Background shares belong to their starter (the token's user), as on a Jupyter server.
+    status, headers, _ = service.call("POST", "/api/datasets?async=1", token=alice, body={"path": "study", "title": "Later"})
+    assert status == 202, status
+    job = headers["Location"]
+    assert job.startswith("/api/jobs/job-")
+    for _ in range(100):
+        status, state = service.json("GET", job, token=alice)
+        if state["state"] != "running":
+            break
+        time.sleep(0.1)
+    assert state["state"] == "done", state
+    assert service.json("GET", job, token=carol)[0] == 404
+    status, link = service.json("POST", f"/api/datasets/{state['dataset']['id']}/links", token=alice, body={})
+    assert service.call("POST", f"/api/datasets/{state['dataset']['id']}/links", token=alice, body={})[1][
+        "Cache-Control"] == "no-store"  # API answers hold secrets: never cached  # fmt: skip
+
+    # Another's link or request answers as an unknown one, naming nothing of it.
+    for method in ("GET", "DELETE"):
+        status, body = service.json(method, f"/api/links/{link['id']}", token=carol)
+        assert status == 404 and body["message"] == f"no review link '{link['id']}'", body
+    # The whole log is the administrator's.
+    assert service.json("GET", "/api/audit/verify", token=carol)[0] == 403
+    assert service.json("POST", "/api/audit/checkpoint", token=carol, body={})[0] == 403
+    # A made-up token in the header skips no XSRF check.
+    status, _, _ = service.call("POST", f"/d/{state['dataset']['id']}/request", body={"name": "x"},
+                                headers={"Authorization": "Bearer dsa_bogus", "Content-Type": "application/json"})  # fmt: skip
+    assert status == 403
+    # A secret mangled on the way is still no log line's.
+    mangled = "dsr-" + link["url"].rsplit("dsr_", 1)[1]
+    assert service.call("GET", f"/r/{mangled}")[0] == 404
+    service.stop()
+    log = service.log.read_text()
+    assert mangled not in log and mangled[4:] not in log

@@ -87,6 +87,14 @@ def test_nobody_writes_outside_their_own_folder(service, path, field):
     assert list((service.root / "carol").iterdir()) == [] and not (service.root / "alice" / ".ssh").exists()
 
 
+def test_a_user_s_first_upload_makes_their_folder(service):
+    bob = service.token("bob")
+    assert not (service.root / "bob").exists()
+    assert put(service, "first.txt", b"hello", bob)[0] == 200
+    assert (service.root / "bob" / "first.txt").read_bytes() == b"hello"
+    assert (service.root / "bob").stat().st_mode & 0o077 == 0  # nobody else's on the machine
+
+
 def test_each_token_writes_into_its_own_user_s_folder_only(service):
     assert put(service, "notes.txt", b"carol's", service.carol)[0] == 200
     assert (service.root / "carol" / "notes.txt").read_bytes() == b"carol's"
