@@ -16,7 +16,7 @@ import functools
 import inspect
 import re
 
-from tornado import httputil, web
+from tornado import httputil
 
 from ..core.errors import InvalidInput
 from .base import BodyTooLarge, PublicHandler
