@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from . import bounds, committee, duo, keyring, metadata, paths, policy, previews, privacy
+from . import bounds, committee, duo, keyring, manifests, metadata, paths, policy, previews, privacy
 from .folders import forbidden_paths, share_root
 from .audit import Event
 from .db import reading, writing
@@ -28,8 +28,8 @@ from .secrets import new_id
 from .store import SourceUnreadable, open_source
 
 RESTRICTED_FIELDS = {"committee", "use_conditions", "agreement"}
-SHARE_FIELDS = {"path", "include_hidden", "access", "privacy_override", "preview_rows_public", *metadata.FIELDS,
-                *RESTRICTED_FIELDS}  # fmt: skip
+SHARE_FIELDS = {"path", "include_hidden", "access", "privacy_override", "preview_rows_public", manifests.FIELD,
+                *metadata.FIELDS, *RESTRICTED_FIELDS}  # fmt: skip
 UPDATE_FIELDS = {"access", "privacy_override", "preview_rows_public", *metadata.FIELDS, *RESTRICTED_FIELDS}
 
 
@@ -59,8 +59,10 @@ def _bool(body: dict, field: str, default: bool = False) -> bool:
     return value
 
 
-def _freeze(ctx, source_files, progress=None, dataset_id=None, data_key=None, file_done=None, pins=None) -> list[dict]:
-    """Copy the files into the store; encrypted for ``dataset_id`` if a data key is given.
+def _freeze(ctx, source_files, progress=None, dataset_id=None, data_key=None, file_done=None, pins=None,
+            expected=None) -> list[dict]:  # fmt: skip
+    """Copy the files into the store; encrypted for ``dataset_id`` if a data key is given; each
+    one held against ``expected`` (a client's manifest) as soon as its hash is known.
 
     ``progress(n)`` hears about every chunk of n bytes, ``file_done()`` about every file frozen.
     """
@@ -79,6 +81,7 @@ def _freeze(ctx, source_files, progress=None, dataset_id=None, data_key=None, fi
                     sha, size = ctx.store.freeze(src, progress, pins)
                 else:
                     sha, size = ctx.store.freeze_encrypted(src, dataset_id, data_key, progress)
+                manifests.check_hash(expected, f.relpath, sha)
                 # From the source, before encryption: reading a table's head is cheap and bounded.
                 preview = previews.preview(_same_file(src, f), f.relpath)
             manifest.append({"path": f.relpath, "size": size, "sha256": sha, "preview": preview})
@@ -151,6 +154,7 @@ class SharePlan:
     bytes_total: int
     findings: list = field(default_factory=list)
     override: str | None = None
+    expected: dict | None = None  # a client's manifest: path -> SHA-256
 
     @property
     def files_total(self) -> int:
@@ -165,15 +169,17 @@ def check_share(ctx, owner: str, body: dict) -> SharePlan:
     meta = metadata.validate(body)
     access = policy.validate_access(body.get("access", {"level": policy.OPEN}), now)
     restricted = _restricted_settings(body, committee.acting_owners(ctx.settings, owner), access)
+    expected = manifests.parse(body.get(manifests.FIELD))
     root = share_root(ctx, owner)
     forbidden = paths.Forbidden(forbidden_paths(ctx))
     target = paths.resolve(root, body.get("path"), include_hidden, forbidden=forbidden)
     files = paths.collect(root, target, include_hidden, forbidden=forbidden)
+    manifests.check_names(expected, [f.relpath for f in files])
     findings = privacy.scan_files([(f.relpath, f.abspath) for f in files], [owner]) if _goes_public(access) else []
     override = privacy.require_override(findings, body.get("privacy_override"))
     source = str(target.relative_to(Path(root).resolve())).replace("\\", "/")
     return SharePlan(owner, include_hidden, _bool(body, "preview_rows_public"), meta, access, restricted, source, files,
-                     _total_size(files), findings, override)  # fmt: skip
+                     _total_size(files), findings, override, expected)  # fmt: skip
 
 
 def share(ctx, owner: str, body: dict, *, client: str | None = None, progress=None,
@@ -196,7 +202,7 @@ def freeze_and_share(ctx, plan: SharePlan, *, client: str | None = None, progres
     data_key = ctx.keyring.new_data_key() if access.level != policy.OPEN else None
     # Pinned from freeze to commit: a withdrawal's clean-up meanwhile must not take their blobs.
     with ctx.store.pinning() as pins:
-        manifest = _freeze(ctx, plan.files, progress, dataset_id, data_key, file_done, pins)
+        manifest = _freeze(ctx, plan.files, progress, dataset_id, data_key, file_done, pins, plan.expected)
         now = ctx.now()  # when the dataset came to exist: after a long freeze, not when it was asked for
         with writing(ctx.engine) as s:
             dataset = _new_dataset(plan, dataset_id, now)

@@ -122,3 +122,19 @@ def test_the_configured_most_bytes_per_request_is_kept(tmp_path):
         assert put(s, "a.bin", b"x" * 1000, token)[0] == 200
     finally:
         s.stop()
+
+
+def test_a_share_holds_the_folder_to_the_client_s_manifest(service):
+    """What a client uploads and then shares is what it meant: a file changed meanwhile (another
+    upload under the same path) is refused before anything is stored."""
+    assert put(service, "run/a.bin", BYTES, service.alice)[0] == 200
+    meant = [{"path": "a.bin", "sha256": sha(BYTES)}]
+    assert put(service, "run/a.bin", b"replaced", service.alice)[0] == 200
+    status, body = service.json("POST", "/api/datasets", token=service.alice,
+                                body={"path": "run", "title": "Run", "expected_files": meant})  # fmt: skip
+    assert status == 400 and body["field"] == "expected_files" and "a.bin" in body["message"]
+    assert service.json("GET", "/api/datasets", token=service.alice) == (200, {"datasets": []})
+    assert put(service, "run/a.bin", BYTES, service.alice)[0] == 200
+    status, ds = service.json("POST", "/api/datasets", token=service.alice,
+                              body={"path": "run", "title": "Run", "expected_files": meant})  # fmt: skip
+    assert status in (200, 201) and ds["files"][0]["sha256"] == sha(BYTES)
