@@ -90,8 +90,9 @@ def _is_hidden(name: str) -> bool:
     return name.startswith(".")
 
 
-def resolve(root: str, rel, include_hidden: bool = False, forbidden=()) -> Path:
-    """Turn the user's relative ``path`` into an absolute path inside ``root``, or refuse."""
+def relative_parts(rel, include_hidden: bool = False) -> list[str]:
+    """The names along the user's relative ``path`` (nothing absolute, no '..', not the root
+    itself, nothing hidden unless asked), or InvalidInput; whether they exist is not asked."""
     if not isinstance(rel, str) or not rel.strip():
         raise InvalidInput(FIELD, "is required: a file or folder relative to the server root")
     if "\x00" in rel:
@@ -105,6 +106,12 @@ def resolve(root: str, rel, include_hidden: bool = False, forbidden=()) -> Path:
         raise InvalidInput(FIELD, "must name a file or folder inside the server root, not the root itself")
     if not include_hidden and any(_is_hidden(p) for p in parts):
         raise InvalidInput(FIELD, "is hidden; set include_hidden to share hidden files")
+    return parts
+
+
+def resolve(root: str, rel, include_hidden: bool = False, forbidden=()) -> Path:
+    """Turn the user's relative ``path`` into an absolute path inside ``root``, or refuse."""
+    parts = relative_parts(rel, include_hidden)
     root_real = os.path.realpath(root)
     full = os.path.join(root_real, *parts)
     if not os.path.lexists(full):

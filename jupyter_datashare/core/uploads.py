@@ -22,7 +22,7 @@ from .errors import InvalidInput
 from .folders import forbidden_paths, share_root
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
-FIELD = "path"
+FIELD = paths.FIELD
 HASH_FIELD = "sha256"
 PART = ".datashare-part"  # the end of every part file's name: never shared, never a target
 
@@ -52,13 +52,9 @@ def target(ctx, owner: str, rel, size, sha256) -> Target:
         raise InvalidInput("size", "must be the file's size in bytes")
     if not isinstance(sha256, str) or not SHA256.fullmatch(sha256):
         raise InvalidInput(HASH_FIELD, "must be the file's SHA-256, 64 lowercase hex digits")
-    if not isinstance(rel, str) or not rel.strip() or "\x00" in rel:
-        raise InvalidInput(FIELD, "must name a file in your folder")
-    parts = [p for p in re.split(r"[\\/]+", rel) if p not in ("", ".")]
-    if rel.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", rel) or ".." in parts or not parts:
-        raise InvalidInput(FIELD, "must be relative to your folder, without '..'")
-    if any(p.startswith(".") or p.endswith(PART) for p in parts):
-        raise InvalidInput(FIELD, "must not name a hidden file or folder")
+    parts = paths.relative_parts(rel)  # as a share's path: never absolute, no '..', nothing hidden
+    if parts[-1].endswith(PART):
+        raise InvalidInput(FIELD, "must not name a part file of an upload")
     root = Path(os.path.realpath(share_root(ctx, owner, create=True)))
     where = root.joinpath(*parts)
     # Each existing folder on the way must be a real folder inside the root (no link out of it).

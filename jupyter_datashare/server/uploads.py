@@ -15,16 +15,10 @@ from tornado import web
 
 from ..core import uploads
 from ..core.errors import DataShareError, InvalidInput
+from .api import _int_arg
 from .base import OwnerAPIHandler
 
 _RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
-
-
-def _int_arg(handler, name: str) -> int:
-    value = handler.get_query_argument(name, "")
-    if not value.isdigit():
-        raise InvalidInput(name, "must be a whole number")
-    return int(value)
 
 
 class FolderFileAPI(OwnerAPIHandler):
