@@ -38,6 +38,7 @@ SECTION = "DataShareApp"  # the section users write: c.DataShareApp.*
 # .py and .json in every directory of the Jupyter config path.
 CONFIG_FILES = ("jupyter_jupyter_datashare_config", "jupyter_config", "jupyter_server_config")
 _D = Settings  # the core's defaults are the defaults of the options
+SERVICE_URL_ENV, SERVICE_TOKEN_FILE_ENV = "DATASHARE_SERVICE_URL", "DATASHARE_SERVICE_TOKEN_FILE"
 CONFIG_ARG = re.compile(r"--[A-Za-z_]\w*\.[A-Za-z_]\w*(=.*)?", re.S)  # as jupyter-server takes them
 
 
@@ -153,6 +154,25 @@ class DataShareConfig(Configurable):
     max_upload_bytes = Int(
         1 << 40, help="The standalone service: the largest file (or chunk of one) a caller may send to their folder."
     ).tag(config=True)
+    service_url = Unicode(
+        help="Client mode: the datashare service this server (and the CLI, the notebook API) works against, "
+        "e.g. https://hub.example.org/services/datashare/. It then holds no database, store or keys of "
+        f"its own. Default: ${SERVICE_URL_ENV}, else none (local mode)."
+    ).tag(config=True)
+
+    @default("service_url")
+    def _service_url_from_environment(self):
+        return os.environ.get(SERVICE_URL_ENV, "")
+
+    service_token_file = Unicode(
+        help="Client mode: a file holding the API token to call the service with (jupyter datashare serve "
+        f"token create). Default: ${SERVICE_TOKEN_FILE_ENV}."
+    ).tag(config=True)
+
+    @default("service_token_file")
+    def _service_token_file_from_environment(self):
+        return os.environ.get(SERVICE_TOKEN_FILE_ENV, "")
+
     zero_copy = Bool(True, help="Send plain files with sendfile() on non-TLS connections.").tag(config=True)
     send_ahead_downloads = Int(
         4,
@@ -325,3 +345,14 @@ def public_url(options: DataShareConfig) -> str:
         return ""
     check_public_base_url(options.public_base_url)
     return options.public_base_url.rstrip("/") + "/"
+
+
+def service_of(options: DataShareConfig):
+    """The service client mode works against (``client.connection.Service``), or None in local mode."""
+    if not options.service_url:
+        return None
+    from .client.connection import Service, read_token
+
+    if not options.service_token_file:
+        raise InvalidInput(f"{SECTION}.service_token_file", "is required with service_url: a file holding your API token")
+    return Service(options.service_url, read_token(options.service_token_file))

@@ -6,8 +6,10 @@
     df = ds.read("ds-…", "table.csv")            # or ds.read(link.url)
 
 It works on the same database and store as the Jupyter server (SQLite in WAL mode with
-write-locking transactions, so the kernel and the server can both write). Same core, same
-validation, same audit log.
+write-locking transactions, so the kernel and the server can both write), or, with
+``c.DataShareApp.service_url`` (client mode), against the datashare service: the files are
+uploaded there and the links are the service's. Same validation, same audit log, one interface
+(``backends``) either way.
 """
 
 from __future__ import annotations
@@ -17,19 +19,14 @@ import io
 import os
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote, urlparse
 
 from . import config
-from .core import datasets as _datasets
-from .core import links as _links
-from .core import policy, reads, views
-from .core.errors import InvalidInput, NotFound
-from .core.service import DataShare
+from .backends import Backend, open_backend
+from .core.errors import InvalidInput
 
 CLIENT = "notebook"
 _FORMATS = {"csv": ".csv", "tsv": ".tsv", "parquet": ".parquet", "jsonl": ".jsonl", "excel": ".xlsx"}
-_context: DataShare | None = None
-_base_url = "http://localhost:8888/"
+_context: Backend | None = None
 
 
 def _running_server() -> dict | None:
@@ -50,34 +47,32 @@ def _running_server() -> dict | None:
 
 def connect(root_dir: str | None = None, data_dir: str | None = None, db_url: str | None = None,
             owner: str | None = None, base_url: str | None = None, clock=None,
-            master_key_file: str | None = None, signing_key_file: str | None = None) -> DataShare:  # fmt: skip
+            master_key_file: str | None = None, signing_key_file: str | None = None,
+            service_url: str | None = None, service_token_file: str | None = None) -> Backend:  # fmt: skip
     """Open the store (automatic on first use) with the Jupyter server's configuration
     (``c.DataShareApp.*`` in jupyter_server_config.py, the environment); the arguments given
-    override it. The root and URL follow the running Jupyter server."""
-    global _context, _base_url
+    override it. The root and URL follow the running Jupyter server. With a ``service_url``, the
+    datashare service is used instead of a store here."""
+    global _context
     server = _running_server() or {}
 
     def path(p):
         return os.path.abspath(os.path.expanduser(p)) if p else None
 
     options = config.load(data_dir=path(data_dir), db_url=db_url or None, owner=owner or None, clock=clock,
-                          master_key_file=path(master_key_file), signing_key_file=path(signing_key_file))  # fmt: skip
+                          master_key_file=path(master_key_file), signing_key_file=path(signing_key_file),
+                          service_url=service_url or None, service_token_file=path(service_token_file))  # fmt: skip
     root = root_dir or server.get("root_dir") or config.server_root_dir(options) or os.getcwd()
-    settings = options.core_settings(os.path.abspath(os.path.expanduser(root)))
-    _base_url = base_url or config.public_url(options) or server.get("url") or _base_url
+    url = base_url or config.public_url(options) or server.get("url") or "http://localhost:8888/"
     if _context is not None:
         _context.close()
         _context = None
-    _context = DataShare(settings, options.clock)
+    _context = open_backend(options, os.path.abspath(os.path.expanduser(root)), client=CLIENT, base_url=url)
     return _context
 
 
-def _ctx() -> DataShare:
+def _ctx() -> Backend:
     return _context or connect()
-
-
-def _url(*parts: str) -> str:
-    return _base_url.rstrip("/") + "/datashare/" + "/".join(parts)
 
 
 @dataclass
@@ -94,14 +89,14 @@ class Dataset:
 
     @property
     def url(self) -> str:
-        return _url("d", self.info["id"])
+        return self.info["landing_page"]
 
     def _repr_html_(self) -> str:
         i, e = self.info, html.escape
         files = "".join(f"<li><code>{e(f['path'])}</code> ({f['size']:,} bytes)</li>" for f in i["files"][:8])
         more = f"<li>… {len(i['files']) - 8} more</li>" if len(i["files"]) > 8 else ""
         level = i["access"]["level_in_force"]
-        link_count = len(_links.list_for(_ctx(), _ctx().settings.owner, i["id"]))
+        link_count = len(_ctx().links(i["id"]))
         return (f"<div style='border:1px solid var(--jp-border-color1,#ccc);border-radius:6px;padding:8px 12px'>"
                 f"<b>{e(i['title'])}</b> <code>{e(i['id'])}</code> · <span>{e(level)}</span> · version {i['version']}"
                 f" · {i['file_count']} files, {i['total_size']:,} bytes · {link_count} review link(s)"
@@ -154,80 +149,43 @@ def share(data, title: str, *, level: str = "open", embargo_until: str | None = 
     ctx = _ctx()
     if isinstance(data, (str, os.PathLike)):
         path = os.fspath(data)
-        if os.path.isabs(path) and path.startswith(ctx.settings.root_dir.rstrip(os.sep) + os.sep):
-            path = os.path.relpath(path, ctx.settings.root_dir)
+        if os.path.isabs(path) and path.startswith(ctx.root_dir.rstrip(os.sep) + os.sep):
+            path = os.path.relpath(path, ctx.root_dir)
     else:
-        path = _write_frame(data, ctx.settings.root_dir, name or re.sub(r"\W+", "-", title.lower()).strip("-"), format)
+        path = _write_frame(data, ctx.root_dir, name or re.sub(r"\W+", "-", title.lower()).strip("-"), format)
     access = {"level": level, **({"embargo_until": embargo_until} if embargo_until else {}),
               **({"after_embargo": after_embargo} if after_embargo else {})}  # fmt: skip
-    ds_id = _datasets.share(ctx, ctx.settings.owner, {"path": path, "title": title, "access": access, **metadata},
-                            client=CLIENT)  # fmt: skip
-    return dataset(ds_id)
+    return Dataset(ctx.share({"path": path, "title": title, "access": access, **metadata}))
 
 
 def dataset(dataset_id: str) -> Dataset:
-    ctx = _ctx()
-    return Dataset(_datasets.describe_for_owner(ctx, ctx.settings.owner, dataset_id))
+    return Dataset(_ctx().dataset(dataset_id))
 
 
 def list_datasets() -> list[Dataset]:
-    ctx = _ctx()
-    return [dataset(d.id) for d in _datasets.list_owned(ctx, ctx.settings.owner)]
+    return [dataset(d["id"]) for d in _ctx().datasets()]
 
 
 def link(dataset_id: str, label: str = "", days: int | None = None, anonymous: bool = False,
          allow_restricted: bool = False) -> ReviewLink:  # fmt: skip
-    ctx = _ctx()
     body = {"label": label, "anonymous": anonymous, "allow_restricted": allow_restricted}
     if days is not None:
         body["expires_in_days"] = days
-    row, secret = _links.create(ctx, ctx.settings.owner, dataset_id, body, client=CLIENT)
-    return ReviewLink(views.link(row, ctx.now()), _url("r", secret))
+    out = _ctx().create_link(dataset_id, body)
+    return ReviewLink({k: v for k, v in out.items() if k != "url"}, out["url"])
 
 
 def revoke(link_id: str) -> ReviewLink:
-    ctx = _ctx()
-    return ReviewLink(views.link(_links.revoke(ctx, ctx.settings.owner, link_id, client=CLIENT), ctx.now()))
+    return ReviewLink(_ctx().revoke_link(link_id))
 
 
 def cite(dataset_id: str, format: str = "text", publisher: str | None = None):  # noqa: A002
     """Citation (``text``, ``bibtex``, ``datacite``) or a statement (``availability``, ``rights``)."""
-    from .core import citation
-
-    ctx = _ctx()
-    ds = _datasets.load_owned(ctx, ctx.settings.owner, dataset_id)
-    v, files = _datasets.version_files(ctx, ds.id, ds.latest_version)
-    out = citation.everything(ds, v, files, _url("d", ds.id), publisher or ctx.settings.publisher, ctx.now())
     keys = {"text": "text", "bibtex": "bibtex", "datacite": "datacite", "availability": "availability_statement",
             "rights": "rights_statement"}  # fmt: skip
     if format not in keys:
         raise InvalidInput("format", f"must be one of {', '.join(keys)}")
-    return out[keys[format]]
-
-
-_LINK = re.compile(r"/datashare/(r|g)/(ds[rg]_[A-Za-z0-9_-]{43})(?:/files/(.+))?$")
-
-
-def _open(source: str, path: str | None):
-    ctx = _ctx()
-    if "://" in source:
-        u = urlparse(source)
-        ours = urlparse(_base_url)
-        if (u.hostname, u.port) != (ours.hostname, ours.port):
-            raise InvalidInput("url", f"is a link of another server ({u.netloc}); this notebook reads {ours.netloc}")
-        m = _LINK.search(unquote(u.path))
-        if not m:
-            raise InvalidInput("url", "is not a review link (…/datashare/r/dsr_…) or a grant link (…/datashare/g/dsg_…)")
-        kind, secret, in_url = m.groups()
-        if kind == "g":
-            from .core import grants
-
-            grant, ds = grants.resolve(ctx, secret, CLIENT)
-            return ds, grants.principal(grant), path or in_url
-        row, ds, _ = _links.resolve(ctx, secret, CLIENT)
-        return ds, _links.principal(row), path or in_url
-    ds = _datasets.load_owned(ctx, ctx.settings.owner, source)
-    return ds, policy.Principal("owner", ctx.settings.owner), path
+    return _ctx().citation(dataset_id, publisher)[keys[format]]
 
 
 def read(source: str, path: str | None = None, **pandas_kwargs):
@@ -238,17 +196,9 @@ def read(source: str, path: str | None = None, **pandas_kwargs):
     """
     import pandas as pd
 
-    try:
-        ds, principal, path = _open(source, path)
-    except NotFound:
-        raise NotFound("that link or dataset does not exist, has expired or was revoked") from None
-    if not path:
-        _, files = _datasets.version_files(_ctx(), ds.id, ds.latest_version)
-        if len(files) != 1:
-            raise InvalidInput("path", f"say which file: {', '.join(f.path for f in files[:10])}")
-        path = files[0].path
-    fr = reads.open_file(_ctx(), ds, principal, path, client=CLIENT)
-    data = io.BytesIO(b"".join(fr.chunks()))
+    ctx = _ctx()
+    path, raw = ctx.read_link(source, path) if "://" in source else ctx.read_file(source, path)
+    data = io.BytesIO(raw)
     ext = path.rsplit(".", 1)[-1].lower()
     if ext in ("csv", "txt"):
         return pd.read_csv(data, **pandas_kwargs)

@@ -25,7 +25,7 @@ def test_share_a_dataframe_and_read_it_back(nb, server_root):
     link = ds.link(shared.id, label="Reviewer 2", days=7)
     assert link.url.startswith("http://localhost:8888/datashare/r/dsr_")
     pd.testing.assert_frame_equal(ds.read(link.url), df)
-    actions = [e["action"] for e in nb.audit.events()]
+    actions = [e["action"] for e in nb.core.audit.events()]
     assert actions.count("file.downloaded") == 2  # non-open reads are audited, from the kernel too
 
 
@@ -74,13 +74,13 @@ def test_read_through_a_grant_link(nb, server_root):
     shared = ds.share("r", title="Restricted", level="restricted", committee={"members": [{"name": "M", "email": "m@x.org"}]})
     body = {"name": "R", "email": "r@uni.example", "institution": "U", "purpose": "p" * 120, "intended_use": ["GRU"],
             "accept_agreement": True}  # fmt: skip
-    req, status_secret = requests.submit(nb, shared.id, body, client="c")
-    with reading(nb.engine) as s:
+    req, status_secret = requests.submit(nb.core, shared.id, body, client="c")
+    with reading(nb.core.engine) as s:
         (m,) = committee.active(s, shared.id)
-    requests.decide(nb, req.id, m.id, "approve", None)
+    requests.decide(nb.core, req.id, m.id, "approve", None)
     url = f"http://localhost:8888/datashare/g/{grants.derive_secret(status_secret)}/files/t.csv"
     assert ds.read(url)["b"].tolist() == [2]
-    assert "grant.used" in [e["action"] for e in nb.audit.events()]
+    assert "grant.used" in [e["action"] for e in nb.core.audit.events()]
 
 
 def test_connect_with_a_master_key_file_reads_encrypted_data_only_with_that_key(tmp_path, server_root, clock):
@@ -112,9 +112,49 @@ def test_connect_with_a_signing_key_file_signs_checkpoints_with_that_key(tmp_pat
                      signing_key_file=str(key_file))  # fmt: skip
     try:
         ds.share(pd.DataFrame({"a": [1]}), title="Signed")
-        note = ctx.audit.checkpoint()
+        note = ctx.core.audit.checkpoint()
     finally:
         ctx.close()
     assert not (tmp_path / "data" / signing.KEY_FILE).exists()
     public_key = signing.public_bytes(Ed25519PrivateKey.from_private_bytes(key_file.read_bytes()))
     assert signing.open_checkpoint(note, public_key).size == 1
+
+
+@pytest.fixture
+def against_service(tmp_path, server_root):
+    """The notebook API in client mode: a real service process, alice's token in a file."""
+    from .service.process import Service
+
+    service = Service(tmp_path / "service")
+    token_file = tmp_path / "token"
+    token_file.write_text(service.token("alice"))
+    service.start()
+    backend = ds.connect(root_dir=str(server_root), service_url=f"http://127.0.0.1:{service.port}/",
+                         service_token_file=str(token_file))  # fmt: skip
+    yield service, backend
+    backend.close()
+    service.stop()
+
+
+def test_the_notebook_works_the_same_against_a_service(against_service, server_root):
+    service, backend = against_service
+    assert backend.kind == "service"
+    df = pd.DataFrame({"site": ["A", "B"], "temp": [12.5, 13.1]})
+    shared = ds.share(df, title="River temperatures", name="temps", level="reviewer-only")
+    assert shared.owner == "alice" and shared.url == f"http://127.0.0.1:{service.port}/d/{shared.id}"
+    assert "1 files" in shared._repr_html_() or "review link" in shared._repr_html_()
+    pd.testing.assert_frame_equal(ds.read(shared.id), df)
+    link = ds.link(shared.id, label="Reviewer 2", days=7)
+    assert link.url.startswith(f"http://127.0.0.1:{service.port}/r/dsr_")
+    pd.testing.assert_frame_equal(ds.read(link.url), df)  # as the reviewer opens it, without the token
+    assert [d.id for d in ds.list_datasets()] == [shared.id]
+    assert "River temperatures" in ds.cite(shared.id)
+    ds.revoke(link.info["id"])
+    with pytest.raises(NotFound):
+        ds.read(link.url)
+    with pytest.raises(InvalidInput) as info:
+        ds.read(f"http://localhost:8888/datashare/r/dsr_{'A' * 43}")
+    assert info.value.field == "url"
+    with pytest.raises(InvalidInput) as info:  # the service names the bad field, as the core does
+        ds.share(df, title="", name="again")
+    assert info.value.field == "title"

@@ -16,7 +16,7 @@ from .. import config
 from ..core.errors import DataShareError, InvalidInput
 from ..core.settings import MASTER_KEY_ENV, MASTER_KEY_FILE_ENV, SIGNING_KEY_FILE_ENV, default_data_dir, default_owner
 from . import audit, datasets, service
-from .output import DEFAULT_BASE_URL, absolute
+from .output import CLIENT, DEFAULT_BASE_URL, absolute
 
 EXAMPLES = """examples:
   jupyter datashare share results/ --title "Field measurements" --creator "Ada Example|0000-0002-1825-0097|Example U"
@@ -33,23 +33,33 @@ config path (`jupyter --paths`), so c.DataShareApp.* and c.ServerApp.root_dir ap
 run `jupyter datashare COMMAND --help` for the options of each command."""
 
 
-def _context(args):
-    from ..core.service import DataShare
-
-    # The server's configuration, then --DataShareApp.* arguments, then our own flags.
+def _options(args):
+    """The server's configuration, then --DataShareApp.* arguments, then our own flags; the root."""
     options = config.load(args.config_args, data_dir=absolute(args.data_dir), db_url=args.db_url or None,
                           owner=args.owner or None, master_key_file=absolute(args.master_key_file),
                           signing_key_file=absolute(args.signing_key_file))  # fmt: skip
     root = absolute(args.root_dir) or config.server_root_dir(options) or os.getcwd()
     if not os.path.isdir(root):
         raise InvalidInput("--root-dir" if args.root_dir else "ServerApp.root_dir", f"'{root}' is not a folder")
-    # The service has many owners: each shares from their own folder.
-    settings = options.core_settings(root, many_owners=args.func is service.cmd_serve)
     args.options = options  # `serve` configures the service from the same object
     # Printed links look like the server's own: public_base_url + datashare/…, if configured.
     args.base_url = args.base_url or config.public_url(options) or DEFAULT_BASE_URL
+    return options, root
+
+
+def _context(args):
+    """The local core, or for the dataset and link commands the interface: the local core, or the
+    service when c.DataShareApp.service_url is set (client mode)."""
+    from ..core.service import DataShare
+
+    options, root = _options(args)
     try:
-        return DataShare(settings, options.clock)
+        if args.func in datasets.ON_BACKEND:
+            from ..backends import open_backend
+
+            return open_backend(options, root, client=CLIENT, base_url=args.base_url)
+        # The service has many owners: each shares from their own folder.
+        return DataShare(options.core_settings(root, many_owners=args.func is service.cmd_serve), options.clock)
     except SQLAlchemyError as exc:  # a bad --db-url, an unreachable server, a damaged file
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise InvalidInput("--db-url", f"cannot open the database: {reason}") from None

@@ -7,10 +7,9 @@ import os
 import sys
 
 from .. import config
-from ..core import citation, datasets, links, views
 from ..core.errors import InvalidInput
 from ..core.policy import LEVELS
-from .output import CLIENT, absolute, datashare_url, print_json, size_text
+from .output import absolute, datashare_url, print_json, size_text
 
 
 def _relative_to_root(path: str, root: str) -> str:
@@ -34,16 +33,18 @@ def _access_line(a: dict) -> str:
     return line + (f" (now {a['level_in_force']})" if a["level_in_force"] != a["level"] else "")
 
 
-def _landing_line(args, dataset_id: str, level: str) -> str:
+def _landing_line(page: str, level: str) -> str:
     # A reviewer-only dataset has no public page (its d/ address is a 404 like an unknown id).
     if level == "reviewer-only":
         return "landing page: none in public; reviewers see it through a review link (`link create`)"
-    return f"landing page: {datashare_url(args, 'd', dataset_id)}"
+    return f"landing page: {page}"
 
 
-def cmd_list(ctx, args) -> None:
-    now = ctx.now()
-    found = [views.summary(d, now) for d in datasets.list_owned(ctx, ctx.settings.owner, args.all)]
+# The commands below work on the interface (backends/): the local store, or a service in client mode.
+
+
+def cmd_list(backend, args) -> None:
+    found = backend.datasets(args.all)
     if args.json or not found:
         return print_json({"datasets": found}) if args.json else print("no datasets yet: see `jupyter datashare share -h`")
     print(f"{'ID':<16} {'LEVEL':<14} {'VER':>3} {'FILES':>5} {'SIZE':>10}  TITLE")
@@ -52,9 +53,8 @@ def cmd_list(ctx, args) -> None:
         print(f"{d['id']:<16} {level:<14} {d['version']:>3} {d['file_count']:>5} {size_text(d['total_size']):>10}  {d['title']}")
 
 
-def cmd_show(ctx, args) -> None:
-    out = datasets.describe_for_owner(ctx, ctx.settings.owner, args.id, args.version)
-    out["landing_page"] = datashare_url(args, "d", out["id"])
+def cmd_show(backend, args) -> None:
+    out = backend.dataset(args.id, args.version)
     if args.json:
         return print_json(out)
     print(f"{out['id']}  {out['title']}" + ("  [WITHDRAWN]" if out["withdrawn"] else ""))
@@ -82,8 +82,8 @@ def cmd_show(ctx, args) -> None:
         print(f"    {size_text(f['size']):>10}  {f['sha256']}  {f['path']}")
 
 
-def cmd_share(ctx, args) -> None:
-    body = {"path": _relative_to_root(args.path, ctx.settings.root_dir), "title": args.title,
+def cmd_share(backend, args) -> None:
+    body = {"path": _relative_to_root(args.path, backend.root_dir), "title": args.title,
             "description": args.description, "creators": [_creator(c) for c in args.creator],
             "keywords": args.keyword, "license": args.license, "license_text": args.license_text,
             "related_publication": args.publication, "include_hidden": args.include_hidden,
@@ -97,15 +97,12 @@ def cmd_share(ctx, args) -> None:
         with open(args.agreement_file, encoding="utf-8") as f:
             body["agreement"] = f.read()
     body = {k: v for k, v in body.items() if v is not None}
-    made: list = []
-    dataset_id = datasets.share(ctx, ctx.settings.owner, body, client=CLIENT, committee_links=made)
-    ds = datasets.load(ctx, dataset_id)
-    print(f"shared {dataset_id}: {ds.title} ({args.level}, version 1, {ds.versions[-1].file_count} files)")
-    print(_landing_line(args, dataset_id, args.level))
-    for member, secret in made:
-        if secret:
-            print(f"committee link for {member.name} <{member.email}>: {datashare_url(args, 'c', secret)}")
-    if any(secret for _, secret in made):
+    out = backend.share(body)
+    print(f"shared {out['id']}: {out['title']} ({args.level}, version 1, {out['file_count']} files)")
+    print(_landing_line(out["landing_page"], args.level))
+    for member in out["committee_links"]:
+        print(f"committee link for {member['name']} <{member['email']}>: {member['url']}")
+    if out["committee_links"]:
         print("Committee links are shown only once: send each to its member now.", file=sys.stderr)
 
 
@@ -116,41 +113,36 @@ def _external(text: str) -> dict:
     return {"name": name.strip(), "email": email.strip()}
 
 
-def cmd_version(ctx, args) -> None:
-    number = datasets.new_version(ctx, ctx.settings.owner, args.id, client=CLIENT)
-    v, _ = datasets.version_files(ctx, args.id, number)
-    print(f"published version {number} of {args.id}: {v.file_count} files, {size_text(v.total_size)}")
+def cmd_version(backend, args) -> None:
+    out = backend.new_version(args.id)
+    print(f"published version {out['version']} of {args.id}: {out['file_count']} files, {size_text(out['total_size'])}")
 
 
-def cmd_cite(ctx, args) -> None:
-    ds = datasets.load_owned(ctx, ctx.settings.owner, args.id)
-    v, files = datasets.version_files(ctx, ds.id, ds.latest_version)
-    out = citation.everything(ds, v, files, datashare_url(args, "d", ds.id), args.publisher or ctx.settings.publisher, ctx.now())
+def cmd_cite(backend, args) -> None:
+    out = backend.citation(args.id, args.publisher)
     if args.format == "datacite":
         return print_json(out["datacite"])
     key = {"bibtex": "bibtex", "text": "text", "availability": "availability_statement", "rights": "rights_statement"}
     print(out[key[args.format]].rstrip("\n"))
 
 
-def cmd_withdraw(ctx, args) -> None:
-    datasets.withdraw(ctx, ctx.settings.owner, args.id, args.reason, client=CLIENT)
+def cmd_withdraw(backend, args) -> None:
+    backend.withdraw(args.id, args.reason)
     print(f"withdrew {args.id}: its files are no longer served and its review links are revoked")
 
 
-def cmd_link_create(ctx, args) -> None:
+def cmd_link_create(backend, args) -> None:
     body = {"label": args.label, "expires_in_days": args.days, "anonymous": args.anonymous,
             "allow_restricted": args.allow_restricted, "version": args.version}  # fmt: skip
-    row, secret = links.create(ctx, ctx.settings.owner, args.id, {k: v for k, v in body.items() if v is not None},
-                               client=CLIENT)  # fmt: skip
-    print(datashare_url(args, "r", secret))
-    print(f"link {row.id} to version {row.version_number} of {args.id}, expires {views.link(row, ctx.now())['expires_at']}"
-          + (", anonymous" if row.anonymous else ""))  # fmt: skip
+    out = backend.create_link(args.id, {k: v for k, v in body.items() if v is not None})
+    print(out["url"])
+    print(f"link {out['id']} to version {out['version']} of {args.id}, expires {out['expires_at']}"
+          + (", anonymous" if out["anonymous"] else ""))  # fmt: skip
     print("This URL is shown only once: copy it now. Anyone who has it can open the dataset.", file=sys.stderr)
 
 
-def cmd_link_list(ctx, args) -> None:
-    now = ctx.now()
-    found = [views.link(r, now) for r in links.list_for(ctx, ctx.settings.owner, args.id)]
+def cmd_link_list(backend, args) -> None:
+    found = backend.links(args.id)
     if args.json:
         return print_json({"links": found})
     if not found:
@@ -161,9 +153,9 @@ def cmd_link_list(ctx, args) -> None:
               f"  {x['label']}")  # fmt: skip
 
 
-def cmd_link_revoke(ctx, args) -> None:
-    row = links.revoke(ctx, ctx.settings.owner, args.link_id, client=CLIENT)
-    print(f"revoked {row.id}" + (f" ({row.label})" if row.label else "") + f" of {row.dataset_id}")
+def cmd_link_revoke(backend, args) -> None:
+    out = backend.revoke_link(args.link_id)
+    print(f"revoked {out['id']}" + (f" ({out['label']})" if out["label"] else "") + f" of {out['dataset_id']}")
 
 
 def cmd_demo(ctx, args) -> None:
@@ -174,7 +166,7 @@ def cmd_demo(ctx, args) -> None:
     for d in made:
         state = "created" if d["created"] else "already there"
         print(f"{d['id']}  {d['level']:<13} {d['path']:<22} {state}: {d['title']}")
-        print("    " + _landing_line(args, d["id"], d["level"]))
+        print("    " + _landing_line(datashare_url(args, "d", d["id"]), d["level"]))
         for link in d["links"]:
             print(f"    review link '{link['label']}' (expires {link['expires_at']}): {datashare_url(args, 'r', link['secret'])}")
         if d.get("pending_request"):
@@ -188,6 +180,11 @@ def cmd_demo(ctx, args) -> None:
             ("owner", ctx.settings.owner, plain.owner)) if v != default]  # fmt: skip
     print(" ".join(["See them in Jupyter: jupyter lab", f"--ServerApp.root_dir={ctx.settings.root_dir}", *conf]))
 
+
+
+# Commands that take the interface (local store or service) instead of the local core itself.
+ON_BACKEND = frozenset({cmd_list, cmd_show, cmd_share, cmd_version, cmd_cite, cmd_withdraw, cmd_link_create,
+                        cmd_link_list, cmd_link_revoke})  # fmt: skip
 
 
 def add_commands(sub, command) -> None:

@@ -44,7 +44,7 @@ def _record_override(ctx, session, owner, dataset_id, findings, reason, client) 
                                         details={"findings": findings}))  # fmt: skip
 
 
-def _reject_unknown(body, allowed: set[str], what: str) -> None:
+def reject_unknown(body, allowed: set[str], what: str) -> None:
     if not isinstance(body, dict):
         raise InvalidInput("body", "must be a JSON object")
     unknown = sorted(set(body) - allowed)
@@ -161,15 +161,23 @@ class SharePlan:
         return len(self.files)
 
 
-def check_share(ctx, owner: str, body: dict) -> SharePlan:
-    """Validate everything a share needs and list its files; a bad field raises InvalidInput."""
-    _reject_unknown(body, SHARE_FIELDS, "a dataset")
-    now = ctx.now()
+def check_fields(ctx, owner: str, body: dict) -> tuple:
+    """Every field of a share that its files do not decide (what a client checks before it uploads
+    them): a bad one raises InvalidInput naming it. Returns what check_share goes on with."""
+    reject_unknown(body, SHARE_FIELDS, "a dataset")
     include_hidden = _bool(body, "include_hidden")
     meta = metadata.validate(body)
-    access = policy.validate_access(body.get("access", {"level": policy.OPEN}), now)
+    access = policy.validate_access(body.get("access", {"level": policy.OPEN}), ctx.now())
     restricted = _restricted_settings(body, committee.acting_owners(ctx.settings, owner), access)
     expected = manifests.parse(body.get(manifests.FIELD))
+    paths.relative_parts(body.get("path"), include_hidden)
+    _bool(body, "preview_rows_public")
+    return include_hidden, meta, access, restricted, expected
+
+
+def check_share(ctx, owner: str, body: dict) -> SharePlan:
+    """Validate everything a share needs and list its files; a bad field raises InvalidInput."""
+    include_hidden, meta, access, restricted, expected = check_fields(ctx, owner, body)
     root = share_root(ctx, owner)
     forbidden = paths.Forbidden(forbidden_paths(ctx))
     target = paths.resolve(root, body.get("path"), include_hidden, forbidden=forbidden)
@@ -241,7 +249,7 @@ def owned(session, owner: str, dataset_id: str) -> Dataset:
 
 def update(ctx, owner: str, dataset_id: str, body: dict, *, client: str | None = None,
            committee_links: list | None = None) -> None:  # fmt: skip
-    _reject_unknown(body, UPDATE_FIELDS, "a dataset update")
+    reject_unknown(body, UPDATE_FIELDS, "a dataset update")
     now = ctx.now()
     changes = metadata.validate(body, partial=True)
     access = policy.validate_access(body["access"], now) if "access" in body else None
@@ -294,14 +302,17 @@ class VersionPlan:
     encrypted: bool
     files: list[paths.SourceFile]
     bytes_total: int
+    expected: dict | None = None  # a client's manifest: path -> SHA-256
 
     @property
     def files_total(self) -> int:
         return len(self.files)
 
 
-def check_new_version(ctx, owner: str, dataset_id: str) -> VersionPlan:
-    """Check the dataset can get a new version and list its source's current files."""
+def check_new_version(ctx, owner: str, dataset_id: str, expected_files=None) -> VersionPlan:
+    """Check the dataset can get a new version and list its source's current files (held to a
+    client's manifest, ``expected_files``, when one is sent)."""
+    expected = manifests.parse(expected_files)
     with reading(ctx.engine) as s:
         ds = owned(s, owner, dataset_id)
         if ds.withdrawn_at is not None:
@@ -312,7 +323,8 @@ def check_new_version(ctx, owner: str, dataset_id: str) -> VersionPlan:
     forbidden = paths.Forbidden(forbidden_paths(ctx))
     target = paths.resolve(root, source, hidden, forbidden=forbidden)
     files = paths.collect(root, target, hidden, forbidden=forbidden)
-    return VersionPlan(owner, dataset_id, encrypted, files, _total_size(files))
+    manifests.check_names(expected, [f.relpath for f in files])
+    return VersionPlan(owner, dataset_id, encrypted, files, _total_size(files), expected)
 
 
 def new_version(ctx, owner: str, dataset_id: str, *, client: str | None = None, progress=None) -> int:
@@ -325,7 +337,7 @@ def freeze_new_version(ctx, plan: VersionPlan, *, client: str | None = None, pro
     data_key = keyring.seal(ctx, dataset_id, actor=owner, client=client) if plan.encrypted else None
     # Pinned from freeze to commit: a withdrawal's clean-up meanwhile must not take their blobs.
     with ctx.store.pinning() as pins:
-        manifest = _freeze(ctx, plan.files, progress, dataset_id, data_key, file_done, pins)
+        manifest = _freeze(ctx, plan.files, progress, dataset_id, data_key, file_done, pins, plan.expected)
         now = ctx.now()
         with writing(ctx.engine) as s:
             ds = owned(s, owner, dataset_id)

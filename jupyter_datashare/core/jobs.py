@@ -184,10 +184,11 @@ class Jobs:
     ``timer`` gives seconds since the epoch (it is compared across processes): heartbeats, and
     when finished jobs are forgotten."""
 
-    def __init__(self, engine: Engine, clock: Clock, *, threads: int = 2, keep_seconds: float = 600.0,
+    def __init__(self, engine: Engine | None, clock: Clock, *, threads: int = 2, keep_seconds: float = 600.0,
                  timer: Callable[[], float] = time.time, stale_seconds: float = 30.0, beat_seconds: float = 5.0,
                  report_seconds: float = 1.0):  # fmt: skip
-        self.engine = job_rows.jobs_engine(engine)
+        # None: one process with no database (a Jupyter server in client mode), jobs in memory only.
+        self.engine = job_rows.jobs_engine(engine) if engine is not None else None
         self._own_engine = self.engine is not engine
         self.clock, self.keep_seconds, self.timer = clock, keep_seconds, timer
         self.stale_seconds, self.beat_seconds, self.report_seconds = stale_seconds, beat_seconds, report_seconds
@@ -250,12 +251,16 @@ class Jobs:
     def __len__(self) -> int:
         """Jobs still known, of every process: running, or finished and not yet forgotten."""
         self._forget_finished()
+        if self.engine is None:
+            return len(self._jobs)
         self._write([], prune=True)
         return job_rows.count(self.engine, self.timer(), self.keep_seconds, self.stale_seconds)
 
     # -- the table ---------------------------------------------------------------------------
 
     def _from_row(self, job_id: str) -> Job | None:
+        if self.engine is None:
+            return None
         now = self.timer()
         row = job_rows.load(self.engine, job_id, now, self.keep_seconds, self.stale_seconds)
         if row is None:
@@ -284,6 +289,8 @@ class Jobs:
             self._write_now(jobs, prune)
 
     def _write_now(self, jobs: list[Job], prune: bool) -> None:
+        if self.engine is None:
+            return
         now, written = self.timer(), []
         try:
             with self.engine.begin() as conn:
@@ -308,7 +315,7 @@ class Jobs:
     def _read_cancels(self, jobs: list[Job]) -> None:
         """Stop the jobs whose row asks for it (cancelled through another process)."""
         ids = [j.id for j in jobs if j.state == RUNNING and not j._cancel.is_set()]
-        if not ids:
+        if not ids or self.engine is None:
             return
         try:
             asked = job_rows.asked_to_stop(self.engine, ids)
@@ -365,5 +372,5 @@ class Jobs:
             if job.state == RUNNING:
                 job._finish(FAILED, self.clock.now(), self.timer(), error=stopped_error(job.kind, self.host, self.pid))
         self._write([j for j in mine if j._written != j._row()])
-        if self._own_engine:
+        if self._own_engine and self.engine is not None:
             self.engine.dispose()

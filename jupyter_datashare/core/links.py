@@ -17,7 +17,7 @@ from .audit import Event
 from .db import reading, writing
 from .errors import InvalidInput, NotFound
 from .models import Dataset, DatasetVersion, ReviewLink
-from .datasets import owned, _reject_unknown, _bool
+from .datasets import owned, reject_unknown, _bool
 
 LINK_FIELDS = {"label", "expires_in_days", "anonymous", "allow_restricted", "version"}
 NOT_FOUND = "not found"
@@ -39,7 +39,7 @@ def _days(ctx, value) -> int:
 
 def create(ctx, owner: str, dataset_id: str, body: dict, *, client: str | None = None) -> tuple[dict, str]:
     """Make a link; returns (its description, the secret). The secret is not kept anywhere."""
-    _reject_unknown(body, LINK_FIELDS, "a review link")
+    reject_unknown(body, LINK_FIELDS, "a review link")
     label = body.get("label") or ""
     if not isinstance(label, str) or len(label) > 200:
         raise InvalidInput("label", "must be a string of at most 200 characters")

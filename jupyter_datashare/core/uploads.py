@@ -14,11 +14,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import paths
-from .errors import InvalidInput
+from .errors import InvalidInput, NotFound
 from .folders import forbidden_paths, share_root
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -117,6 +118,29 @@ class Writer:
         """The connection broke mid-chunk: what arrived stays, to be resumed from ``received``."""
         if not self._out.closed:
             self._out.close()
+
+
+def remove(ctx, owner: str, rel) -> dict:
+    """Take a file or folder (with all it holds) out of the owner's folder: what a client uploaded
+    for a share, once the share holds it (its files are in the store now), or what a failed upload
+    left. Never follows a link: a link is removed itself, not what it points to."""
+    parts = paths.relative_parts(rel, include_hidden=True)
+    root = Path(os.path.realpath(share_root(ctx, owner, create=True)))
+    here = root
+    for p in parts[:-1]:
+        here = here / p
+        if here.is_symlink() or not here.is_dir():
+            raise NotFound(f"there is no '{rel}' in your folder")
+    where = root.joinpath(*parts)
+    if where.is_dir() and not where.is_symlink():
+        count = sum(len(files) for _d, _s, files in os.walk(where))
+        shutil.rmtree(where)
+    elif os.path.lexists(where):
+        count = 1
+        where.unlink()
+    else:
+        raise NotFound(f"there is no '{rel}' in your folder")
+    return {"removed_files": count}
 
 
 def state(t: Target) -> dict:

@@ -8,7 +8,7 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from ..core import citation, datasets, links, privacy, views
+from ..core import citation, datasets, links, manifests, privacy, views
 from ..core.audit import end_of
 from ..core.clock import parse_when
 from ..core.errors import DataShareError, InvalidInput, NotFound
@@ -28,6 +28,15 @@ def _int_arg(handler, name: str, default=None, *, low: int = 0, high: int | None
     if value < low or (high is not None and value > high):
         raise InvalidInput(name, f"must be between {low} and {high}")
     return value
+
+
+def _flag(handler, name: str) -> bool:
+    raw = handler.get_query_argument(name, None)
+    if raw is None:
+        return False
+    if raw.lower() not in ("1", "true", "0", "false", ""):
+        raise InvalidInput(name, "must be 1 or 0")
+    return raw.lower() in ("1", "true")
 
 
 class FreezeFailed(DataShareError):
@@ -84,6 +93,11 @@ class DatasetsAPI(DatasetView, OwnerAPIHandler):
         body = self.json_body()
         from . import jobs  # imported here: it builds on DatasetView, above
 
+        if _flag(self, "check"):
+            # Every field but the files': a client that uploads the files first asks this before.
+            await self.in_thread(datasets.check_fields, self.datashare, self.owner, body)
+            self.send_json({"ok": True})
+            return
         if jobs.wants_async(self):
             await jobs.start_share(self, body)
             return
@@ -136,11 +150,14 @@ class VersionsAPI(DatasetView, OwnerAPIHandler):
     async def post(self, dataset_id):
         from . import jobs  # imported here: it builds on DatasetView, above
 
+        body = self.json_body() if self.request.body else {}
+        datasets.reject_unknown(body, {manifests.FIELD}, "a new version")
+        expected = body.get(manifests.FIELD)
         if jobs.wants_async(self):
-            await jobs.start_version(self, dataset_id)
+            await jobs.start_version(self, dataset_id, expected)
             return
-        number = await freezing(self, "version", datasets.new_version, self.datashare, self.owner, dataset_id,
-                                client=self.client)  # fmt: skip
+        plan = await self.in_thread(datasets.check_new_version, self.datashare, self.owner, dataset_id, expected)
+        number = await freezing(self, "version", datasets.freeze_new_version, self.datashare, plan, client=self.client)
         self.send_json(await self.in_thread(self.owner_view, dataset_id, number), 201)
 
 
@@ -223,7 +240,10 @@ class CitationAPI(OwnerAPIHandler):
         ds = await self.in_thread(datasets.load_owned, ctx, self.owner, dataset_id)
         v, files = await self.in_thread(datasets.version_files, ctx, ds.id, ds.latest_version)
         landing = self.absolute_url("d", ds.id)
-        self.send_json(citation.everything(ds, v, files, landing, ctx.settings.publisher, ctx.now()))
+        publisher = self.get_query_argument("publisher", "") or ctx.settings.publisher
+        if len(publisher) > 300:
+            raise InvalidInput("publisher", "must be at most 300 characters")
+        self.send_json(citation.everything(ds, v, files, landing, publisher, ctx.now()))
 
 
 class AuditAPI(OwnerAPIHandler):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
 
-from ..config import DataShareConfig
+from ..config import DataShareConfig, service_of
 from ..core import store_check
+from ..core.clock import Clock
 from ..core.service import DataShare
 from ..core.settings import Settings
-from . import redaction, startup
+from . import client_mode, redaction, startup
 from .base import for_jupyter
 from .routes import routes
 from .wiring import every_so_often, handler_settings
@@ -33,6 +34,15 @@ class DataShareApp(DataShareConfig, ExtensionApp):
             startup.stop_server(self, exc)
 
     def initialize_settings(self):
+        service = service_of(self)
+        if service is not None:  # client mode: the service holds the data (server/client_mode.py)
+            self.service = service
+            wired = client_mode.handler_settings(self, self.settings_for_core(), service, self.clock or Clock())
+            self.jobs = wired["datashare_jobs"]
+            self.settings.update(wired)
+            redaction.install(self.settings, self.serverapp.log, self.log)
+            self.log.info("jupyter_datashare: client of the datashare service at %s", service.url)
+            return
         self.datashare = DataShare(self.settings_for_core(), self.clock)
         store_check.reclaim_at_start(self.datashare)  # what crashed shares left, over a day ago
         wired = handler_settings(self, self.datashare)
@@ -43,9 +53,12 @@ class DataShareApp(DataShareConfig, ExtensionApp):
         self.log.info("jupyter_datashare: store in %s", self.data_dir)
 
     def initialize_handlers(self):
-        self.handlers.extend((rf"/datashare/{pattern}", for_jupyter(route)) for pattern, route in routes())
+        served = client_mode.routes() if hasattr(self, "service") else routes()
+        self.handlers.extend((rf"/datashare/{pattern}", for_jupyter(route)) for pattern, route in served)
 
     async def _start_jupyter_server_extension(self, serverapp):
+        if not hasattr(self, "datashare"):
+            return  # client mode: the service signs its own checkpoints
         # Sign a checkpoint every so often, so a quiet log is still covered by a recent one.
         self._checkpointer = PeriodicCallback(self._checkpoint, self.checkpoint_seconds * 1000)
         self._checkpointer.start()
@@ -63,3 +76,5 @@ class DataShareApp(DataShareConfig, ExtensionApp):
             self.jobs.close()  # running freezes stop at their next chunk; nothing half-shared stays
         if hasattr(self, "datashare"):
             self.datashare.close()
+        if hasattr(self, "service"):
+            self.service.close()

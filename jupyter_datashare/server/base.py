@@ -105,8 +105,9 @@ class DataShareMixin:
 
     def link_url(self, *parts: str) -> str:
         """A link inside our pages and views: absolute_url with a public_base_url (the server's own
-        path may not exist behind the proxy), else the server-relative path, as before."""
-        if self.datashare.settings.public_base_url:
+        path may not exist behind the proxy), else the server-relative path, as before. The
+        service's are always absolute: its callers show them on other servers (a Jupyter panel)."""
+        if self.datashare.settings.public_base_url or self.datashare.settings.many_owners:
             return self.absolute_url(*parts)
         return url_path_join(self.base_url, self.prefix, *parts)
 

@@ -48,7 +48,7 @@ def wants_async(handler) -> bool:
     return "respond-async" in (p.split("=")[0].strip().lower() for p in prefer.replace(";", ",").split(","))
 
 
-def _user(handler) -> str:
+def job_owner(handler) -> str:
     """Who a job belongs to: the Jupyter user, or whoever holds the server's own token.
 
     That token names no one: jupyter-server makes up a new anonymous user for each request
@@ -63,7 +63,7 @@ def _user(handler) -> str:
     return "user:" + handler.current_user.username
 
 
-def _accepted(handler, job: Job) -> None:
+def accepted(handler, job: Job) -> None:
     handler.set_header("Location", url_path_join(handler.base_url, handler.prefix, "api", "jobs", job.id))
     if "respond-async" in handler.request.headers.get("Prefer", ""):
         handler.set_header("Preference-Applied", "respond-async")
@@ -88,21 +88,21 @@ async def start_share(handler, body: dict) -> None:
         return {"dataset_id": dataset_id, "version": 1}
 
     jobs = handler.settings["datashare_jobs"]
-    _accepted(handler, await handler.in_thread(jobs.start, "share", _user(handler), files_total=plan.files_total,
+    accepted(handler, await handler.in_thread(jobs.start, "share", job_owner(handler), files_total=plan.files_total,
                                                bytes_total=plan.bytes_total, work=work))  # fmt: skip
 
 
-async def start_version(handler, dataset_id: str) -> None:
+async def start_version(handler, dataset_id: str, expected_files=None) -> None:
     """Check the dataset can get a version now, then freeze its current files in the background."""
     ctx, client = handler.datashare, handler.client
-    plan = await handler.in_thread(datasets.check_new_version, ctx, handler.owner, dataset_id)
+    plan = await handler.in_thread(datasets.check_new_version, ctx, handler.owner, dataset_id, expected_files)
 
     def work(job: Job) -> dict:
         number = datasets.freeze_new_version(ctx, plan, client=client, progress=job.add_bytes, file_done=job.file_done)
         return {"dataset_id": plan.dataset_id, "version": number}
 
     jobs = handler.settings["datashare_jobs"]
-    _accepted(handler, await handler.in_thread(jobs.start, "version", _user(handler), files_total=plan.files_total,
+    accepted(handler, await handler.in_thread(jobs.start, "version", job_owner(handler), files_total=plan.files_total,
                                                bytes_total=plan.bytes_total, work=work))  # fmt: skip
 
 
@@ -125,11 +125,11 @@ class JobAPI(DatasetView, OwnerAPIHandler):
     @web.authenticated
     @authorized
     async def get(self, job_id):
-        user = _user(self)
+        user = job_owner(self)
         self.send_json(await self.in_thread(lambda: self._view(self.jobs.get(user, job_id))))
 
     @web.authenticated
     @authorized
     async def delete(self, job_id):
-        user = _user(self)
+        user = job_owner(self)
         self.send_json(await self.in_thread(lambda: self._view(self.jobs.cancel(user, job_id))))

@@ -4,6 +4,7 @@ in memory), in resumable chunks, kept only if its SHA-256 is the announced one (
 Headers: ``X-File-SHA256`` (the whole file's hash, hex) and, for a chunk, ``Content-Range: bytes
 FIRST-LAST/SIZE`` (without it the body is the whole file). ``GET api/files/{path}?sha256=…&size=…``
 says how many bytes of that file have arrived, so an interrupted upload goes on from there.
+``DELETE api/files/{path}`` takes a file or folder out of the caller's folder (after a share).
 """
 
 from __future__ import annotations
@@ -72,6 +73,11 @@ class FolderFileAPI(OwnerAPIHandler):
             self._writer.abandon()
             raise self._failed
         self.send_json(await self.in_thread(self._writer.finish))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, rel):
+        self.send_json(await self.in_thread(uploads.remove, self.datashare, self.owner, rel))
 
     @web.authenticated
     @authorized

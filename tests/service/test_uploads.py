@@ -8,7 +8,7 @@ import http.client
 
 import pytest
 
-from .test_standalone import Service
+from .process import Service
 
 BYTES = bytes(range(256)) * 40  # 10,240 bytes
 

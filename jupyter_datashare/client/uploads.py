@@ -1,0 +1,92 @@
+"""Sending a share's files to the service: each hashed (SHA-256), then streamed from disk into the
+caller's folder there (``PUT api/files/{path}``, core/uploads.py on the other side) in chunks, an
+interrupted chunk going on from what arrived. Never a whole file in memory."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import time
+
+from .connection import Service, ServiceError, ServiceUnreachable
+
+CHUNK = 64 << 20  # bytes per request: a broken connection costs at most this much again
+RETRIES = 3  # broken connections in a row, per file, before the upload gives up
+
+
+def sha256_of(path: str, stop=None) -> str:
+    """The file's SHA-256; ``stop()`` is called between blocks (it raises to cancel)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+            if stop is not None:
+                stop()
+    return h.hexdigest()
+
+
+class _Piece:
+    """``length`` bytes of an open file from where it stands, read by http.client as it sends
+    them. Progress is the furthest byte sent of the file (``mark``): bytes sent again after a broken
+    connection are not counted twice. ``progress`` may raise to stop the upload."""
+
+    def __init__(self, f, length: int, mark: list, progress):
+        self.f, self.left, self.mark, self.progress = f, length, mark, progress
+
+    def read(self, n: int = -1) -> bytes:
+        if self.left <= 0:
+            return b""
+        n = self.left if n is None or n < 0 else min(n, self.left)
+        block = self.f.read(n)
+        if not block:
+            raise OSError("the file got shorter while it was sent")
+        self.left -= len(block)
+        _advance(self.mark, self.f.tell(), self.progress)
+        return block
+
+
+def _advance(mark: list, position: int, progress) -> None:
+    if position > mark[0]:
+        if progress is not None:
+            progress(position - mark[0])
+        mark[0] = position
+
+
+def _state(service: Service, remote: str, size: int, sha: str) -> dict:
+    return service.call("GET", "api/files/" + Service.quoted(remote), query={"sha256": sha, "size": size}).json()
+
+
+def send_file(service: Service, local: str, remote: str, size: int, sha: str, progress=None,
+              chunk: int = CHUNK) -> None:  # fmt: skip
+    """Put the local file at ``remote`` (relative to the caller's folder on the service); the
+    service keeps it only once all its bytes hash to ``sha``. Goes on from what already arrived."""
+    rel = "api/files/" + Service.quoted(remote)
+    mark = [0]  # the furthest byte of this file reported to ``progress``
+    received = _state(service, remote, size, sha)
+    if received["complete"]:
+        _advance(mark, size, progress)
+        return
+    offset, broken = received["received"], 0
+    _advance(mark, offset, progress)
+    with open(local, "rb") as f:
+        while True:
+            n = min(chunk, size - offset)
+            headers = {"X-File-SHA256": sha, "Content-Type": "application/octet-stream"}
+            if size:
+                headers["Content-Range"] = f"bytes {offset}-{offset + n - 1}/{size}"
+            f.seek(offset)
+            try:
+                state = service.open("PUT", rel, headers=headers, body=_Piece(f, n, mark, progress), length=n).finish().json()
+            except (ServiceUnreachable, http.client.HTTPException, ConnectionError) as exc:
+                broken += 1
+                if broken > RETRIES:
+                    raise ServiceUnreachable(service.url, f"{remote}: {exc}") from None
+                time.sleep(0.2 * broken)
+                offset = _state(service, remote, size, sha)["received"]  # what arrived is kept
+                continue
+            broken = 0
+            offset = state["received"]
+            if state["complete"]:
+                return
+            if offset >= size:
+                raise ServiceError(500, {"message": f"the service has all of '{remote}' but did not keep it"})
