@@ -39,6 +39,7 @@ SECTION = "DataShareApp"  # the section users write: c.DataShareApp.*
 CONFIG_FILES = ("jupyter_jupyter_datashare_config", "jupyter_config", "jupyter_server_config")
 _D = Settings  # the core's defaults are the defaults of the options
 SERVICE_URL_ENV, SERVICE_TOKEN_FILE_ENV = "DATASHARE_SERVICE_URL", "DATASHARE_SERVICE_TOKEN_FILE"
+DB_URL_FILE_ENV = "DATASHARE_DB_URL_FILE"
 CONFIG_ARG = re.compile(r"--[A-Za-z_]\w*\.[A-Za-z_]\w*(=.*)?", re.S)  # as jupyter-server takes them
 
 
@@ -55,6 +56,14 @@ class DataShareConfig(Configurable):
         return default_data_dir()
 
     db_url = Unicode(_D.db_url, help="SQLAlchemy URL of the database. Default: SQLite in data_dir.").tag(config=True)
+    db_url_file = Unicode(
+        help="A file holding db_url (with its password), readable only by the service's account: the URL then "
+        f"never shows on a command line or in a config file others read. Default: ${DB_URL_FILE_ENV}."
+    ).tag(config=True)
+
+    @default("db_url_file")
+    def _db_url_file_from_environment(self):
+        return os.environ.get(DB_URL_FILE_ENV, "")
     owner = Unicode(help="Name recorded as the owner of shared datasets. Default: the hub user or the account.").tag(
         config=True
     )
@@ -123,6 +132,11 @@ class DataShareConfig(Configurable):
     ).tag(config=True)
     failed_lookups_overall_window = Float(
         _D.failed_lookups_overall_window, help="Window of the overall limit (seconds)."
+    ).tag(config=True)
+    data_stewards = List(
+        Unicode(),
+        help="The service: users who read and verify the whole audit log, not only their own datasets' "
+        "(usernames, or hub groups as 'group:NAME'). Default: none (the administrator, with the CLI).",
     ).tag(config=True)
     trusted_proxies = List(
         Unicode(),
@@ -230,10 +244,24 @@ class DataShareConfig(Configurable):
         values = {f.name: getattr(self, f.name) for f in fields(Settings) if f.name not in ("root_dir", "many_owners")}
         values["owner_identities"] = tuple(self.owner_identities)
         values["trusted_proxies"] = tuple(self.trusted_proxies)
+        values["data_stewards"] = tuple(self.data_stewards)
         for name in ("data_dir", "master_key_file", "signing_key_file"):  # a config file may say ~/…
             if values[name]:
                 values[name] = os.path.abspath(os.path.expanduser(values[name]))
+        if self.db_url_file:
+            values["db_url"] = _read_db_url(self.db_url_file)
         return Settings(root_dir=root_dir, many_owners=many_owners, **values)
+
+
+def _read_db_url(path: str) -> str:
+    try:
+        with open(os.path.expanduser(path), encoding="utf-8") as f:
+            url = f.read().strip()
+    except OSError as exc:
+        raise InvalidInput(f"{SECTION}.db_url_file", f"cannot be read ({exc.strerror})") from None
+    if not url or "\n" in url:
+        raise InvalidInput(f"{SECTION}.db_url_file", "must hold one database URL, e.g. postgresql+psycopg://…")
+    return url
 
 
 def split_config_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -353,6 +381,10 @@ def service_of(options: DataShareConfig):
         return None
     from .client.connection import Service, read_token
 
-    if not options.service_token_file:
-        raise InvalidInput(f"{SECTION}.service_token_file", "is required with service_url: a file holding your API token")
-    return Service(options.service_url, read_token(options.service_token_file))
+    if options.service_token_file:
+        return Service(options.service_url, read_token(options.service_token_file))
+    if os.environ.get("JUPYTERHUB_API_TOKEN"):
+        # A user server on JupyterHub: its own token names its user to the service (with
+        # access:services!service=datashare in c.Spawner.server_token_scopes).
+        return Service(options.service_url, os.environ["JUPYTERHUB_API_TOKEN"])
+    raise InvalidInput(f"{SECTION}.service_token_file", "is required with service_url: a file holding your API token")

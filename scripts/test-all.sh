@@ -29,6 +29,11 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || apt_install nginx
 python -m pip install --quiet "jupyterlab>=4.6,<5"
 python -m pip install --quiet -e ".[test]"
 
+# JupyterHub's proxy for the hub end-to-end test (tests/service/test_jupyterhub.py), in the
+# repository's own node_modules (no global npm install).
+[ -x .ci/node/node_modules/.bin/configurable-http-proxy ] || \
+  npm install --silent --no-audit --no-fund --prefix .ci/node configurable-http-proxy@5
+
 # The browser tests' npm packages; Playwright must not download a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 (cd ui-tests && jlpm install)

@@ -66,7 +66,7 @@ async def test_server_cli_and_notebook_read_the_same_configuration_file(configur
     # ...and so does the notebook API (in-process, as a kernel would run it).
     nb = ds.connect()
     try:
-        assert nb.settings.data_dir == str(configured) and nb.settings.root_dir == ctx.settings.root_dir
+        assert nb.core.settings.data_dir == str(configured) and nb.core.settings.root_dir == ctx.settings.root_dir
         with pytest.raises(InvalidInput) as info:
             ds.link(dataset, days=60)
         assert str(info.value) == refusal
@@ -89,7 +89,7 @@ async def test_what_the_command_line_says_wins_over_the_file(configured, share, 
     assert (elsewhere / "datashare.sqlite").exists() or db_url_for(elsewhere)  # with its own database
     nb = ds.connect(data_dir=str(elsewhere))
     try:
-        assert nb.settings.data_dir == str(elsewhere)
+        assert nb.core.settings.data_dir == str(elsewhere)
     finally:
         nb.close()
 

@@ -42,6 +42,9 @@ def _options(args):
     if not os.path.isdir(root):
         raise InvalidInput("--root-dir" if args.root_dir else "ServerApp.root_dir", f"'{root}' is not a folder")
     args.options = options  # `serve` configures the service from the same object
+    if args.func is service.cmd_serve and getattr(args, "hub", False) and not options.public_base_url:
+        # As a hub service, links are at the service's public URL when the hub has one.
+        options.public_base_url = os.environ.get("JUPYTERHUB_PUBLIC_URL", "")
     # Printed links look like the server's own: public_base_url + datashare/…, if configured.
     args.base_url = args.base_url or config.public_url(options) or DEFAULT_BASE_URL
     return options, root

@@ -51,6 +51,11 @@ def cmd_token_revoke(ctx, args) -> int:
 def cmd_serve(ctx, args) -> int:
     from ..service.app import serve
 
+    if args.hub:  # where to listen and under which prefix: as the hub says
+        from ..service import hub
+
+        ip, port, base_url = hub.address()
+        return serve(args.options, ctx, ip=ip, port=port, base_url=base_url, hub=hub.HubCallers())
     return serve(args.options, ctx, ip=args.ip, port=args.port, base_url=args.service_base_url)
 
 
@@ -65,6 +70,9 @@ def add_commands(sub, command) -> None:
     serve.add_argument("--service-base-url", default="/", metavar="PATH",
                        help="path the service's routes live under, e.g. /services/datashare/ (default /); links "
                        "use c.DataShareApp.public_base_url when set")  # fmt: skip
+    serve.add_argument("--hub", action="store_true",
+                       help="run as a JupyterHub service (from c.JupyterHub.services): callers are hub users, known "
+                       "by their hub token or a hub login; address and prefix come from the hub")  # fmt: skip
     ssub = serve.add_subparsers(dest="serve_command", metavar="ACTION")
     token = ssub.add_parser("token", help="personal API tokens", description="Personal API tokens of the service's users.")
     tsub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)

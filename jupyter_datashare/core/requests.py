@@ -112,21 +112,30 @@ def submit(ctx, dataset_id: str, body: dict, *, client: str, identity: str | Non
 # -- who may decide ----------------------------------------------------------------------------
 
 
-def members_for_identity(session, username: str) -> list[CommitteeMember]:
+GROUP = "group:"  # a committee seat held by a hub group: ``group:NAME`` (any of its members may cast it)
+
+
+def seats_of(username: str | None, groups=()) -> tuple[str, ...]:
+    """The committee usernames a Jupyter identity sits as: its own, and ``group:NAME`` per group."""
+    return ((username,) if username else ()) + tuple(GROUP + g for g in groups)
+
+
+def members_for_identity(session, username: str, groups=()) -> list[CommitteeMember]:
+    seats = seats_of(username, groups)
     return list(
         session.scalars(
-            select(CommitteeMember).where(CommitteeMember.username == username, CommitteeMember.removed_at.is_(None))
+            select(CommitteeMember).where(CommitteeMember.username.in_(seats), CommitteeMember.removed_at.is_(None))
         )
     )
 
 
 def visible_requests(ctx, *, username: str | None = None, owner: str | None = None,
-                     member: CommitteeMember | None = None, status: str | None = None) -> list[dict]:  # fmt: skip
+                     member: CommitteeMember | None = None, status: str | None = None, groups=()) -> list[dict]:  # fmt: skip
     """Requests a committee member (or the dataset's owner) may read, newest first."""
     with reading(ctx.engine) as s:
         ids = set()
         if username:
-            ids |= {m.dataset_id for m in members_for_identity(s, username)}
+            ids |= {m.dataset_id for m in members_for_identity(s, username, groups)}
         if owner:
             ids |= set(s.scalars(select(Dataset.id).where(Dataset.owner == owner)))
         if member is not None:
@@ -134,7 +143,8 @@ def visible_requests(ctx, *, username: str | None = None, owner: str | None = No
         q = select(AccessRequest).where(AccessRequest.dataset_id.in_(ids)).order_by(AccessRequest.submitted_at.desc())
         if status:
             q = q.where(AccessRequest.status == status)
-        reader = Reader(username, member.id if member is not None else None, committee.acting_owners(ctx.settings))
+        reader = Reader(username, member.id if member is not None else None, committee.acting_owners(ctx.settings),
+                        frozenset(groups))  # fmt: skip
         return [view(s, r, ctx.now(), reader) for r in s.scalars(q)]
 
 
@@ -146,6 +156,7 @@ class Reader:
     username: str | None = None
     member_id: str | None = None
     owners: frozenset[str] = frozenset()
+    groups: frozenset[str] = frozenset()  # hub groups: their ``group:NAME`` seats are the reader's too
 
 
 def _your_part(r: AccessRequest, reader: Reader | None, members: list[CommitteeMember], decisions: list[Decision],
@@ -153,12 +164,14 @@ def _your_part(r: AccessRequest, reader: Reader | None, members: list[CommitteeM
     """Whether the reader is on this committee and may still decide (the panel shows the buttons)."""
     me = None
     if reader is not None and (reader.username or reader.member_id):
+        seats = seats_of(reader.username, reader.groups)
         me = next((m for m in members if (reader.member_id and m.id == reader.member_id)
-                   or (reader.username and m.username == reader.username)), None)  # fmt: skip
+                   or (m.username and m.username in seats)), None)  # fmt: skip
     if me is None:
         return {"you_are_member": False, "your_decision": None, "you_may_decide": False}
     mine = next((d.decision for d in decisions if d.member_id == me.id), None)
-    asked = (me.email and me.email == r.email) or (me.username and me.username == r.submitted_by)
+    asked = (me.email and me.email == r.email) or (me.username and me.username == r.submitted_by) or \
+        bool(reader.username and reader.username == r.submitted_by)  # fmt: skip
     acts_as_owner = not committee.counted(me, owners) or (reader.username is not None and reader.username in owners)
     may = r.status == PENDING and mine is None and not asked and not acts_as_owner
     return {"you_are_member": True, "your_decision": mine, "you_may_decide": may}
@@ -187,16 +200,18 @@ def view(session, r: AccessRequest, now, reader: Reader | None = None) -> dict:
     }  # fmt: skip
 
 
-def get(ctx, request_id: str, *, username: str | None = None) -> dict:
+def get(ctx, request_id: str, *, username: str | None = None, groups=()) -> dict:
     with reading(ctx.engine) as s:
         r = s.get(AccessRequest, request_id) if isinstance(request_id, str) else None
         if r is None:
             raise NotFound(f"no request '{request_id}'")
-        return view(s, r, ctx.now(), Reader(username, None, committee.acting_owners(ctx.settings)))
+        return view(s, r, ctx.now(), Reader(username, None, committee.acting_owners(ctx.settings), frozenset(groups)))
 
 
-def decide(ctx, request_id: str, member_id: str, decision, reason, *, client: str | None = None) -> dict:
-    """Record one member's decision, then close the request if the committee's rule says so."""
+def decide(ctx, request_id: str, member_id: str, decision, reason, *, client: str | None = None,
+           decided_by: str | None = None) -> dict:  # fmt: skip
+    """Record one member's decision, then close the request if the committee's rule says so.
+    ``decided_by``: the Jupyter user who casts it (for a ``group:NAME`` seat, one of the group)."""
     if decision not in ("approve", "deny"):
         raise InvalidInput("decision", "must be approve or deny")
     if reason is not None and not isinstance(reason, str):
@@ -213,7 +228,8 @@ def decide(ctx, request_id: str, member_id: str, decision, reason, *, client: st
             raise NotFound(f"no request '{request_id}' for you to decide")
         if r.status != PENDING:
             raise InvalidInput("decision", f"the request is already {r.status}")
-        if (member.email and member.email == r.email) or (member.username and member.username == r.submitted_by):
+        if (member.email and member.email == r.email) or (member.username and member.username == r.submitted_by) \
+                or (decided_by and decided_by == r.submitted_by):  # fmt: skip
             raise AccessDenied("you submitted this request, so you cannot decide it")
         owners = committee.acting_owners(ctx.settings, s.get(Dataset, r.dataset_id).owner)
         if not committee.counted(member, owners):
@@ -223,6 +239,8 @@ def decide(ctx, request_id: str, member_id: str, decision, reason, *, client: st
         s.add(Decision(request_id=r.id, member_id=member.id, decision=decision, reason=reason, decided_at=now))
         s.flush()
         actor = member.username or f"member:{member.id}"
+        if decided_by and decided_by != member.username:  # a group's seat: who of the group cast it
+            actor = f"{decided_by} ({member.username})"
         ctx.audit.append(s, Event("decision.recorded", actor, dataset_id=r.dataset_id, client=client,
                                   details={"request": r.id, "member": member.id, "decision": decision,
                                            "counts": committee.counted(member, owners)}))  # fmt: skip

@@ -62,6 +62,8 @@ class Settings:
     # from root_dir/<owner>/ (nobody's token reaches another's files, or the service's own), and
     # any other user may sit on their committee.
     many_owners: bool = False
+    # The service: who reads and verifies the whole audit log (hub usernames, or ``group:NAME``).
+    data_stewards: tuple[str, ...] = ()
 
     def __post_init__(self):
         self.data_dir = self.data_dir or default_data_dir()

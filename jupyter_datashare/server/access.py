@@ -189,12 +189,18 @@ class CommitteeAPIHandler(OwnerAPIHandler):
     def username(self) -> str:
         return self.current_user.username
 
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The caller's hub groups (the service on JupyterHub); none in a Jupyter server."""
+        return tuple(getattr(self.current_user, "groups", ()) or ())
+
     def member_for(self, request_id) -> CommitteeMember:
         with reading(self.datashare.engine) as s:
             r = s.get(AccessRequest, request_id) if isinstance(request_id, str) else None
             member = None
             if r is not None:
-                member = next((m for m in requests.members_for_identity(s, self.username) if m.dataset_id == r.dataset_id), None)
+                member = next((m for m in requests.members_for_identity(s, self.username, self.groups)
+                               if m.dataset_id == r.dataset_id), None)  # fmt: skip
             if member is None:
                 raise NotFound(f"no request '{request_id}' for you to decide")
             return member
@@ -202,7 +208,7 @@ class CommitteeAPIHandler(OwnerAPIHandler):
     def may_read(self, dataset_id: str) -> bool:
         with reading(self.datashare.engine) as s:
             ds = s.get(Dataset, dataset_id)
-            mine = {m.dataset_id for m in requests.members_for_identity(s, self.username)}
+            mine = {m.dataset_id for m in requests.members_for_identity(s, self.username, self.groups)}
         return ds is not None and (dataset_id in mine or (self.acts_as_owner and ds.owner == self.owner))
 
 
@@ -215,7 +221,7 @@ class RequestsAPI(CommitteeAPIHandler):
             raise InvalidInput("status", "must be pending, approved or denied")
         owner = self.owner if self.acts_as_owner else None
         items = await self.in_thread(requests.visible_requests, self.datashare, username=self.username,
-                                     owner=owner, status=status)  # fmt: skip
+                                     owner=owner, status=status, groups=self.groups)  # fmt: skip
         self.send_json({"requests": items})
 
 
@@ -223,7 +229,7 @@ class RequestAPI(CommitteeAPIHandler):
     @web.authenticated
     @authorized
     async def get(self, request_id):
-        view = await self.in_thread(requests.get, self.datashare, request_id, username=self.username)
+        view = await self.in_thread(requests.get, self.datashare, request_id, username=self.username, groups=self.groups)
         if not await self.in_thread(self.may_read, view["dataset_id"]):
             raise NotFound(f"no request '{request_id}'")
         self.send_json(view)
@@ -251,7 +257,7 @@ class DecisionAPI(CommitteeAPIHandler):
         body = self.json_body()
         member = await self.in_thread(self.member_for, request_id)
         view = await self.in_thread(requests.decide, self.datashare, request_id, member.id, body.get("decision"),
-                                    body.get("reason"), client=self.client)  # fmt: skip
+                                    body.get("reason"), client=self.client, decided_by=self.username)  # fmt: skip
         self.send_json(view)
 
 
@@ -270,8 +276,8 @@ class BulkDecisionAPI(CommitteeAPIHandler):
         for request_id in ids:
             try:
                 member = await self.in_thread(self.member_for, request_id)
-                view = await self.in_thread(requests.decide, self.datashare, request_id, member.id,
-                                            body.get("decision"), body.get("reason"), client=self.client)  # fmt: skip
+                view = await self.in_thread(requests.decide, self.datashare, request_id, member.id, body.get("decision"),
+                                            body.get("reason"), client=self.client, decided_by=self.username)  # fmt: skip
                 results.append({"id": request_id, "status": view["status"]})
             except (InvalidInput, NotFound) as exc:
                 if isinstance(exc, InvalidInput) and exc.field in ("decision", "reason") and "already" not in exc.message:

@@ -180,18 +180,30 @@ class OwnerAPIHandler(DataShareMixin):
         requests they decide, not who read which dataset)."""
         self.owner  # noqa: B018 (raises 403 for anyone else)
 
+    @property
+    def is_data_steward(self) -> bool:
+        """In the service: a configured data steward (by username, or a hub group ``group:NAME``)."""
+        user = self.current_user
+        stewards = self.datashare.settings.data_stewards
+        if not self.datashare.settings.many_owners or user is None or not stewards:
+            return False
+        mine = {user.username, *("group:" + g for g in getattr(user, "groups", ()) or ())}
+        return bool(mine & set(stewards))
+
     def require_whole_log(self) -> None:
         """Verifying or signing the whole log: the owner's in a Jupyter server; in the service,
-        whose log is everyone's, its administrator's (on its machine), not any token holder's."""
+        whose log is everyone's, a data steward's or its administrator's (on its machine)."""
         self.require_owner()
-        if self.datashare.settings.many_owners:
-            raise web.HTTPError(403, "the whole audit log is the service administrator's: run "
-                                     "`jupyter datashare audit verify` (or `audit checkpoint`) where the service runs")  # fmt: skip
+        if self.datashare.settings.many_owners and not self.is_data_steward:
+            raise web.HTTPError(403, "the whole audit log is the data stewards' (c.DataShareApp.data_stewards) and "
+                                     "the service administrator's: run `jupyter datashare audit verify` (or `audit "
+                                     "checkpoint`) where the service runs")  # fmt: skip
 
     def own_datasets(self) -> frozenset[str] | None:
         """The datasets whose audit events the caller may read: None for all of them (the one
-        owner of a Jupyter server's store); in the service, the caller's own (in a thread)."""
-        if not self.datashare.settings.many_owners:
+        owner of a Jupyter server's store, a data steward of the service); in the service, the
+        caller's own (in a thread)."""
+        if not self.datashare.settings.many_owners or self.is_data_steward:
             return None
         return frozenset(datasets.ids_of(self.datashare, self.owner))
 

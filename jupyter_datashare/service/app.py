@@ -8,6 +8,8 @@ underneath, and nothing else.
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import signal
 
 from jupyter_server.utils import url_path_join
@@ -25,25 +27,47 @@ log = logging.getLogger("jupyter_datashare.service")
 UPLOAD_PIECE = 1 << 20
 
 
-def make_app(options, ctx, base_url: str = "/") -> web.Application:
-    """The application serving ``ctx`` (the core) under ``base_url``, configured by ``options``."""
+def make_app(options, ctx, base_url: str = "/", hub=None) -> web.Application:
+    """The application serving ``ctx`` (the core) under ``base_url``, configured by ``options``;
+    ``hub`` (service.hub.HubCallers) when it runs as a JupyterHub service."""
     if not ctx.settings.many_owners:
         raise ValueError("the service's core must have many_owners: every caller owns only their own datasets")
     base_url = "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/"
     settings = handler_settings(options, ctx)
-    settings.update(base_url=base_url, datashare_prefix="", xsrf_cookies=True)
+    settings.update(base_url=base_url, datashare_prefix="", xsrf_cookies=True, datashare_hub=hub,
+                    cookie_secret=cookie_secret(ctx.settings.data_dir))  # fmt: skip
     handlers = [(url_path_join(base_url, pattern), for_service(route)) for pattern, route in service_routes() + routes()]
+    if hub is not None:
+        handlers = hub.routes(base_url) + handlers
     app = web.Application(handlers, **settings)
     redaction.also_under(base_url)
     redaction.install(app.settings, log)
     return app
 
 
-def serve(options, ctx, *, ip: str, port: int, base_url: str = "/") -> int:
+def cookie_secret(data_dir: str) -> bytes:
+    """What signs the service's cookies (a hub login's): one secret in the data dir, made once
+    (mode 0600), so that every process of the service accepts the cookies of the others."""
+    path = os.path.join(data_dir, "service-cookie-secret")
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        secret = secrets.token_bytes(32)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return cookie_secret(data_dir)
+        with os.fdopen(fd, "wb") as f:
+            f.write(secret)
+        return secret
+
+
+def serve(options, ctx, *, ip: str, port: int, base_url: str = "/", hub=None) -> int:
     """Serve until SIGTERM or SIGINT; prints the address once it listens."""
     logging.basicConfig(level=logging.INFO, format="[%(levelname)s %(asctime)s %(name)s] %(message)s")
     store_check.reclaim_at_start(ctx)
-    app = make_app(options, ctx, base_url)
+    app = make_app(options, ctx, base_url, hub)
     # Request bodies reach the handlers in pieces of this size: an upload is a few thousand
     # thread hops a GiB, not sixteen thousand (tornado's default is 64 KiB).
     server = HTTPServer(app, chunk_size=UPLOAD_PIECE)

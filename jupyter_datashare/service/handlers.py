@@ -15,9 +15,11 @@ _SCHEMES = ("token", "bearer")
 
 @dataclass(frozen=True)
 class Caller:
-    """Who a request acts for (the handlers read ``current_user.username``, as in Jupyter)."""
+    """Who a request acts for (the handlers read ``current_user.username``, as in Jupyter); on
+    JupyterHub also their hub groups (committee seats ``group:NAME``, data stewards)."""
 
     username: str
+    groups: frozenset[str] = frozenset()
 
 
 class _Everyone:
@@ -26,6 +28,11 @@ class _Everyone:
 
     def is_authorized(self, handler, user, action, resource) -> bool:
         return user is not None
+
+
+def _hub_token(request) -> bool:
+    scheme, _, value = (request.headers.get("Authorization") or "").strip().partition(" ")
+    return scheme.lower() in _SCHEMES and bool(value.strip())
 
 
 def bearer(request) -> str | None:
@@ -48,6 +55,10 @@ class ServiceHandler(web.RequestHandler):
     def base_url(self) -> str:
         return self.settings.get("base_url", "/")
 
+    @property
+    def hub(self):
+        return self.settings.get("datashare_hub")  # service.hub.HubCallers on JupyterHub, else None
+
     async def prepare(self, *args, **kwargs):
         token = bearer(self.request)
         if token is not None:
@@ -55,6 +66,10 @@ class ServiceHandler(web.RequestHandler):
             username = await self.in_thread(api_tokens.authenticate, self.datashare, token, self.client)
             if username is not None:
                 self.current_user = Caller(username)
+        elif self.hub is not None:
+            caller = await self.hub.caller(self)  # a hub token, or the cookie of a hub login
+            if caller is not None:
+                self.current_user = caller
         done = super().prepare(*args, **kwargs)
         if done is not None:
             await done
@@ -63,11 +78,14 @@ class ServiceHandler(web.RequestHandler):
         return None  # only a token makes a caller (prepare)
 
     def get_login_url(self) -> str:
+        if self.hub is not None:
+            return self.hub.login_url(self)
         raise web.HTTPError(401, "this needs a personal API token: Authorization: Bearer dsa_...")
 
     def check_xsrf_cookie(self) -> None:
-        # A request that carries a token in a header is not a browser's forged form post.
-        if bearer(self.request) is None:
+        # A request that carries a token in a header is not a browser's forged form post (a page of
+        # another site cannot add that header without our CORS consent, which is never given).
+        if bearer(self.request) is None and not (self.hub is not None and _hub_token(self.request)):
             super().check_xsrf_cookie()
 
     def set_default_headers(self) -> None:
@@ -83,6 +101,9 @@ class ServiceAPIHandler(ServiceHandler):
     async def prepare(self, *args, **kwargs):
         await super().prepare(*args, **kwargs)
         if self.current_user is None:
+            if self.hub is not None:
+                raise web.HTTPError(401, "this needs a JupyterHub token with access to this service "
+                                         "(Authorization: token ...), or a hub login")  # fmt: skip
             raise web.HTTPError(401, "this needs a valid personal API token: Authorization: Bearer dsa_...")
 
 

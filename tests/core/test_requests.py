@@ -120,3 +120,30 @@ def test_an_oversized_reason_records_no_decision(core, server_root):
         grants.revoke(core, grant_id, OWNER, "r" * 1_000_000)
     assert info.value.field == "reason"
     assert requests.get(core, r.id)["grant"]["state"] == "active"
+
+
+def test_a_group_seat_is_held_by_every_member_of_the_group_and_cast_once(core, server_root):
+    from jupyter_datashare.core.db import reading
+    from jupyter_datashare.core.errors import AccessDenied
+
+    ds = share(core, server_root, members=["group:dac", "carol"], required_approvals=2)
+    r = submit(core, ds)
+    seat = member(core, ds, "group:dac")
+    # bob, in the dac group, sees the request and may decide; erin, in no group, sees nothing.
+    (mine,) = requests.visible_requests(core, username="bob", groups=("dac",))
+    assert mine["id"] == r.id and mine["you_may_decide"]
+    assert requests.visible_requests(core, username="erin") == []
+    with reading(core.engine) as s:
+        assert [m.id for m in requests.members_for_identity(s, "bob", ("dac", "other"))] == [seat]
+    view = requests.decide(core, r.id, seat, "approve", None, decided_by="bob")
+    assert view["status"] == "pending"  # one seat, one vote: carol's is still needed
+    with pytest.raises(InvalidInput, match="already"):
+        requests.decide(core, r.id, seat, "approve", None, decided_by="dora")  # another of the group: the seat voted
+    assert not requests.get(core, r.id, username="dora", groups=("dac",))["you_may_decide"]
+    actors = [e["actor"] for e in core.audit.events() if e["action"] == "decision.recorded"]
+    assert actors == ["bob (group:dac)"]  # who of the group cast it
+    # A group member never decides a request they submitted themselves.
+    r2 = requests.submit(core, ds, {"name": "B", "email": "b@uni.example", "institution": "U", "purpose": PURPOSE,
+                                    "intended_use": ["GRU"], "accept_agreement": True}, client="c", identity="bob")[0]  # fmt: skip
+    with pytest.raises(AccessDenied):
+        requests.decide(core, r2.id, seat, "approve", None, decided_by="bob")

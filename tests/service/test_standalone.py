@@ -222,3 +222,23 @@ def test_what_a_token_holder_may_not_learn_or_do(service):
     service.stop()
     log = service.log.read_text()
     assert mangled not in log and mangled[4:] not in log
+
+
+def test_a_data_steward_reads_and_verifies_the_whole_log(tmp_path):
+    s = Service(tmp_path, "--DataShareApp.data_stewards=dana")
+    (s.root / "alice" / "study").mkdir(parents=True)
+    (s.root / "alice" / "study" / "t.csv").write_text("a\n1\n")
+    alice, dana, carol = s.token("alice"), s.token("dana"), s.token("carol")
+    s.start()
+    try:
+        status, ds = s.json("POST", "/api/datasets", token=alice, body={"path": "study", "title": "T"})
+        assert status == 201
+        status, log = s.json("GET", "/api/audit?limit=1000", token=dana)
+        assert status == 200 and ds["id"] in {e["dataset_id"] for e in log["events"]}  # another's dataset
+        status, verdict = s.json("GET", "/api/audit/verify", token=dana)
+        assert status == 200 and verdict["ok"], verdict
+        status, log = s.json("GET", "/api/audit?limit=1000", token=carol)  # not a steward: her own only
+        assert status == 200 and ds["id"] not in {e["dataset_id"] for e in log["events"]}
+        assert s.json("GET", "/api/audit/verify", token=carol)[0] == 403
+    finally:
+        s.stop()
