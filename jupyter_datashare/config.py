@@ -375,11 +375,21 @@ def public_url(options: DataShareConfig) -> str:
     return options.public_base_url.rstrip("/") + "/"
 
 
+def never_uploaded(options: DataShareConfig) -> tuple[str, ...]:
+    """What client mode never sends to the service, wherever a path or a link leads: a local store
+    left from local mode, the keys, the token file."""
+    found = (options.data_dir, options.master_key_file, options.signing_key_file, options.service_token_file)
+    return tuple(os.path.abspath(os.path.expanduser(p)) for p in found if p)
+
+
 def service_of(options: DataShareConfig):
     """The service client mode works against (``client.connection.Service``), or None in local mode."""
     if not options.service_url:
         return None
     from .client.connection import Service, read_token
+
+    if urlparse(options.service_url).username is not None:
+        raise InvalidInput(f"{SECTION}.service_url", "must not hold a user name or password: the token file says who you are")
 
     if options.service_token_file:
         return Service(options.service_url, read_token(options.service_token_file))

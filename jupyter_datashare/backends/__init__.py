@@ -34,13 +34,13 @@ class Backend(Protocol):
 
 def open_backend(options, root_dir: str, *, client: str, base_url: str = "") -> Backend:
     """The service when ``options.service_url`` is set (client mode), else the local core."""
-    from ..config import service_of
+    from ..config import never_uploaded, service_of
 
     service = service_of(options)
     if service is not None:
         from .remote import RemoteBackend
 
-        return RemoteBackend(service, root_dir, never_uploaded=(options.data_dir,))
+        return RemoteBackend(service, root_dir, never_uploaded=never_uploaded(options))
     from ..core.service import DataShare
     from .local import LocalBackend
 

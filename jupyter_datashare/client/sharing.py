@@ -13,6 +13,7 @@ Stopping (``stop()`` raising) at any step leaves nothing shared; the service's o
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,10 @@ class Upload:
 
 def plan(root: str, path, include_hidden: bool = False, forbidden=()) -> Upload:
     """The files of ``path`` under ``root``, by the rules of a local share (InvalidInput naming ``path``)."""
+    if include_hidden:
+        # The service keeps nothing hidden in a user's folder (core/uploads.py).
+        raise InvalidInput("include_hidden", "hidden files are not sent to the datashare service: rename them "
+                                             "(without the leading '.') to share them")  # fmt: skip
     fb = paths.Forbidden(tuple(forbidden))
     target = paths.resolve(root, path, include_hidden, forbidden=fb)
     files = paths.collect(root, target, include_hidden, forbidden=fb)
@@ -62,8 +67,15 @@ def send(service: Service, up: Upload, *, progress=None, file_done=None, stop=No
     _remove(service, up.source)
     manifest = []
     for f in up.files:
-        sha = sha256_of(f.abspath, stop)
-        send_file(service, f.abspath, up.remote_path(f), f.size or 0, sha, progress)
+        # Hashed and sent from one descriptor, opened only if it is still the file that was checked
+        # (a file swapped for a link since is refused, as a local share refuses it).
+        try:
+            fd = paths.open_checked(f)
+        except OSError as exc:
+            raise InvalidInput("path", f"'{f.relpath}' {getattr(exc, 'reason', None) or exc.strerror or exc}") from None
+        with os.fdopen(fd, "rb") as fh:
+            sha, size = sha256_of(fh, stop)
+            send_file(service, fh, up.remote_path(f), size, sha, progress)
         manifest.append({"path": f.relpath, "sha256": sha})
         if file_done is not None:
             file_done()
@@ -119,8 +131,8 @@ def share(service: Service, root: str, body: dict, *, forbidden=(), progress=Non
 def new_version(service: Service, root: str, dataset: dict, *, forbidden=(), progress=None, file_done=None,
                 stop=None, up: Upload | None = None) -> dict:  # fmt: skip
     """The next version of ``dataset`` (the service's owner view): its source path's files here now."""
-    if up is None:
-        up = plan(root, dataset["source_path"], dataset.get("include_hidden") is True, forbidden)
+    if up is None:  # hidden files never: what the service says of the dataset decides no more than its path
+        up = plan(root, dataset["source_path"], False, forbidden)
     rel = "api/datasets/" + Service.quoted(dataset["id"]) + "/versions"
     try:
         manifest = send(service, up, progress=progress, file_done=file_done, stop=stop)

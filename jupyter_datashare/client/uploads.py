@@ -14,15 +14,17 @@ CHUNK = 64 << 20  # bytes per request: a broken connection costs at most this mu
 RETRIES = 3  # broken connections in a row, per file, before the upload gives up
 
 
-def sha256_of(path: str, stop=None) -> str:
-    """The file's SHA-256; ``stop()`` is called between blocks (it raises to cancel)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-            if stop is not None:
-                stop()
-    return h.hexdigest()
+def sha256_of(f, stop=None) -> tuple[str, int]:
+    """The SHA-256 and size of an open file, read from its start; ``stop()`` is called between
+    blocks (it raises to cancel)."""
+    h, size = hashlib.sha256(), 0
+    f.seek(0)
+    while block := f.read(1 << 20):
+        h.update(block)
+        size += len(block)
+        if stop is not None:
+            stop()
+    return h.hexdigest(), size
 
 
 class _Piece:
@@ -56,10 +58,10 @@ def _state(service: Service, remote: str, size: int, sha: str) -> dict:
     return service.call("GET", "api/files/" + Service.quoted(remote), query={"sha256": sha, "size": size}).json()
 
 
-def send_file(service: Service, local: str, remote: str, size: int, sha: str, progress=None,
-              chunk: int = CHUNK) -> None:  # fmt: skip
-    """Put the local file at ``remote`` (relative to the caller's folder on the service); the
-    service keeps it only once all its bytes hash to ``sha``. Goes on from what already arrived."""
+def send_file(service: Service, f, remote: str, size: int, sha: str, progress=None, chunk: int = CHUNK) -> None:
+    """Put the open local file ``f`` at ``remote`` (relative to the caller's folder on the
+    service); the service keeps it only once all its bytes hash to ``sha``. Goes on from what
+    already arrived."""
     rel = "api/files/" + Service.quoted(remote)
     mark = [0]  # the furthest byte of this file reported to ``progress``
     received = _state(service, remote, size, sha)
@@ -68,25 +70,24 @@ def send_file(service: Service, local: str, remote: str, size: int, sha: str, pr
         return
     offset, broken = received["received"], 0
     _advance(mark, offset, progress)
-    with open(local, "rb") as f:
-        while True:
-            n = min(chunk, size - offset)
-            headers = {"X-File-SHA256": sha, "Content-Type": "application/octet-stream"}
-            if size:
-                headers["Content-Range"] = f"bytes {offset}-{offset + n - 1}/{size}"
-            f.seek(offset)
-            try:
-                state = service.open("PUT", rel, headers=headers, body=_Piece(f, n, mark, progress), length=n).finish().json()
-            except (ServiceUnreachable, http.client.HTTPException, ConnectionError) as exc:
-                broken += 1
-                if broken > RETRIES:
-                    raise ServiceUnreachable(service.url, f"{remote}: {exc}") from None
-                time.sleep(0.2 * broken)
-                offset = _state(service, remote, size, sha)["received"]  # what arrived is kept
-                continue
-            broken = 0
-            offset = state["received"]
-            if state["complete"]:
-                return
-            if offset >= size:
-                raise ServiceError(500, {"message": f"the service has all of '{remote}' but did not keep it"})
+    while True:
+        n = min(chunk, size - offset)
+        headers = {"X-File-SHA256": sha, "Content-Type": "application/octet-stream"}
+        if size:
+            headers["Content-Range"] = f"bytes {offset}-{offset + n - 1}/{size}"
+        f.seek(offset)
+        try:
+            state = service.open("PUT", rel, headers=headers, body=_Piece(f, n, mark, progress), length=n).finish().json()
+        except (ServiceUnreachable, http.client.HTTPException, ConnectionError) as exc:
+            broken += 1
+            if broken > RETRIES:
+                raise ServiceUnreachable(service.url, f"{remote}: {exc}") from None
+            time.sleep(0.2 * broken)
+            offset = _state(service, remote, size, sha)["received"]  # what arrived is kept
+            continue
+        broken = 0
+        offset = state["received"]
+        if state["complete"]:
+            return
+        if offset >= size:
+            raise ServiceError(500, {"message": f"the service has all of '{remote}' but did not keep it"})

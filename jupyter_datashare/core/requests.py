@@ -129,6 +129,18 @@ def members_for_identity(session, username: str, groups=()) -> list[CommitteeMem
     )
 
 
+def seat_for(ctx, request_id, username: str, groups=()) -> CommitteeMember:
+    """The committee seat from which ``username`` (with their hub ``groups``) decides a request:
+    their own, or a group's; NotFound naming nothing else when they have none."""
+    with reading(ctx.engine) as s:
+        r = s.get(AccessRequest, request_id) if isinstance(request_id, str) else None
+        if r is not None:
+            for m in members_for_identity(s, username, groups):
+                if m.dataset_id == r.dataset_id:
+                    return m
+    raise NotFound(f"no request '{request_id}' for you to decide")
+
+
 def visible_requests(ctx, *, username: str | None = None, owner: str | None = None,
                      member: CommitteeMember | None = None, status: str | None = None, groups=()) -> list[dict]:  # fmt: skip
     """Requests a committee member (or the dataset's owner) may read, newest first."""

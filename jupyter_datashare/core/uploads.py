@@ -15,8 +15,8 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 from dataclasses import dataclass
-from pathlib import Path
 
 from . import paths
 from .errors import InvalidInput, NotFound
@@ -28,23 +28,100 @@ HASH_FIELD = "sha256"
 PART = ".datashare-part"  # the end of every part file's name: never shared, never a target
 
 
+_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+class _Folder:
+    """The folder a file goes into, opened from the owner's root one name at a time without
+    following links (O_NOFOLLOW), and everything done in it relative to that descriptor: a folder
+    or part file swapped for a link at any moment leads nowhere else (the owner may write their
+    folder by other means, e.g. a shared home)."""
+
+    def __init__(self, root: str, parts: list[str], *, create: bool, rel: str):
+        self.fd = os.open(root, _DIR)
+        try:
+            for name in parts:
+                try:
+                    next_fd = os.open(name, _DIR, dir_fd=self.fd)
+                except FileNotFoundError:
+                    if not create:
+                        raise
+                    os.mkdir(name, 0o700, dir_fd=self.fd)
+                    next_fd = os.open(name, _DIR, dir_fd=self.fd)
+                except OSError:  # a link (ELOOP with O_NOFOLLOW), a file
+                    raise InvalidInput(FIELD, f"'{name}' on the way to '{rel}' is not a folder of yours") from None
+                os.close(self.fd)
+                self.fd = next_fd
+        except BaseException:
+            os.close(self.fd)
+            raise
+
+    def lstat(self, name: str):
+        try:
+            return os.stat(name, dir_fd=self.fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 @dataclass
 class Target:
-    path: Path  # where the file will be
-    part: Path  # where its bytes gather until they are checked
+    root: str  # the owner's folder, resolved
+    parts: list[str]  # the folders on the way, then the file's name
     size: int
     sha256: str
 
     @property
-    def received(self) -> int:
-        try:
-            return self.part.stat().st_size
-        except FileNotFoundError:
-            return 0
+    def name(self) -> str:
+        return self.parts[-1]
 
-    def done(self) -> bool:
+    @property
+    def part_name(self) -> str:
+        return f".{self.name}.{self.sha256[:16]}{PART}"
+
+    def folder(self, create: bool = False) -> _Folder:
+        return _Folder(self.root, self.parts[:-1], create=create, rel="/".join(self.parts))
+
+    def received(self, folder: _Folder) -> int:
+        st = folder.lstat(self.part_name)
+        if st is None:
+            return 0
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+            raise InvalidInput(FIELD, f"'{'/'.join(self.parts)}' has a part file that is not a plain file of its own")
+        return st.st_size
+
+    def done(self, folder: _Folder) -> bool:
         """Already in place: the target is this very file (a repeated upload is a no-op)."""
-        return self.path.is_file() and self.path.stat().st_size == self.size and _hash(self.path) == self.sha256
+        st = folder.lstat(self.name)
+        if st is None or not stat.S_ISREG(st.st_mode) or st.st_size != self.size:
+            return False
+        return _hash_at(folder, self.name) == self.sha256
+
+
+def _where(ctx, owner: str, rel) -> tuple[str, list[str]]:
+    """The owner's folder (resolved) and the names along ``rel`` in it, never a part file's, never
+    into what is not shared (the store, the keys, the database, should they lie in the root).
+    Nothing hidden: were the root people's homes, ``.ssh/authorized_keys`` would be a real one."""
+    parts = paths.relative_parts(rel)  # as a share's path: never absolute, no '..'
+    if parts[-1].endswith(PART):
+        raise InvalidInput(FIELD, "must not name a part file of an upload")
+    root = os.path.realpath(share_root(ctx, owner, create=True))
+    where = os.path.join(root, *parts)
+    never = forbidden_paths(ctx)
+    forbidden = paths.Forbidden(never)
+    if forbidden.holds(where) or forbidden.is_inside(where) or \
+            any(os.path.realpath(f).startswith(where + os.sep) for f in never):  # fmt: skip
+        raise InvalidInput(FIELD, f"'{rel}' is or holds {paths.STORE}")
+    return root, parts
 
 
 def target(ctx, owner: str, rel, size, sha256) -> Target:
@@ -53,23 +130,16 @@ def target(ctx, owner: str, rel, size, sha256) -> Target:
         raise InvalidInput("size", "must be the file's size in bytes")
     if not isinstance(sha256, str) or not SHA256.fullmatch(sha256):
         raise InvalidInput(HASH_FIELD, "must be the file's SHA-256, 64 lowercase hex digits")
-    parts = paths.relative_parts(rel)  # as a share's path: never absolute, no '..', nothing hidden
-    if parts[-1].endswith(PART):
-        raise InvalidInput(FIELD, "must not name a part file of an upload")
-    root = Path(os.path.realpath(share_root(ctx, owner, create=True)))
-    where = root.joinpath(*parts)
-    # Each existing folder on the way must be a real folder inside the root (no link out of it).
-    here = root
-    for p in parts[:-1]:
-        here = here / p
-        if here.is_symlink() or (here.exists() and not here.is_dir()):
-            raise InvalidInput(FIELD, f"'{p}' on the way is not a folder of yours")
-    if where.is_symlink() or where.is_dir():
+    root, parts = _where(ctx, owner, rel)
+    t = Target(root, parts, size, sha256)
+    try:
+        with t.folder() as folder:
+            st = folder.lstat(t.name)
+    except FileNotFoundError:
+        return t  # folders made on the first chunk
+    if st is not None and not stat.S_ISREG(st.st_mode):
         raise InvalidInput(FIELD, f"'{rel}' is a folder or a link, not a file")
-    forbidden = paths.Forbidden(forbidden_paths(ctx))
-    if forbidden.holds(str(where)) or forbidden.is_inside(str(where)):
-        raise InvalidInput(FIELD, f"'{rel}' is inside {paths.STORE}")
-    return Target(where, where.with_name(f".{where.name}.{sha256[:16]}{PART}"), size, sha256)
+    return t
 
 
 class Writer:
@@ -80,13 +150,22 @@ class Writer:
             raise InvalidInput("offset", "must be a byte position")
         if offset + length > t.size:
             raise InvalidInput("size", f"the chunk ends at byte {offset + length}, past the file's {t.size} bytes")
-        have = t.received
-        if offset != have:
-            raise InvalidInput("offset", f"must be {have}: the bytes received so far of this file")
-        t.path.parent.mkdir(parents=True, exist_ok=True)
+        self.folder = t.folder(create=True)
+        try:
+            have = t.received(self.folder)
+            if offset != have:
+                raise InvalidInput("offset", f"must be {have}: the bytes received so far of this file")
+            fd = os.open(t.part_name, os.O_WRONLY | os.O_CREAT | os.O_APPEND | _NOFOLLOW, 0o600, dir_fd=self.folder.fd)
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1 or st.st_size != have:
+                os.close(fd)
+                raise InvalidInput(FIELD, "the part file changed while it was opened; send the chunk again")
+        except BaseException:
+            self.folder.close()
+            raise
         self.t, self.expected_end, self.written = t, offset + length, 0
         self._hash = hashlib.sha256() if offset == 0 else None  # a resumed file is hashed whole at the end
-        self._out = open(t.part, "ab")
+        self._out = os.fdopen(fd, "ab")
 
     def write(self, chunk: bytes) -> None:
         if self._out.tell() + len(chunk) > self.expected_end:
@@ -98,60 +177,83 @@ class Writer:
 
     def finish(self) -> dict:
         """After the chunk's last byte: the file's state; complete files are checked and placed."""
-        self._out.flush()
-        os.fsync(self._out.fileno())
-        end = self._out.tell()
-        self._out.close()
-        if end != self.expected_end:
-            raise InvalidInput("size", f"the chunk ended at byte {end}, not {self.expected_end}")
-        if end < self.t.size:
-            return {"received": end, "complete": False}
-        digest = self._hash.hexdigest() if self._hash is not None and self.written == self.t.size else _hash(self.t.part)
-        if digest != self.t.sha256:
-            self.t.part.unlink(missing_ok=True)
-            raise InvalidInput(HASH_FIELD, f"the bytes received hash to {digest}, not the announced {self.t.sha256}; "
-                                           "nothing was kept: send the file again")  # fmt: skip
-        os.replace(self.t.part, self.t.path)
-        return {"received": end, "complete": True}
+        try:
+            # No fsync: an upload is a copy on its way to the store, whose freeze makes it durable
+            # (and checks each hash again against the manifest). A part a crash left short or with
+            # lost bytes fails its hash at the end and is sent again; it never gets shared.
+            self._out.flush()
+            end = self._out.tell()
+            self._out.close()
+            if end != self.expected_end:
+                raise InvalidInput("size", f"the chunk ended at byte {end}, not {self.expected_end}")
+            if end < self.t.size:
+                return {"received": end, "complete": False}
+            whole = self._hash is not None and self.written == self.t.size
+            digest = self._hash.hexdigest() if whole else _hash_at(self.folder, self.t.part_name)
+            if digest != self.t.sha256:
+                os.unlink(self.t.part_name, dir_fd=self.folder.fd)
+                raise InvalidInput(HASH_FIELD, f"the bytes received hash to {digest}, not the announced {self.t.sha256}; "
+                                               "nothing was kept: send the file again")  # fmt: skip
+            st = self.folder.lstat(self.t.name)
+            if st is not None and not stat.S_ISREG(st.st_mode):
+                raise InvalidInput(FIELD, f"'{'/'.join(self.t.parts)}' is a folder or a link, not a file")
+            os.replace(self.t.part_name, self.t.name, src_dir_fd=self.folder.fd, dst_dir_fd=self.folder.fd)
+            return {"received": end, "complete": True}
+        finally:
+            self.folder.close()
 
     def abandon(self) -> None:
         """The connection broke mid-chunk: what arrived stays, to be resumed from ``received``."""
         if not self._out.closed:
             self._out.close()
+            self.folder.close()
 
 
 def remove(ctx, owner: str, rel) -> dict:
     """Take a file or folder (with all it holds) out of the owner's folder: what a client uploaded
     for a share, once the share holds it (its files are in the store now), or what a failed upload
     left. Never follows a link: a link is removed itself, not what it points to."""
-    parts = paths.relative_parts(rel, include_hidden=True)
-    root = Path(os.path.realpath(share_root(ctx, owner, create=True)))
-    here = root
-    for p in parts[:-1]:
-        here = here / p
-        if here.is_symlink() or not here.is_dir():
+    root, parts = _where(ctx, owner, rel)
+    try:
+        folder = _Folder(root, parts[:-1], create=False, rel=str(rel))
+    except (FileNotFoundError, InvalidInput):
+        raise NotFound(f"there is no '{rel}' in your folder") from None
+    with folder:
+        name = parts[-1]
+        st = folder.lstat(name)
+        if st is None:
             raise NotFound(f"there is no '{rel}' in your folder")
-    where = root.joinpath(*parts)
-    if where.is_dir() and not where.is_symlink():
-        count = sum(len(files) for _d, _s, files in os.walk(where))
-        shutil.rmtree(where)
-    elif os.path.lexists(where):
-        count = 1
-        where.unlink()
-    else:
-        raise NotFound(f"there is no '{rel}' in your folder")
+        if stat.S_ISDIR(st.st_mode):
+            count = _count_files(folder.fd, name)
+            shutil.rmtree(name, dir_fd=folder.fd)  # descriptor-based: links inside are removed, never followed
+        else:
+            count = 1
+            os.unlink(name, dir_fd=folder.fd)
     return {"removed_files": count}
 
 
+def _count_files(parent_fd: int, name: str) -> int:
+    fd = os.open(name, _DIR, dir_fd=parent_fd)
+    try:
+        return sum(len(files) for _d, _s, files, _fd in os.fwalk(dir_fd=fd))
+    finally:
+        os.close(fd)
+
+
 def state(t: Target) -> dict:
-    if t.done():
-        return {"received": t.size, "complete": True}
-    return {"received": t.received, "complete": False}
+    try:
+        with t.folder() as folder:
+            if t.done(folder):
+                return {"received": t.size, "complete": True}
+            return {"received": t.received(folder), "complete": False}
+    except FileNotFoundError:
+        return {"received": 0, "complete": False}
 
 
-def _hash(path: Path) -> str:
+def _hash_at(folder: _Folder, name: str) -> str:
+    fd = os.open(name, os.O_RDONLY | _NOFOLLOW, dir_fd=folder.fd)
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with os.fdopen(fd, "rb") as f:
         while block := f.read(1 << 20):
             h.update(block)
     return h.hexdigest()

@@ -12,7 +12,7 @@ from tornado import web
 from ..core import bounds, committee, datasets, duo, grants, requests
 from ..core.db import reading
 from ..core.errors import InvalidInput, NotFound
-from ..core.models import AccessRequest, CommitteeMember, Dataset
+from ..core.models import CommitteeMember, Dataset
 from .base import OwnerAPIHandler, PublicHandler
 from .forms import FormHandler
 from .download import DownloadMixin
@@ -195,15 +195,7 @@ class CommitteeAPIHandler(OwnerAPIHandler):
         return tuple(getattr(self.current_user, "groups", ()) or ())
 
     def member_for(self, request_id) -> CommitteeMember:
-        with reading(self.datashare.engine) as s:
-            r = s.get(AccessRequest, request_id) if isinstance(request_id, str) else None
-            member = None
-            if r is not None:
-                member = next((m for m in requests.members_for_identity(s, self.username, self.groups)
-                               if m.dataset_id == r.dataset_id), None)  # fmt: skip
-            if member is None:
-                raise NotFound(f"no request '{request_id}' for you to decide")
-            return member
+        return requests.seat_for(self.datashare, request_id, self.username, self.groups)
 
     def may_read(self, dataset_id: str) -> bool:
         with reading(self.datashare.engine) as s:

@@ -30,7 +30,7 @@ def _int_arg(handler, name: str, default=None, *, low: int = 0, high: int | None
     return value
 
 
-def _flag(handler, name: str) -> bool:
+def query_flag(handler, name: str) -> bool:
     raw = handler.get_query_argument(name, None)
     if raw is None:
         return False
@@ -93,7 +93,7 @@ class DatasetsAPI(DatasetView, OwnerAPIHandler):
         body = self.json_body()
         from . import jobs  # imported here: it builds on DatasetView, above
 
-        if _flag(self, "check"):
+        if query_flag(self, "check"):
             # Every field but the files': a client that uploads the files first asks this before.
             await self.in_thread(datasets.check_fields, self.datashare, self.owner, body)
             self.send_json({"ok": True})

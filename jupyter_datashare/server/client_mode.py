@@ -9,16 +9,19 @@ streamed back (downloads too, never whole in memory).
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import url_path_join
 from tornado import web
 
 from ..client import sharing
-from ..client.connection import Service
+from ..client.connection import Service, ServiceError
 from ..core.clients import TrustedProxies
 from ..core.errors import NotFound
 from ..core.jobs import DONE, Job, Jobs
 from . import jobs as job_views
+from .api import query_flag
 from .base import OwnerAPIHandler
 from .pages import Pages
 
@@ -33,23 +36,20 @@ class Remote:
     """What the handlers find as ``settings["datashare"]`` in client mode: the settings they read
     (who may act as the owner, the trusted proxies), the service, the clock."""
 
-    def __init__(self, settings, service: Service, clock):
+    def __init__(self, settings, service: Service, clock, never_uploaded: tuple[str, ...]):
         self.settings, self.service, self.clock = settings, service, clock
         self.trusted_proxies = TrustedProxies(settings.trusted_proxies)
+        self.never_uploaded = never_uploaded  # config.never_uploaded: the local store, keys, token file
 
     def now(self):
         return self.clock.now()
 
-    @property
-    def never_uploaded(self) -> tuple[str, ...]:
-        """A local store left from local mode is never sent, wherever a path or link leads."""
-        s = self.settings
-        return tuple(p for p in (s.data_dir, s.master_key_file, s.signing_key_file) if p)
-
 
 def handler_settings(options, settings, service: Service, clock) -> dict:
+    from ..config import never_uploaded
+
     return {
-        "datashare": Remote(settings, service, clock),
+        "datashare": Remote(settings, service, clock, never_uploaded(options)),
         "datashare_jobs": Jobs(None, clock, threads=options.job_threads, keep_seconds=options.finished_job_seconds),
         "datashare_pages": Pages(),
     }
@@ -64,14 +64,26 @@ class ClientAPIHandler(OwnerAPIHandler):
     def jobs(self) -> Jobs:
         return self.settings["datashare_jobs"]
 
+    async def prepare(self, *args, **kwargs):
+        done = super().prepare(*args, **kwargs)
+        if done is not None:
+            await done
+        # This server's owner only (owner_identities): anyone else it lets in would act at the
+        # service with the owner's token. A committee member decides from their own server.
+        if self.current_user is not None:
+            self.require_owner()
+
     def our_location(self, location: str) -> str:
-        """The service's ``Location`` (``{its base}api/…``) as the same place here (``datashare/api/…``)."""
+        """The service's ``Location`` (``{its base}api/…``) as the same place here (``datashare/api/…``);
+        any other place is not followed (a 502)."""
+        u, ours = urlparse(location), urlparse(self.service.url)
+        if u.scheme or u.netloc:
+            if (u.scheme, u.netloc) != (ours.scheme, ours.netloc):
+                raise ServiceError(502, {"message": "the datashare service redirected elsewhere; not followed"})
         base = self.service.path_of("")
-        path = location.split("://", 1)[-1]
-        path = path[path.index("/"):] if "://" in location else location
-        if path.startswith(base + "api/"):
-            return url_path_join(self.base_url, self.prefix, path[len(base):])
-        return location
+        if u.path.startswith(base + "api/"):
+            return url_path_join(self.base_url, self.prefix, u.path[len(base):]) + (f"?{u.query}" if u.query else "")
+        raise ServiceError(502, {"message": "the datashare service redirected outside its API; not followed"})
 
     async def forward(self, rel: str) -> None:
         """Send this request on to the service's ``rel`` and stream its answer back."""
@@ -83,12 +95,13 @@ class ClientAPIHandler(OwnerAPIHandler):
         reply = await self.in_thread(self.service.open, self.request.method, target, headers=headers, body=body,
                                      length=len(body) if body else None)  # fmt: skip
         try:
+            location = self.our_location(reply.headers["location"]) if "location" in reply.headers else None
             self.set_status(reply.status)
             for h in ANSWER_HEADERS:
                 if h.lower() in reply.headers:
                     self.set_header(h, reply.headers[h.lower()])
-            if "location" in reply.headers:
-                self.set_header("Location", self.our_location(reply.headers["location"]))
+            if location is not None:
+                self.set_header("Location", location)
             if self.request.method == "HEAD":
                 return
             while chunk := await self.in_thread(reply.read):
@@ -143,7 +156,7 @@ class ShareAPI(ClientAPIHandler):
     @authorized
     async def post(self):
         body = self.json_body()
-        if self.get_query_argument("check", None) is not None:
+        if query_flag(self, "check"):
             await self.forward("api/datasets")
             return
         root, never = self.datashare.settings.root_dir, self.datashare.never_uploaded
@@ -175,7 +188,8 @@ class VersionsAPI(ClientAPIHandler):
                 from ..core.errors import InvalidInput
 
                 raise InvalidInput("id", "the dataset was withdrawn")
-            return dataset, sharing.plan(root, dataset["source_path"], dataset.get("include_hidden") is True, never)
+            # Hidden files never, whatever the service says of the dataset (sharing.new_version).
+            return dataset, sharing.plan(root, dataset["source_path"], False, never)
 
         dataset, up = await self.in_thread(prepare)
         await self.run("version", up, lambda **hooks: sharing.new_version(self.service, root, dataset, up=up, **hooks))

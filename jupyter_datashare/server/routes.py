@@ -3,7 +3,7 @@ once for both adapters (the Jupyter extension, under ``datashare/``; the service
 
 from __future__ import annotations
 
-from . import access, api, jobs, public, transparency, uploads
+from . import access, api, inbox, jobs, public, transparency, uploads
 
 SECRET = r"[^/]+"
 
@@ -47,5 +47,6 @@ def routes() -> list[tuple[str, type]]:
 
 def service_routes() -> list[tuple[str, type]]:
     """The service's own routes, besides every one of ``routes()``: its callers keep their files
-    in their folder there (a Jupyter server shares from its own disk instead)."""
-    return [(r"api/files/(.+)", uploads.FolderFileAPI)]
+    in their folder there (a Jupyter server shares from its own disk instead), and people who log
+    in find their requests to decide and their datasets at its root (the panel, in JupyterLab)."""
+    return [(r"api/files/(.+)", uploads.FolderFileAPI), (r"", inbox.InboxPage)]

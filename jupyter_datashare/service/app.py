@@ -12,7 +12,6 @@ import os
 import secrets
 import signal
 
-from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop, PeriodicCallback
@@ -36,7 +35,8 @@ def make_app(options, ctx, base_url: str = "/", hub=None) -> web.Application:
     settings = handler_settings(options, ctx)
     settings.update(base_url=base_url, datashare_prefix="", xsrf_cookies=True, datashare_hub=hub,
                     cookie_secret=cookie_secret(ctx.settings.data_dir))  # fmt: skip
-    handlers = [(url_path_join(base_url, pattern), for_service(route)) for pattern, route in service_routes() + routes()]
+    # base_url ends with "/", and so does the root's route (url_path_join would drop it).
+    handlers = [(base_url + pattern, for_service(route)) for pattern, route in service_routes() + routes()]
     if hub is not None:
         handlers = hub.routes(base_url) + handlers
     app = web.Application(handlers, **settings)

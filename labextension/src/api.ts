@@ -159,16 +159,21 @@ export class DataShareClient {
     );
   }
 
-  /** A URL under `<base_url>/datashare/` (landing pages), absolute when given a relative path. */
+  /**
+   * A URL under `<base_url>/datashare/` (landing pages), absolute when given a relative path. Only
+   * http(s) ever comes out: in client mode the links come from the datashare service, and a
+   * `javascript:` one must never become a link in the panel.
+   */
   absolute(pathOrUrl: string): string {
-    if (/^https?:\/\//.test(pathOrUrl)) {
+    if (/^https?:\/\//i.test(pathOrUrl)) {
       return pathOrUrl;
     }
     const base = new URL(
       this.serverSettings.baseUrl,
       typeof window !== 'undefined' ? window.location.href : 'http://localhost/'
     );
-    return new URL(pathOrUrl, base).toString();
+    const url = new URL(pathOrUrl, base);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.toString() : 'about:blank';
   }
 
   /** Send a request; resolves to the raw response when it succeeded, throws DataShareError otherwise. */

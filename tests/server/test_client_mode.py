@@ -164,3 +164,56 @@ async def test_the_service_down_is_a_clear_error(call, make_files, service):
     assert r.code == 502
     body = json.loads(r.body)
     assert body["error"] == "ServiceUnreachable" and f"127.0.0.1:{service.port}" in body["message"]
+
+
+async def test_only_this_server_s_owner_acts_with_its_token(call, make_files, service):
+    """Another Jupyter user this server lets in (a shared server) must not act as its owner."""
+    make_files({"data/table.csv": TABLE})
+    out = await call.json("POST", "datashare", "api", "datasets", body={"path": "data", "title": "T"}, expect=201)
+    bob = {"Authorization": "token bob-token"}
+    for method, parts, body in (
+        ("GET", ("datasets",), None), ("POST", ("datasets",), {"path": "data", "title": "Mine now"}),
+        ("POST", ("datasets", out["id"], "links"), {}), ("GET", ("datasets", out["id"], "files", "table.csv"), None),
+        ("GET", ("audit",), None), ("POST", ("datasets", out["id"], "versions"), {}), ("GET", ("jobs", "job-x"), None),
+    ):  # fmt: skip
+        r = await call(method, "datashare", "api", *parts, body=body, headers=bob)
+        assert r.code == 403, (method, parts, r.code)
+    status, body = service.json("GET", "/api/datasets", token=service.alice)
+    assert [d["id"] for d in body["datasets"]] == [out["id"]]
+
+
+async def test_a_file_swapped_for_a_link_after_the_check_is_not_sent(call, make_files, server_root, service, jp_serverapp):
+    from jupyter_datashare.client import sharing
+
+    make_files({"data/a.csv": TABLE, "data/b.csv": TABLE, "secret.txt": "not for sharing\n"})
+    here = jp_serverapp.web_app.settings["datashare"]
+    up = sharing.plan(str(server_root), "data")
+    (server_root / "data" / "b.csv").unlink()
+    (server_root / "data" / "b.csv").symlink_to(server_root / "secret.txt")
+    with pytest.raises(Exception) as info:
+        sharing.share(here.service, str(server_root), {"path": "data", "title": "T"}, up=up)
+    assert getattr(info.value, "field", None) == "path" and "b.csv" in str(info.value)
+    status, body = service.json("GET", "/api/datasets", token=service.alice)
+    assert body["datasets"] == [] and not list((service.root / "alice").rglob("*.csv"))
+
+
+async def test_the_token_file_and_keys_are_never_sent(call, server_root, service, jp_serverapp, ds_config):
+    import shutil
+
+    shutil.copy(service.token_file, server_root / "token.txt")
+    (server_root / "data").mkdir()
+    (server_root / "data" / "t").symlink_to(service.token_file)  # a link to the token file itself
+    here = jp_serverapp.web_app.settings["datashare"]
+    assert str(service.token_file) in here.never_uploaded
+    r = await call("POST", "datashare", "api", "datasets", body={"path": "data", "title": "T"})
+    assert r.code == 400 and json.loads(r.body)["field"] == "path", r.body
+    status, body = service.json("GET", "/api/datasets", token=service.alice)
+    assert body["datasets"] == []
+
+
+async def test_hidden_files_are_never_sent(call, make_files, service):
+    make_files({"data/.env": "SECRET=1\n", "data/t.csv": TABLE})
+    r = await call("POST", "datashare", "api", "datasets", body={"path": "data", "title": "T", "include_hidden": True})
+    assert r.code == 400 and json.loads(r.body)["field"] == "include_hidden"
+    r = await call("POST", "datashare", "api", "datasets", body={"path": "data", "title": "T"}, params={"check": "0"})
+    assert r.code == 201 and [f["path"] for f in json.loads(r.body)["files"]] == ["t.csv"]  # ?check=0: a share

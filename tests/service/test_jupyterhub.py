@@ -2,21 +2,25 @@
 SimpleLocalProcessSpawner, the datashare service managed by the hub from the shipped
 deploy/jupyterhub_config.py (PostgreSQL when the suite runs on it), user servers in client mode.
 
-alice shares a reviewer-only and a restricted dataset (committee: hub user bob) and makes a review
-link; her server is stopped through the hub's API and stays stopped; a reviewer downloads the exact
-bytes; a requester asks for access; bob decides from his own server's panel API; the requester
-downloads through the grant. carol, whose own config says owner = alice, gets nothing of alice's.
+alice shares a reviewer-only and a restricted dataset (committee: hub user bob; another with the hub
+group dac that bob is in) and makes a review link; her server is stopped through the hub's API and
+stays stopped; a reviewer downloads the exact bytes; a requester asks for access; bob decides from
+his own server's panel API, and in Chromium from the service's inbox after a hub login; the
+requester downloads through the grant. carol, whose own config says owner = alice, gets nothing of alice's.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+import subprocess
+from pathlib import Path
 
 import httpx
 import pytest
 
-from .hub import Hub, find_proxy, pids_with_env
+from .hub import PASSWORD, Hub, find_proxy, pids_with_env
 
 pytestmark = pytest.mark.skipif(find_proxy() is None, reason="configurable-http-proxy is not installed (npm)")
 
@@ -42,6 +46,16 @@ def as_user(hub: Hub, user: str) -> httpx.Client:
     """A script of ``user`` calling their own server through the proxy, with a token of theirs."""
     return httpx.Client(base_url=f"{hub.url}user/{user}/datashare/api/", timeout=120,
                         headers={"Authorization": f"token {hub.token_for(user)}"})  # fmt: skip
+
+
+def browse_inbox(service: str, user: str, request_id: str, reason: str, shots) -> dict:
+    """tests/service/inbox_browser.js in Chromium: hub login, the inbox, a denial confirmed."""
+    args = {"url": service, "user": user, "password": PASSWORD, "request": request_id, "reason": reason,
+            "shots": str(shots)}  # fmt: skip
+    done = subprocess.run(["node", str(Path(__file__).with_name("inbox_browser.js")), json.dumps(args)],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_links_and_decisions_outlive_the_owner_s_server(hub):
@@ -115,8 +129,16 @@ def test_links_and_decisions_outlive_the_owner_s_server(hub):
     assert all(p["you_may_decide"] for p in pending)
     r = bob.post(f"requests/{request_id}/decision", json={"decision": "approve"})
     assert r.status_code == 200 and r.json()["status"] == "approved", r.text
-    r = bob.post(f"requests/{group_request}/decision", json={"decision": "deny", "reason": "Not the consented use."})
-    assert r.status_code == 200 and r.json()["status"] == "denied", r.text
+    # ... and from the service's inbox page in Chromium, after logging in through the hub.
+    shots = hub.base / "screenshots"
+    shots.mkdir()
+    seen = browse_inbox(service, "bob", group_request, "Not the consented use.", shots)
+    assert seen.get("error") is None, seen
+    assert seen["signedIn"] == "Signed in as bob." and seen["question"] == f"Deny request {group_request}?"
+    assert seen["notice"] == f"Your decision on {group_request} was recorded; the request is denied."
+    assert seen["phoneScrollWidth"] <= 390  # the page fits a phone
+    decided = bob.get(f"requests/{group_request}").json()
+    assert decided["status"] == "denied" and decided["reason"] == "Not the consented use."
     assert bob.get("datasets").json()["datasets"] == []  # a committee member owns nothing of it
 
     # The requester's status page hands out the grant; its download works, alice's server still down.

@@ -138,3 +138,52 @@ def test_a_share_holds_the_folder_to_the_client_s_manifest(service):
     status, ds = service.json("POST", "/api/datasets", token=service.alice,
                               body={"path": "run", "title": "Run", "expected_files": meant})  # fmt: skip
     assert status in (200, 201) and ds["files"][0]["sha256"] == sha(BYTES)
+
+
+# Users may write their folder at the service by other means too (a shared home, NFS): links
+# planted there must lead nowhere, whatever moment they appear at.
+
+
+def test_a_part_file_planted_as_a_link_is_refused_and_its_target_untouched(service):
+    victim = service.root / "carol" / "results.csv"
+    victim.write_bytes(b"id,value\n1,10\n")
+    digest = sha(b"anything")
+    (service.root / "alice" / f".x.csv.{digest[:16]}.datashare-part").symlink_to(victim)
+    status, body = service.json("GET", f"/api/files/x.csv?sha256={digest}&size=1000", token=service.alice)
+    assert status == 400 and body["field"] == "path", body  # not carol's file's size either
+    status, body = put(service, "x.csv", b"9,EVIL\n", service.alice, digest, "bytes 0-6/1000")
+    assert status == 400, body
+    assert victim.read_bytes() == b"id,value\n1,10\n"
+
+
+def test_a_folder_on_the_way_that_is_a_link_leads_nowhere(service):
+    (service.root / "carol" / "data").mkdir()
+    (service.root / "carol" / "data" / "keep.txt").write_text("carol's")
+    (service.root / "alice" / "a").symlink_to(service.root / "carol")
+    status, body = put(service, "a/data/new.txt", b"x", service.alice)
+    assert status == 400 and b'"field": "path"' in body, body
+    for path in ("a/data", "a/data/keep.txt"):
+        status, body = service.json("DELETE", f"/api/files/{path}", token=service.alice)
+        assert status == 404, body
+    assert (service.root / "carol" / "data" / "keep.txt").read_text() == "carol's"
+    status, body = service.json("DELETE", "/api/files/a", token=service.alice)  # the link itself goes
+    assert status == 200 and body == {"removed_files": 1}
+    assert not (service.root / "alice" / "a").is_symlink() and (service.root / "carol" / "data").is_dir()
+
+
+def test_the_store_is_never_removed_through_a_user_s_folder(tmp_path):
+    # A set-up that puts the data dir inside the root, with a user of the same name as its folder.
+    s = Service(tmp_path)
+    s.data = s.root / "store"
+    s.db_url = ""
+    token = s.token("store")
+    s.start()
+    try:
+        for path in ("audit-signing.key", "datashare.sqlite", "store"):
+            status, body = s.json("DELETE", f"/api/files/{path}", token=token)
+            assert status == 400 and body["field"] == "path", (path, body)
+        status, body = s.json("DELETE", "/api/files/../store", token=token)
+        assert status in (400, 404)
+        assert (s.data / "audit-signing.key").exists()
+    finally:
+        s.stop()

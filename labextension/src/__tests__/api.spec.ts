@@ -167,6 +167,13 @@ describe('request building', () => {
       'https://data.example.org/datashare/r/x'
     );
   });
+
+  it('never makes a link of anything but http(s)', () => {
+    const { client } = fakeClient(() => json({}));
+    for (const bad of ['javascript:alert(1)', ' JavaScript:alert(1)', 'data:text/html,x', 'vbscript:x']) {
+      expect(client.absolute(bad)).toBe('about:blank');
+    }
+  });
 });
 
 describe('errors', () => {
