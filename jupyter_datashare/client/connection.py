@@ -17,6 +17,7 @@ from urllib.parse import quote, urlencode, urlparse
 from ..core.errors import AccessDenied, DataShareError, InvalidInput, NotFound
 
 BLOCK = 1 << 20  # bytes per socket write of a streamed body (http.client's default: 8 KiB)
+SLICE = 8 << 20  # bytes per sendfile() of an upload, between two progress reports
 
 
 class ServiceError(DataShareError):
@@ -158,6 +159,39 @@ class Service:
                 raise ServiceUnreachable(self.url, exc.strerror or str(exc) or type(exc).__name__) from None
             except BaseException:
                 conn.close()  # stopped mid-body (a cancelled upload): the connection is in no known state
+                raise
+
+    def put_file(self, rel: str, f, offset: int, length: int, *, headers: dict, sent=None) -> Reply:
+        """PUT ``length`` bytes of the open file ``f`` from ``offset``, handed to the kernel
+        (``socket.sendfile``: no copy through Python) a slice at a time; ``sent(position)`` after each
+        slice (it may raise to stop). Its answer as ``open`` gives it."""
+        target = self.path_of(rel)
+        while True:
+            conn, reused = self._checkout()
+            try:
+                conn.putrequest("PUT", target, skip_accept_encoding=True)
+                for name, value in {"Authorization": f"Bearer {self._token}", **headers,
+                                    "Content-Length": str(length)}.items():  # fmt: skip
+                    conn.putheader(name, value)
+                conn.endheaders()
+                done = 0
+                while done < length:
+                    n = conn.sock.sendfile(f, offset + done, min(SLICE, length - done))
+                    if not n:
+                        raise OSError("the file got shorter while it was sent")
+                    done += n
+                    if sent is not None:
+                        sent(offset + done)
+                return Reply(self, conn, conn.getresponse())
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+                conn.close()
+                if not reused:  # a kept-alive connection closed meanwhile: once more, on a new one
+                    raise ServiceUnreachable(self.url, str(exc) or type(exc).__name__) from None
+            except OSError as exc:
+                conn.close()
+                raise ServiceUnreachable(self.url, exc.strerror or str(exc) or type(exc).__name__) from None
+            except BaseException:
+                conn.close()  # stopped mid-body: the connection is in no known state
                 raise
 
     def close(self) -> None:

@@ -1,6 +1,8 @@
-"""Sending a share's files to the service: each hashed (SHA-256), then streamed from disk into the
-caller's folder there (``PUT api/files/{path}``, core/uploads.py on the other side) in chunks, an
-interrupted chunk going on from what arrived. Never a whole file in memory."""
+"""Sending a share's files to the service: each hashed (SHA-256), then handed from disk to the
+socket by the kernel (sendfile) into the caller's folder there (``PUT api/files/{path}``,
+core/uploads.py on the other side), an interrupted request going on from what arrived. Never a
+whole file in memory. Progress is the furthest byte sent of a file: bytes sent again after a
+broken connection are not counted twice; ``progress`` may raise to stop the upload."""
 
 from __future__ import annotations
 
@@ -10,7 +12,10 @@ import time
 
 from .connection import Service, ServiceError, ServiceUnreachable
 
-CHUNK = 64 << 20  # bytes per request: a broken connection costs at most this much again
+# Bytes per request. The service keeps what arrived of a broken request and the client goes on
+# from there, so big is cheap; one request per file lets the service hash it as it arrives (a
+# file in several requests is hashed again whole at its end).
+CHUNK = 16 << 30
 RETRIES = 3  # broken connections in a row, per file, before the upload gives up
 
 
@@ -25,26 +30,6 @@ def sha256_of(f, stop=None) -> tuple[str, int]:
         if stop is not None:
             stop()
     return h.hexdigest(), size
-
-
-class _Piece:
-    """``length`` bytes of an open file from where it stands, read by http.client as it sends
-    them. Progress is the furthest byte sent of the file (``mark``): bytes sent again after a broken
-    connection are not counted twice. ``progress`` may raise to stop the upload."""
-
-    def __init__(self, f, length: int, mark: list, progress):
-        self.f, self.left, self.mark, self.progress = f, length, mark, progress
-
-    def read(self, n: int = -1) -> bytes:
-        if self.left <= 0:
-            return b""
-        n = self.left if n is None or n < 0 else min(n, self.left)
-        block = self.f.read(n)
-        if not block:
-            raise OSError("the file got shorter while it was sent")
-        self.left -= len(block)
-        _advance(self.mark, self.f.tell(), self.progress)
-        return block
 
 
 def _advance(mark: list, position: int, progress) -> None:
@@ -75,9 +60,9 @@ def send_file(service: Service, f, remote: str, size: int, sha: str, progress=No
         headers = {"X-File-SHA256": sha, "Content-Type": "application/octet-stream"}
         if size:
             headers["Content-Range"] = f"bytes {offset}-{offset + n - 1}/{size}"
-        f.seek(offset)
         try:
-            state = service.open("PUT", rel, headers=headers, body=_Piece(f, n, mark, progress), length=n).finish().json()
+            reply = service.put_file(rel, f, offset, n, headers=headers, sent=lambda at: _advance(mark, at, progress))
+            state = reply.finish().json()
         except (ServiceUnreachable, http.client.HTTPException, ConnectionError) as exc:
             broken += 1
             if broken > RETRIES:

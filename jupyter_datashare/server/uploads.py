@@ -9,7 +9,10 @@ says how many bytes of that file have arrived, so an interrupted upload goes on 
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
@@ -20,6 +23,7 @@ from .api import _int_arg
 from .base import OwnerAPIHandler
 
 _RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
+WINDOW = 4  # pieces (of 1 MiB in the service) written and hashed while the next are read
 
 
 class FolderFileAPI(OwnerAPIHandler):
@@ -27,7 +31,7 @@ class FolderFileAPI(OwnerAPIHandler):
     _stream_request_body = True  # as @web.stream_request_body sets it
 
     async def prepare(self, *args, **kwargs):
-        self._writer, self._failed = None, None
+        self._writer, self._failed, self._lane = None, None, None
         done = super().prepare(*args, **kwargs)
         if done is not None:
             await done
@@ -53,26 +57,43 @@ class FolderFileAPI(OwnerAPIHandler):
         self.request.connection.set_max_body_size(limit)  # tornado's 100 MB default, for this request only
         t = await self.in_thread(uploads.target, self.datashare, owner, rel, size, sha)
         self._writer = await self.in_thread(uploads.Writer, t, offset, length)
+        # One thread of its own writes and hashes this body's pieces, in order, while the event
+        # loop reads the next ones: the two run side by side instead of taking turns.
+        self._lane, self._inflight = ThreadPoolExecutor(1, thread_name_prefix="datashare-upload"), deque()
+
+    def _in_lane(self, fn, *args):
+        return asyncio.wrap_future(self._lane.submit(fn, *args))
+
+    async def _settle(self, future) -> None:
+        try:
+            await future
+        except DataShareError as exc:
+            self._failed = self._failed or exc
 
     async def data_received(self, chunk: bytes) -> None:
-        # Awaited by tornado before it reads more: the disk sets the pace, off the event loop.
+        # Awaited by tornado before it reads more: past WINDOW pieces in flight the disk sets the pace.
         if self._writer is not None and self._failed is None:
-            try:
-                await self.in_thread(self._writer.write, chunk)
-            except DataShareError as exc:
-                self._failed = exc
+            self._inflight.append(self._in_lane(self._writer.write, chunk))
+            if len(self._inflight) >= WINDOW:
+                await self._settle(self._inflight.popleft())
 
     def on_connection_close(self) -> None:
         if self._writer is not None:
-            self._writer.abandon()
+            self._lane.submit(self._writer.abandon)  # after the pieces already queued
+
+    def on_finish(self) -> None:
+        if getattr(self, "_lane", None) is not None:
+            self._lane.shutdown(wait=False)
 
     @web.authenticated
     @authorized
     async def put(self, rel):
+        while self._inflight:
+            await self._settle(self._inflight.popleft())
         if self._failed is not None:
-            self._writer.abandon()
+            await self._in_lane(self._writer.abandon)
             raise self._failed
-        self.send_json(await self.in_thread(self._writer.finish))
+        self.send_json(await self._in_lane(self._writer.finish))
 
     @web.authenticated
     @authorized
