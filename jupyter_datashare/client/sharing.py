@@ -21,7 +21,7 @@ from pathlib import Path
 from ..core import manifests, paths
 from ..core.errors import DataShareError, InvalidInput
 from .connection import Service, ServiceError
-from .uploads import send_file, sha256_of
+from .uploads import send as send_file
 
 POLL_SECONDS = 0.25
 
@@ -74,8 +74,7 @@ def send(service: Service, up: Upload, *, progress=None, file_done=None, stop=No
         except OSError as exc:
             raise InvalidInput("path", f"'{f.relpath}' {getattr(exc, 'reason', None) or exc.strerror or exc}") from None
         with os.fdopen(fd, "rb") as fh:
-            sha, size = sha256_of(fh, stop)
-            send_file(service, fh, up.remote_path(f), size, sha, progress)
+            sha = send_file(service, fh, up.remote_path(f), progress=progress, stop=stop)
         manifest.append({"path": f.relpath, "sha256": sha})
         if file_done is not None:
             file_done()

@@ -16,6 +16,8 @@ import os
 import re
 import shutil
 import stat
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from . import paths
@@ -23,6 +25,8 @@ from .errors import InvalidInput, NotFound
 from .folders import forbidden_paths, share_root
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
+UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{16,43}")
+UPLOAD_FIELD = "upload"
 FIELD = paths.FIELD
 HASH_FIELD = "sha256"
 PART = ".datashare-part"  # the end of every part file's name: never shared, never a target
@@ -78,7 +82,8 @@ class Target:
     root: str  # the owner's folder, resolved
     parts: list[str]  # the folders on the way, then the file's name
     size: int
-    sha256: str
+    sha256: str  # "" until the request with the last bytes, in an upload named by ``upload_id``
+    upload_id: str = ""
 
     @property
     def name(self) -> str:
@@ -86,7 +91,8 @@ class Target:
 
     @property
     def part_name(self) -> str:
-        return f".{self.name}.{self.sha256[:16]}{PART}"
+        key = "u" + self.upload_id if self.upload_id else self.sha256[:16]
+        return f".{self.name}.{key}{PART}"
 
     def folder(self, create: bool = False) -> _Folder:
         return _Folder(self.root, self.parts[:-1], create=create, rel="/".join(self.parts))
@@ -101,6 +107,8 @@ class Target:
 
     def done(self, folder: _Folder) -> bool:
         """Already in place: the target is this very file (a repeated upload is a no-op)."""
+        if not self.sha256:
+            return False
         st = folder.lstat(self.name)
         if st is None or not stat.S_ISREG(st.st_mode) or st.st_size != self.size:
             return False
@@ -124,14 +132,19 @@ def _where(ctx, owner: str, rel) -> tuple[str, list[str]]:
     return root, parts
 
 
-def target(ctx, owner: str, rel, size, sha256) -> Target:
-    """Where ``rel`` (relative to the owner's folder) goes, or InvalidInput naming what is wrong."""
+def target(ctx, owner: str, rel, size, sha256, upload_id: str = "") -> Target:
+    """Where ``rel`` (relative to the owner's folder) goes, or InvalidInput naming what is wrong.
+
+    ``upload_id`` (a client's random name for one upload) lets the SHA-256 come with the last
+    bytes only: a client hashes a file as it sends it, instead of reading it twice."""
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
         raise InvalidInput("size", "must be the file's size in bytes")
-    if not isinstance(sha256, str) or not SHA256.fullmatch(sha256):
+    if upload_id and not UPLOAD_ID.fullmatch(upload_id):
+        raise InvalidInput(UPLOAD_FIELD, "must be 16 to 43 letters, digits, '-' or '_' (a random name of the upload)")
+    if not isinstance(sha256, str) or not (SHA256.fullmatch(sha256) or (upload_id and sha256 == "")):
         raise InvalidInput(HASH_FIELD, "must be the file's SHA-256, 64 lowercase hex digits")
     root, parts = _where(ctx, owner, rel)
-    t = Target(root, parts, size, sha256)
+    t = Target(root, parts, size, sha256, upload_id)
     try:
         with t.folder() as folder:
             st = folder.lstat(t.name)
@@ -150,6 +163,8 @@ class Writer:
             raise InvalidInput("offset", "must be a byte position")
         if offset + length > t.size:
             raise InvalidInput("size", f"the chunk ends at byte {offset + length}, past the file's {t.size} bytes")
+        if offset + length == t.size and not t.sha256:
+            raise InvalidInput(HASH_FIELD, "the request with a file's last bytes must announce its SHA-256")
         self.folder = t.folder(create=True)
         try:
             have = t.received(self.folder)
@@ -164,7 +179,11 @@ class Writer:
             self.folder.close()
             raise
         self.t, self.expected_end, self.written = t, offset + length, 0
-        self._hash = hashlib.sha256() if offset == 0 else None  # a resumed file is hashed whole at the end
+        self._key = (st.st_dev, st.st_ino)
+        # The hash of bytes [0, offset): new, or carried over from this part's previous request in
+        # this process if nothing touched the part since (same size and modification time); else
+        # (another process had it, a restart) the whole part is hashed at the end.
+        self._hash = hashlib.sha256() if offset == 0 else _running.take(self._key + (offset, st.st_mtime_ns))
         self._out = os.fdopen(fd, "ab")
 
     def write(self, chunk: bytes) -> None:
@@ -183,13 +202,15 @@ class Writer:
             # lost bytes fails its hash at the end and is sent again; it never gets shared.
             self._out.flush()
             end = self._out.tell()
+            mtime = os.fstat(self._out.fileno()).st_mtime_ns
             self._out.close()
             if end != self.expected_end:
                 raise InvalidInput("size", f"the chunk ended at byte {end}, not {self.expected_end}")
             if end < self.t.size:
+                if self._hash is not None:
+                    _running.keep(self._key + (end, mtime), self._hash)
                 return {"received": end, "complete": False}
-            whole = self._hash is not None and self.written == self.t.size
-            digest = self._hash.hexdigest() if whole else _hash_at(self.folder, self.t.part_name)
+            digest = self._hash.hexdigest() if self._hash is not None else _hash_at(self.folder, self.t.part_name)
             if digest != self.t.sha256:
                 os.unlink(self.t.part_name, dir_fd=self.folder.fd)
                 raise InvalidInput(HASH_FIELD, f"the bytes received hash to {digest}, not the announced {self.t.sha256}; "
@@ -238,6 +259,28 @@ def _count_files(parent_fd: int, name: str) -> int:
         return sum(len(files) for _d, _s, files, _fd in os.fwalk(dir_fd=fd))
     finally:
         os.close(fd)
+
+
+class _Running:
+    """Hashes of parts between two requests of one upload, in this process (a few hundred at most)."""
+
+    MOST = 256
+
+    def __init__(self):
+        self._lock, self._hashes = threading.Lock(), OrderedDict()
+
+    def keep(self, key, h) -> None:
+        with self._lock:
+            self._hashes[key] = h
+            while len(self._hashes) > self.MOST:
+                self._hashes.popitem(last=False)
+
+    def take(self, key):
+        with self._lock:
+            return self._hashes.pop(key, None)
+
+
+_running = _Running()
 
 
 def state(t: Target) -> dict:

@@ -4,6 +4,8 @@ in memory), in resumable chunks, kept only if its SHA-256 is the announced one (
 Headers: ``X-File-SHA256`` (the whole file's hash, hex) and, for a chunk, ``Content-Range: bytes
 FIRST-LAST/SIZE`` (without it the body is the whole file). ``GET api/files/{path}?sha256=…&size=…``
 says how many bytes of that file have arrived, so an interrupted upload goes on from there.
+``X-Upload-Id`` (a random name the client gives one upload) instead lets the SHA-256 come with the
+request that sends the last bytes: the client hashes as it sends (``GET …?upload=…&size=…``).
 ``DELETE api/files/{path}`` takes a file or folder out of the caller's folder (after a share).
 """
 
@@ -50,12 +52,13 @@ class FolderFileAPI(OwnerAPIHandler):
                 raise InvalidInput("Content-Range", "must be 'bytes FIRST-LAST/SIZE' matching the body")
             offset, size = int(m.group(1)), int(m.group(3))
         sha = (self.request.headers.get("X-File-SHA256") or "").strip().lower()
+        upload_id = (self.request.headers.get("X-Upload-Id") or "").strip()
         owner = self.owner  # 401/403 before anything is written
         limit = self.settings["datashare_max_upload_bytes"]
         if length > limit:
             raise InvalidInput("Content-Length", f"is over {limit} bytes, the most one request may send here")
         self.request.connection.set_max_body_size(limit)  # tornado's 100 MB default, for this request only
-        t = await self.in_thread(uploads.target, self.datashare, owner, rel, size, sha)
+        t = await self.in_thread(uploads.target, self.datashare, owner, rel, size, sha, upload_id)
         self._writer = await self.in_thread(uploads.Writer, t, offset, length)
         # One thread of its own writes and hashes this body's pieces, in order, while the event
         # loop reads the next ones: the two run side by side instead of taking turns.
@@ -104,5 +107,5 @@ class FolderFileAPI(OwnerAPIHandler):
     @authorized
     async def get(self, rel):
         t = await self.in_thread(uploads.target, self.datashare, self.owner, rel, _int_arg(self, "size"),
-                                 self.get_query_argument("sha256", ""))  # fmt: skip
+                                 self.get_query_argument("sha256", ""), self.get_query_argument("upload", ""))  # fmt: skip
         self.send_json(await self.in_thread(uploads.state, t))

@@ -217,3 +217,15 @@ async def test_hidden_files_are_never_sent(call, make_files, service):
     assert r.code == 400 and json.loads(r.body)["field"] == "include_hidden"
     r = await call("POST", "datashare", "api", "datasets", body={"path": "data", "title": "T"}, params={"check": "0"})
     assert r.code == 201 and [f["path"] for f in json.loads(r.body)["files"]] == ["t.csv"]  # ?check=0: a share
+
+
+async def test_a_big_file_is_hashed_as_it_is_sent_and_arrives_whole(call, server_root, service):
+    import os
+
+    (server_root / "big").mkdir()
+    data = os.urandom(3 << 20) * 7  # 21 MiB: past the size that is hashed before it is sent
+    (server_root / "big" / "b.bin").write_bytes(data)
+    out = await call.json("POST", "datashare", "api", "datasets", body={"path": "big", "title": "Big"}, expect=201)
+    assert out["files"][0]["sha256"] == hashlib.sha256(data).hexdigest()
+    status, _, got = service.call("GET", f"/d/{out['id']}/files/b.bin")
+    assert status == 200 and got == data

@@ -187,3 +187,43 @@ def test_the_store_is_never_removed_through_a_user_s_folder(tmp_path):
         assert (s.data / "audit-signing.key").exists()
     finally:
         s.stop()
+
+
+def put_part(service, path, body: bytes, first: int, size: int, upload: str, digest: str | None = None):
+    headers = {"X-Upload-Id": upload, "Content-Range": f"bytes {first}-{first + len(body) - 1}/{size}",
+               "Content-Length": str(len(body)), "Authorization": f"Bearer {service.alice}"}  # fmt: skip
+    if digest:
+        headers["X-File-SHA256"] = digest
+    conn = http.client.HTTPConnection("127.0.0.1", service.port, timeout=30)
+    conn.request("PUT", f"/api/files/{path}", body=body, headers=headers)
+    r = conn.getresponse()
+    out = r.status, r.read()
+    conn.close()
+    return out
+
+
+def test_named_by_an_upload_id_the_hash_comes_with_the_last_bytes(service):
+    """A client hashes a big file as it sends it: the hash comes with the request of its last bytes."""
+    upload, half = "u" + "A" * 21, len(BYTES) // 2
+    assert put_part(service, "big.bin", BYTES[:half], 0, len(BYTES), upload) == (
+        200, b'{"received": 5120, "complete": false}')  # fmt: skip
+    status, state = service.json("GET", f"/api/files/big.bin?upload={upload}&size={len(BYTES)}", token=service.alice)
+    assert state == {"received": half, "complete": False}
+    status, body = put_part(service, "big.bin", BYTES[half:], half, len(BYTES), upload)  # no hash with the last bytes
+    assert status == 400 and b'"field": "sha256"' in body
+    status, body = put_part(service, "big.bin", BYTES[half:], half, len(BYTES), upload, sha(BYTES))
+    assert status == 200 and b'"complete": true' in body, body
+    assert (service.root / "alice" / "big.bin").read_bytes() == BYTES
+    for bad in ("short", "x" * 44, "with/slash" + "a" * 10):
+        status, body = put_part(service, "other.bin", b"x", 0, 2, bad)
+        assert status == 400 and b'"field": "upload"' in body, bad
+
+
+def test_a_part_changed_between_two_requests_is_hashed_whole_again(service):
+    upload, half = "B" * 22, len(BYTES) // 2
+    assert put_part(service, "t.bin", BYTES[:half], 0, len(BYTES), upload)[0] == 200
+    (part,) = (service.root / "alice").glob(".t.bin.*.datashare-part")
+    part.write_bytes(b"\0" * half)  # the same size, other bytes (the owner may write their folder)
+    status, body = put_part(service, "t.bin", BYTES[half:], half, len(BYTES), upload, sha(BYTES))
+    assert status == 400 and b'"field": "sha256"' in body, body  # never kept as the announced file
+    assert not (service.root / "alice" / "t.bin").exists()
