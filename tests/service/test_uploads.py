@@ -8,6 +8,7 @@ import http.client
 
 import pytest
 
+from ..conftest import db_url_for
 from .process import Service
 
 BYTES = bytes(range(256)) * 40  # 10,240 bytes
@@ -175,11 +176,11 @@ def test_the_store_is_never_removed_through_a_user_s_folder(tmp_path):
     # A set-up that puts the data dir inside the root, with a user of the same name as its folder.
     s = Service(tmp_path)
     s.data = s.root / "store"
-    s.db_url = ""
+    s.db_url = db_url_for(s.data)
     token = s.token("store")
     s.start()
     try:
-        for path in ("audit-signing.key", "datashare.sqlite", "store"):
+        for path in ("audit-signing.key", "store"):
             status, body = s.json("DELETE", f"/api/files/{path}", token=token)
             assert status == 400 and body["field"] == "path", (path, body)
         status, body = s.json("DELETE", "/api/files/../store", token=token)
