@@ -242,3 +242,44 @@ def test_a_data_steward_reads_and_verifies_the_whole_log(tmp_path):
         assert s.json("GET", "/api/audit/verify", token=carol)[0] == 403
     finally:
         s.stop()
+
+
+def test_two_service_processes_on_one_database_answer_as_one(tmp_path):
+    """The service behind a load balancer: what one process starts or makes, the other answers for."""
+    a, b = Service(tmp_path), Service(tmp_path)
+    b.log = tmp_path / "service-b.log"
+    (a.root / "alice" / "study").mkdir(parents=True)
+    (a.root / "alice" / "study" / "t.csv").write_bytes(b"a,b\n1,2\n")
+    core = a.core()
+    try:
+        row, alice = api_tokens.issue(core, "admin:test", "alice")
+    finally:
+        core.close()
+    a.start()  # alone first: it makes (or upgrades) the schema
+    b.start()
+    try:
+        status, started = a.json("POST", "/api/datasets?async=1", token=alice,
+                                 body={"path": "study", "title": "T", "access": {"level": "reviewer-only"}})  # fmt: skip
+        assert status == 202, started
+        for _ in range(300):  # followed through the other process
+            status, job = b.json("GET", f"/api/jobs/{started['job']['id']}", token=alice)
+            if job["state"] != "running":
+                break
+            time.sleep(0.1)
+        assert status == 200 and job["state"] == "done", job
+        dataset_id = job["dataset"]["id"]
+        status, link = a.json("POST", f"/api/datasets/{dataset_id}/links", token=alice, body={})
+        secret = link["url"].rsplit("/r/", 1)[1]
+        status, _, data = b.call("GET", f"/r/{secret}/files/t.csv")  # made by one, served by the other
+        assert status == 200 and data == b"a,b\n1,2\n"
+        core = a.core()
+        try:
+            api_tokens.revoke(core, "admin:test", row["id"])
+            assert core.audit.verify().ok  # one chain, whoever wrote
+        finally:
+            core.close()
+        for s in (a, b):
+            assert s.json("GET", "/api/datasets", token=alice)[0] == 401  # revoked for both at once
+    finally:
+        a.stop()
+        b.stop()
