@@ -45,6 +45,9 @@ def _advance(mark: list, position: int, progress) -> None:
         mark[0] = position
 
 
+NOTHING_YET = {"received": 0, "complete": False}
+
+
 class _Upload:
     """One file's way to the service: what it is called there, its size, its hash once known, the
     client's random name for it (``upload_id``: the hash may then come with the last bytes)."""
@@ -57,9 +60,11 @@ class _Upload:
         query = {"size": self.size, "sha256": self.sha, "upload": self.upload_id or None}
         return self.service.call("GET", self.rel, query=query).json()
 
-    def send(self, f, end: int, mark: list, progress) -> None:
-        """Bytes up to ``end`` (the file's size: its last ones, with the hash), from what arrived."""
-        state, broken = self.state(), 0
+    def send(self, f, end: int, mark: list, progress, state: dict | None = None) -> None:
+        """Bytes up to ``end`` (the file's size: its last ones, with the hash), from what arrived
+        (``state``, else asked). The first try of a file assumes nothing arrived: one request per
+        small file; if some did, the service names the offset and the client asks where it is."""
+        state, broken = state or self.state(), 0
         while not state["complete"] and state["received"] < end:
             offset = state["received"]
             _advance(mark, offset, progress)
@@ -75,6 +80,12 @@ class _Upload:
                 reply = self.service.put_file(self.rel, f, offset, n, headers=headers,
                                               sent=lambda at: _advance(mark, at, progress))  # fmt: skip
                 state = reply.finish().json()
+            except InvalidInput as exc:
+                if exc.field != "offset" or broken:
+                    raise
+                broken += 1
+                state = self.state()  # some of it arrived before (an earlier try): go on from there
+                continue
             except (ServiceUnreachable, http.client.HTTPException, ConnectionError) as exc:
                 broken += 1
                 if broken > RETRIES:
@@ -92,7 +103,7 @@ def send_file(service: Service, f, remote: str, size: int, sha: str, progress=No
     """Put the open local file ``f`` at ``remote`` (relative to the caller's folder on the
     service); the service keeps it only once all its bytes hash to ``sha``. Goes on from what
     already arrived."""
-    _Upload(service, remote, size, sha).send(f, size, [0], progress)
+    _Upload(service, remote, size, sha).send(f, size, [0], progress, state=NOTHING_YET)
 
 
 class _Hasher(threading.Thread):
@@ -142,7 +153,7 @@ def send(service: Service, f, remote: str, progress=None, stop=None) -> str:
             progress(n)
 
     try:
-        up.send(f, size - TAIL, mark, moved)
+        up.send(f, size - TAIL, mark, moved, state=NOTHING_YET)  # a new upload id: nothing is there
         up.sha = hasher.result()
         up.send(f, size, mark, moved)
         return up.sha

@@ -203,6 +203,8 @@ def view(session, r: AccessRequest, now, reader: Reader | None = None) -> dict:
         "purpose": r.purpose, "intended_use": duo.describe(r.intended_use), "commercial": r.commercial,
         "conditions": duo.describe(ds.use_conditions or []), "flags": r.flags,
         "agreement_sha256": r.agreement_sha256, "requested_days": r.requested_days,
+        # The hash of an empty text: the dataset asked for no agreement.
+        "agreement_accepted": bool(r.agreement_sha256) and r.agreement_sha256 != agreement_hash(""),
         "submitted_at": r.submitted_at.isoformat(), "decided_at": r.decided_at.isoformat() if r.decided_at else None,
         "reason": r.reason, "required_approvals": ds.required_approvals, "rule": ds.decision_rule,
         "decisions": [{"member": d.member_id, "decision": d.decision, "reason": d.reason,

@@ -5,18 +5,17 @@ deny with a confirmation step; and the datasets they own. In a Jupyter server th
 
 from __future__ import annotations
 
-import hashlib
 from urllib.parse import urlencode
 
+from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..core import datasets, requests, views
+from ..core.errors import InvalidInput, NotFound
 from .forms import FormHandler
 
-EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
-
-
 class InboxPage(FormHandler):
+    auth_resource = "datashare:requests"
     max_body_bytes = 16 * 1024
 
     @property
@@ -27,8 +26,6 @@ class InboxPage(FormHandler):
         username, groups = self.who
         ctx = self.datashare
         seen = requests.visible_requests(ctx, username=username, groups=groups)
-        for r in seen:  # the hash of an empty text: the dataset asked for no agreement
-            r["agreement_accepted"] = bool(r["agreement_sha256"]) and r["agreement_sha256"] != EMPTY_SHA256
         to_decide = [r for r in seen if r["you_may_decide"]]
         others = [r for r in seen if not r["you_may_decide"]]
         now = ctx.now()
@@ -43,6 +40,7 @@ class InboxPage(FormHandler):
                   notice=notice, confirm=confirm, noindex=True)  # fmt: skip
 
     @web.authenticated
+    @authorized
     async def get(self):
         decided = self.get_query_argument("decided", None)
         notice = None
@@ -52,11 +50,12 @@ class InboxPage(FormHandler):
                 view = await self.in_thread(requests.get, self.datashare, decided, username=username, groups=groups)
                 if view["you_are_member"]:
                     notice = f"Your decision on {decided} was recorded; the request is {view['status']}."
-            except Exception:  # noqa: BLE001 - a notice is a courtesy; a bad id just shows none
+            except (InvalidInput, NotFound):  # a notice is a courtesy; a bad id just shows none
                 notice = None
         await self.show(notice)
 
     @web.authenticated
+    @authorized
     async def post(self):
         body = self.form()
         username, groups = self.who

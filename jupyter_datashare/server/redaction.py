@@ -41,8 +41,19 @@ def also_under(base_url: str) -> None:
     _CAPABILITY_SEGMENT = _segment_pattern()
 
 
+# The hub's OAuth sends a one-time code (and the state bound to the login cookie) back to the
+# service's oauth_callback in the query string: a log reader could finish the login with them.
+_OAUTH_CALLBACK = re.compile(r"oauth_callback\?[^\s\"'<>#]*")
+_OAUTH_PARAMETER = re.compile(r"((?:\?|&|&amp;)(?:code|state)=)[^&\s\"'<>#]+")
+
+
+def _oauth_redacted(match: re.Match) -> str:
+    return _OAUTH_PARAMETER.sub(r"\1[redacted]", match.group(0))
+
+
 def redact_line(text: str) -> str:
-    return _CAPABILITY_SEGMENT.sub(r"\1[redacted]", redact(text))
+    text = _OAUTH_CALLBACK.sub(_oauth_redacted, redact(text))
+    return _CAPABILITY_SEGMENT.sub(r"\1[redacted]", text)
 
 
 def redact_request(request) -> None:

@@ -125,3 +125,10 @@ def test_what_is_not_a_secret_stays_readable():
         assert redact_line(line) == line
     # Under a capability route, whatever stands where the secret goes is hidden, prefix or not.
     assert redact_line("/datashare/r/QmFzZTY0IGxvb2tzIGxpa2UgYSBzZWNyZXQ/files/x") == "/datashare/r/[redacted]/files/x"
+
+
+def test_the_hub_s_one_time_login_code_is_not_logged():
+    line = "302 GET /services/datashare/oauth_callback?code=Zm9vYmFy123&state=eyJ1dWlkIjoiYSJ9 (127.0.0.1) 4ms"
+    assert redact_line(line) == "302 GET /services/datashare/oauth_callback?code=[redacted]&state=[redacted] (127.0.0.1) 4ms"
+    # A filter of our own API that happens to be called state stays readable.
+    assert redact_line("GET /services/datashare/api/requests?state=pending") == "GET /services/datashare/api/requests?state=pending"

@@ -1,5 +1,6 @@
 """Restricted data end to end: request → decisions → quorum → grant → download → revoke → 404."""
 
+import hashlib
 import json
 import re
 from email import message_from_string
@@ -180,6 +181,9 @@ async def test_external_member_decides_on_their_page(call, share):
     page = await browser.open(*link)
     html = page.body.decode()
     assert page.code == 200 and "Rosalind Example" in html and page.headers["Referrer-Policy"] == "no-referrer"
+    # What a decision needs, as in the service's inbox: the conditions and the agreement accepted.
+    assert "<dt>Conditions</dt><dd>HMB (" in html and ", NCU (" in html
+    assert f"<dt>Agreement</dt><dd>accepted (SHA-256 <code>{hashlib.sha256(AGREEMENT.encode()).hexdigest()}</code>)" in html
     req_id = re.search(r'name="request_id" value="([^"]+)"', html).group(1)
     no_reason = await browser.post(*link, form={"request_id": req_id, "decision": "deny"})
     assert no_reason.code == 400

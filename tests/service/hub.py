@@ -116,8 +116,9 @@ c.JupyterHub.load_roles.append({{"name": "tester", "services": ["tester"],
             time.sleep(0.5)
         raise AssertionError(f"jupyterhub did not start:\n{self.log()}")
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-8000:]
+    def log(self, whole: bool = False) -> str:
+        text = self.log_path.read_text(errors="replace")
+        return text if whole else text[-8000:]
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

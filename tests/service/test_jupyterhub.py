@@ -158,3 +158,9 @@ def test_links_and_decisions_outlive_the_owner_s_server(hub):
     assert carol.get("requests").json()["requests"] == []
     r = carol.post(f"requests/{request_id}/decision", json={"decision": "deny", "reason": "mine"})
     assert r.status_code == 404
+
+    # Nothing a log reader could use: not the review link's secret, not the hub's one-time login code.
+    text = hub.log(whole=True)
+    assert "oauth_callback?code=[redacted]&state=[redacted]" in text  # the service's access log is in it
+    assert link.rsplit("/", 1)[-1] not in text
+    assert not re.search(r"code=(?!\[(redacted|secret)\])", text)  # the hub writes [secret] in its own lines

@@ -228,3 +228,29 @@ def test_a_part_changed_between_two_requests_is_hashed_whole_again(service):
     status, body = put_part(service, "t.bin", BYTES[half:], half, len(BYTES), upload, sha(BYTES))
     assert status == 400 and b'"field": "sha256"' in body, body  # never kept as the announced file
     assert not (service.root / "alice" / "t.bin").exists()
+
+
+def requests_logged(service, method: str, path: str) -> int:
+    return service.log.read_text().count(f"{method} /api/files/{path}")
+
+
+def test_the_client_sends_a_new_file_in_one_request_and_resumes_one_begun(service, tmp_path):
+    from jupyter_datashare.client import uploads
+    from jupyter_datashare.client.connection import Service as Client
+
+    client = Client(f"http://127.0.0.1:{service.port}/", service.alice)
+    local = tmp_path / "local.bin"
+    local.write_bytes(BYTES)
+    with open(local, "rb") as f:
+        assert uploads.send(client, f, "fresh.bin") == sha(BYTES)
+    assert (service.root / "alice" / "fresh.bin").read_bytes() == BYTES
+    assert (requests_logged(service, "PUT", "fresh.bin"), requests_logged(service, "GET", "fresh.bin")) == (1, 0)
+
+    # An earlier try sent the first 4,000 bytes: the service names the offset, the client goes on.
+    status, _ = put(service, "begun.bin", BYTES[:4000], service.alice, digest=sha(BYTES),
+                    content_range=f"bytes 0-3999/{len(BYTES)}")  # fmt: skip
+    assert status == 200
+    with open(local, "rb") as f:
+        assert uploads.send(client, f, "begun.bin") == sha(BYTES)
+    assert (service.root / "alice" / "begun.bin").read_bytes() == BYTES
+    assert requests_logged(service, "GET", "begun.bin") == 1
