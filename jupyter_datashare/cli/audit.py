@@ -48,10 +48,18 @@ def _read_notes(files: list[str]) -> list[str]:
 
 
 def cmd_audit_verify(ctx, args) -> int:
+    from ..core import move_in
+
     report = ctx.audit.verify(trusted_notes=_read_notes(args.checkpoint))
+    moved = move_in.verify(ctx)  # the old chains of local stores moved into a service
+    for m in moved:
+        if m["ok"]:
+            print(f"ok: moved store {m['moved_store']} of {m['owner']}: {m['events']} old events")
+        else:
+            print(f"moved store {m['moved_store']} of {m['owner']} damaged: {m['problem']}", file=sys.stderr)
     if report.ok:
         print(f"ok: {report.events} events, {report.checkpoints} checkpoints")
-        return 0
+        return 0 if all(m["ok"] for m in moved) else 1
     print(f"audit log damaged: {report.problem}", file=sys.stderr)
     return 1
 

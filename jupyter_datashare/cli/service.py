@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 
 from ..core import api_tokens
+from ..core.errors import InvalidInput
 from .output import CLIENT, print_json
 
 
@@ -48,6 +49,27 @@ def cmd_token_revoke(ctx, args) -> int:
     return 0
 
 
+def cmd_push_local(ctx, args) -> int:
+    from .. import config
+    from ..client import moving_in
+
+    service = config.service_of(args.options)
+    if service is None:
+        raise InvalidInput("DataShareApp.service_url", "names the service to move into (with service_token_file): "
+                           "push-local moves this machine's store there")  # fmt: skip
+    done = moving_in.push(ctx, service, actor=ctx.settings.owner, client=CLIENT)
+    if args.json:
+        print_json(done)
+        return 0
+    print(f"moved {len(done['datasets'])} datasets ({done['versions']} versions, {done['files']} files, "
+          f"{done['links']} review links, {done['requests']} access requests, {done['grants']} grants) "
+          f"into {service.url} as moved store {done['moved_store']}")  # fmt: skip
+    print(f"the old audit log ({done['old_audit']['events']} events, head {done['old_audit']['head_hash']}) is kept "
+          "there and verifies; links already sent work at the service's address (replace this server's address "
+          "with the service's). This machine's store is unchanged: stop serving it once you have checked the service.")  # fmt: skip
+    return 0
+
+
 def cmd_serve(ctx, args) -> int:
     from ..service.app import serve
 
@@ -73,6 +95,12 @@ def add_commands(sub, command) -> None:
     serve.add_argument("--hub", action="store_true",
                        help="run as a JupyterHub service (from c.JupyterHub.services): callers are hub users, known "
                        "by their hub token or a hub login; address and prefix come from the hub")  # fmt: skip
+    p = command(sub, "push-local", cmd_push_local, "move this machine's store into the service (service_url)",
+                "Move every dataset of this machine's store, with its versions, files, committee, review links, "
+                "access requests, decisions and grants, into the service of c.DataShareApp.service_url, as yours. "
+                "Secrets already sent keep working at the service's address; the old audit log is kept there and "
+                "verifies. All or nothing; this machine's store is left as it was.")  # fmt: skip
+    p.add_argument("--json", action="store_true", help="print the service's account of the move as JSON")
     ssub = serve.add_subparsers(dest="serve_command", metavar="ACTION")
     token = ssub.add_parser("token", help="personal API tokens", description="Personal API tokens of the service's users.")
     tsub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)

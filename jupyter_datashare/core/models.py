@@ -329,3 +329,46 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+# -- local stores moved into the service (core/move_in.py) -------------------------------------
+
+
+class MovedStore(Base):
+    """One local store moved into the service by its owner: where its old audit chain ended (the
+    service's own log records the same, in the event ``store.moved_in``), and the key that signed it."""
+
+    __tablename__ = "moved_stores"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200), index=True)
+    moved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    event_seq: Mapped[int] = mapped_column(Integer)  # the service's event that recorded the move
+    old_size: Mapped[int] = mapped_column(Integer)
+    old_head_hash: Mapped[str] = mapped_column(String(64))
+    old_public_key: Mapped[str] = mapped_column(String(64))  # hex, Ed25519
+    old_checkpoint: Mapped[str | None] = mapped_column(Text, nullable=True)  # the newest signed note
+    datasets: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class MovedAuditEvent(Base):
+    """An event of a moved store's old audit chain, as it was: the chain still verifies."""
+
+    __tablename__ = "moved_audit_events"
+
+    store_id: Mapped[str] = mapped_column(ForeignKey("moved_stores.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    ts: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(60))
+    outcome: Mapped[str] = mapped_column(String(20))
+    dataset_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    file: Mapped[str | None] = mapped_column(Text, nullable=True)
+    byte_range: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    client: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    link_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    grant_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    details: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    entry_hash: Mapped[str] = mapped_column(String(64))

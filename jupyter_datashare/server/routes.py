@@ -3,7 +3,7 @@ once for both adapters (the Jupyter extension, under ``datashare/``; the service
 
 from __future__ import annotations
 
-from . import access, api, inbox, jobs, public, transparency, uploads
+from . import access, api, inbox, jobs, moving_in, public, transparency, uploads
 
 SECRET = r"[^/]+"
 
@@ -49,4 +49,5 @@ def service_routes() -> list[tuple[str, type]]:
     """The service's own routes, besides every one of ``routes()``: its callers keep their files
     in their folder there (a Jupyter server shares from its own disk instead), and people who log
     in find their requests to decide and their datasets at its root (the panel, in JupyterLab)."""
-    return [(r"api/files/(.+)", uploads.FolderFileAPI), (r"", inbox.InboxPage)]
+    return [(r"api/files/(.+)", uploads.FolderFileAPI), (r"api/moved-stores", moving_in.MovedStoresAPI),
+            (r"api/moved-stores/([^/]+)/audit", moving_in.MovedStoreAuditAPI), (r"", inbox.InboxPage)]

@@ -192,5 +192,10 @@ export const AUDIT_ACTIONS = [
   'notification.failed',
   'privacy.overridden',
   'token.issued',
-  'token.revoked'
+  'token.revoked',
+  'dataset.moved_in',
+  'store.moved_in',
+  'store.moved_out',
+  'store.reclaimed',
+  'file.repaired'
 ];

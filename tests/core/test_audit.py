@@ -234,3 +234,15 @@ def test_an_event_prepared_before_the_lock_hashes_as_the_verifier_recomputes_it(
     stored = core.audit.events()[-1]
     assert stored["seq"] == seqs[-1] and stored["details"] == tricky.details and stored["file"] == tricky.file
     assert core.audit.verify().ok
+
+
+def test_the_panel_s_audit_filter_offers_every_action_the_server_writes():
+    import pathlib
+    import re
+
+    package = pathlib.Path(__file__).parents[2] / "jupyter_datashare"
+    written = set(re.findall(r'Event\(\s*"([a-z_]+\.[a-z_]+)"', "".join(p.read_text() for p in package.rglob("*.py"))))
+    vocab = (package.parent / "labextension" / "src" / "vocab.ts").read_text()
+    block = vocab[vocab.index("export const AUDIT_ACTIONS") :]
+    offered = set(re.findall(r"'([a-z_]+\.[a-z_]+)'", block[: block.index("];")]))
+    assert "store.moved_in" in written and written - offered == set()

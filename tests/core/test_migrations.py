@@ -158,6 +158,16 @@ def fixture_rows(data_dir, master: bytes, data_key: bytes) -> dict[str, list[dic
             {"id": "tok-1", "username": "ada", "label": "laptop", "secret_hash": "f" * 64, "created_by": "admin:root",
              "created_at": T, "expires_at": None, "revoked_at": None, "last_used_at": T},
         ],  # fmt: skip
+        "moved_stores": [  # a laptop's store moved into the service, its old chain of one event
+            {"id": "mv-1", "owner": "ada", "moved_at": T, "event_seq": 1, "old_size": 1, "old_head_hash": "a" * 64,
+             "old_public_key": "b" * 64, "old_checkpoint": None, "datasets": json.dumps(["ds-open"])},
+        ],  # fmt: skip
+        "moved_audit_events": [
+            {"store_id": "mv-1", "seq": 1, "ts": "2026-01-02T03:04:05.000000Z", "actor": "ada",
+             "action": "dataset.shared", "outcome": "ok", "dataset_id": "ds-open", "version": 1, "file": None,
+             "byte_range": None, "reason": None, "client": "cli", "link_id": None, "grant_id": None,
+             "details": None, "entry_hash": "a" * 64},
+        ],  # fmt: skip
     }
 
 
