@@ -48,10 +48,10 @@ def _read_notes(files: list[str]) -> list[str]:
 
 
 def cmd_audit_verify(ctx, args) -> int:
-    from ..core import move_in
+    from ..core import old_chains
 
     report = ctx.audit.verify(trusted_notes=_read_notes(args.checkpoint))
-    moved = move_in.verify(ctx)  # the old chains of local stores moved into a service
+    moved = old_chains.verify(ctx)  # the old chains of local stores moved into a service
     for m in moved:
         if m["ok"]:
             print(f"ok: moved store {m['moved_store']} of {m['owner']}: {m['events']} old events")

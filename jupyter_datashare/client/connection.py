@@ -100,9 +100,14 @@ class Service:
         self._scheme, self._host, self._port = u.scheme, u.hostname, u.port
         self._base = (u.path or "/").rstrip("/") + "/"
         self._token, self._timeout = token, timeout
+        self._ca_file = ca_file
         self._tls = ssl.create_default_context(cafile=ca_file) if u.scheme == "https" else None
         self._idle: list[http.client.HTTPConnection] = []  # kept-alive connections, any thread's
         self._lock = threading.Lock()
+
+    def patient(self, timeout: float) -> "Service":
+        """The same service, waited on up to ``timeout`` seconds per answer (a long job's)."""
+        return Service(self.url, self._token, timeout=timeout, ca_file=self._ca_file)
 
     def path_of(self, rel: str, query: dict | None = None) -> str:
         """The request target of ``rel`` (below the base URL, already quoted) and a query."""

@@ -16,9 +16,17 @@ from ..core import move_out
 from ..core.audit import Event
 from ..core.errors import DataShareError, InvalidInput
 from . import uploads
-from .connection import Service
+from .connection import Service, ServiceError
 
 FOLDER_PREFIX = "datashare-move-in-"
+MOVE_TIMEOUT = 6 * 3600.0
+
+
+def _remove(service: Service, folder: str) -> None:
+    try:
+        service.call("DELETE", "api/files/" + Service.quoted(folder))
+    except DataShareError:
+        pass  # nothing arrived, or the service is gone: the folder holds no secret
 
 
 def send_files(service: Service, pack: move_out.Pack, folder: str, progress=None) -> str:
@@ -40,14 +48,21 @@ def push(ctx, service: Service, *, actor: str, client: str | None = None, progre
         folder = FOLDER_PREFIX + secrets.token_hex(8)
         try:
             audit_sha256 = send_files(service, pack, folder, progress)
-            body = {"folder": folder, "bundle": pack.bundle, "keys": pack.keys, "audit_sha256": audit_sha256}
-            done = service.call("POST", "api/moved-stores", body).json()
         except BaseException:
-            try:
-                service.call("DELETE", "api/files/" + Service.quoted(folder))
-            except DataShareError:
-                pass  # nothing arrived, or the service is gone: the folder holds no secret
+            _remove(service, folder)
             raise
+        body = {"folder": folder, "bundle": pack.bundle, "keys": pack.keys, "audit_sha256": audit_sha256}
+        # The service copies and checks every file before it answers: a big store takes a while.
+        patient = service.patient(MOVE_TIMEOUT)
+        try:
+            done = patient.call("POST", "api/moved-stores", body).json()
+        except ServiceError:
+            _remove(service, folder)  # refused, nothing added: the files sent go too
+            raise
+        # (Unreachable, or no answer in time: the move may still be under way, so the folder stays;
+        # `GET api/moved-stores` says whether it went in.)
+        finally:
+            patient.close()
     ctx.audit.record(Event("store.moved_out", actor, client=client, details={
         "service": service.url, "moved_store": done["moved_store"], "datasets": len(done["datasets"]),
         "old_events": done["old_audit"]["events"], "old_head_hash": done["old_audit"]["head_hash"]}))  # fmt: skip

@@ -22,6 +22,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from .errors import InvalidInput
 from .keyring import DatasetKey
 from .models import (
     AccessRequest,
@@ -122,9 +123,12 @@ def _dataset(ctx, s, ds: Dataset, out: Pack) -> dict:
 
 def _send_stored(ctx, ds: Dataset, f: VersionFile, live_key: bool, out: Pack) -> str | None:
     """How the file is stored (and so sent): encrypted, plain, or not at all (a withdrawn
-    dataset's files are gone; a damaged one is never served)."""
-    if ds.withdrawn_at is not None or f.damaged_at is not None:
+    dataset's files are gone). A damaged file stops the move: it is never taken on trust."""
+    if ds.withdrawn_at is not None:
         return None
+    if f.damaged_at is not None:
+        raise InvalidInput("datasets", f"'{f.path}' of {ds.id} is damaged here: repair it "
+                                       "(`jupyter datashare store check`) or withdraw the dataset, then move")  # fmt: skip
     if live_key and ctx.store.has(f.sha256, ds.id):
         out.files.append(StoredFile(f"encrypted/{ds.id}/{f.sha256}", str(ctx.store.path(f.sha256, ds.id))))
         return "encrypted"

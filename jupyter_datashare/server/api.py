@@ -8,7 +8,7 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from ..core import citation, datasets, links, manifests, move_in, privacy, views
+from ..core import citation, datasets, links, manifests, old_chains, privacy, views
 from ..core.audit import end_of
 from ..core.clock import parse_when
 from ..core.errors import DataShareError, InvalidInput, NotFound
@@ -317,7 +317,7 @@ class AuditVerifyAPI(OwnerAPIHandler):
         audit = self.datashare.audit
         report = (await self.in_thread(audit.verify)).to_dict()
         # Local stores moved into the service keep their old chains: each is checked too.
-        moved = await self.in_thread(move_in.verify, self.datashare)
+        moved = await self.in_thread(old_chains.verify, self.datashare)
         if moved:
             report["moved_stores"] = moved
             report["ok"] = report["ok"] and all(m["ok"] for m in moved)

@@ -5,15 +5,10 @@ stores they moved in, and reads a moved store's old audit chain as it was (JSON 
 from __future__ import annotations
 
 from jupyter_server.auth.decorator import authorized
-from sqlalchemy import select
 from tornado import web
 
-from ..core import move_in
-from ..core.db import reading
-from ..core.models import MovedStore
+from ..core import move_in, old_chains
 from .base import OwnerAPIHandler
-
-PAGE = 2000  # old events read (in a thread) and written per piece
 
 
 class MovedStoresAPI(OwnerAPIHandler):
@@ -22,22 +17,16 @@ class MovedStoresAPI(OwnerAPIHandler):
     @web.authenticated
     @authorized
     async def post(self):
-        body = self.json_body()
-        done = await self.in_thread(move_in.move_in, self.datashare, self.owner, body, client=self.client)
+        owner = self.owner
+        body = await self.in_thread(self.json_body)  # a whole store's rows: parsed off the event loop
+        done = await self.in_thread(move_in.move_in, self.datashare, owner, body, client=self.client)
         self.set_status(201)
         self.send_json(done)
 
     @web.authenticated
     @authorized
     async def get(self):
-        self.send_json({"moved_stores": await self.in_thread(_listed, self.datashare, self.owner)})
-
-
-def _listed(ctx, owner: str) -> list[dict]:
-    with reading(ctx.engine) as s:
-        rows = s.scalars(select(MovedStore).where(MovedStore.owner == owner).order_by(MovedStore.moved_at))
-        return [{"id": m.id, "moved_at": m.moved_at.isoformat(), "datasets": m.datasets, "old_events": m.old_size,
-                 "old_head_hash": m.old_head_hash, "event": m.event_seq} for m in rows]  # fmt: skip
+        self.send_json({"moved_stores": await self.in_thread(old_chains.listed, self.datashare, self.owner)})
 
 
 class MovedStoreAuditAPI(OwnerAPIHandler):
@@ -46,20 +35,13 @@ class MovedStoreAuditAPI(OwnerAPIHandler):
     @web.authenticated
     @authorized
     async def get(self, store_id):
-        lines = move_in.old_events(self.datashare, self.owner, store_id)
-        first = await self.in_thread(_take, lines, PAGE)  # a NotFound before any header is sent
+        await self.in_thread(old_chains.owned, self.datashare, self.owner, store_id)  # a 404 before any header
         self.set_header("Content-Type", "application/x-ndjson; charset=utf-8")
-        while first:
-            self.write("".join(first))
+        after = 0
+        while True:  # a page per short read: a slow reader holds no database session
+            text, after = await self.in_thread(old_chains.lines, self.datashare, store_id, after)
+            if not text:
+                break
+            self.write(text)
             await self.flush()
-            first = await self.in_thread(_take, lines, PAGE)
         self.finish()
-
-
-def _take(lines, n: int) -> list[str]:
-    out = []
-    for line in lines:
-        out.append(line)
-        if len(out) >= n:
-            break
-    return out

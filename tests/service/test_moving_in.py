@@ -275,11 +275,38 @@ def test_a_bundle_is_checked_field_by_field_and_nobody_moves_into_another_s_data
         (lambda b: b["datasets"][0]["versions"][0].update(number=2), "bundle.datasets[0].versions[0].number"),
         (lambda b: b.update(format="something else"), "bundle.format"),
         (lambda b: b["audit"].update(head_hash="0" * 64), move_out.AUDIT_FILE),
+        (lambda b: b["audit"].pop("public_key"), "bundle.audit.public_key"),
+        (lambda b: b.update(datasets=[]), "bundle.datasets"),
+        # A file listed as damaged, so never sent: it would keep someone else's blob alive.
+        (lambda b: b["datasets"][0]["versions"][0]["files"][0].update(damaged_at="2026-01-01T00:00:00+00:00",
+                                                                      stored=None),
+         "bundle.datasets[0].versions[0].files[0].stored"),
+        # Only a withdrawal destroys a key: a dataset in use would be stored in clear.
+        (lambda b: b["datasets"][1]["key"].update(destroyed_at="2026-01-01T00:00:00+00:00"),
+         "bundle.datasets[1].key.destroyed_at"),
+        # carol in bob's seat: the owner never decides, not even through a bundle.
+        (lambda b: next(m for m in b["datasets"][3]["committee"] if m["username"] == "bob").update(username="carol"),
+         "bundle.datasets[3].requests[0].decisions[0].member_id"),
+        (lambda b: b["datasets"][3]["requests"][0].update(name="x" * 301), "bundle.datasets[3].requests[0].name"),
+        (lambda b: b["datasets"][0]["versions"][0]["files"][0].update(path="../table.csv"),
+         "bundle.datasets[0].versions[0].files[0].path"),
     ]  # fmt: skip
     for change, field in cases:
         status, body = post(variant(change), keys={k + "x": v for k, v in pack.keys.items()})
         assert status == 400 and body["field"] == field, (field, body)
     status, body = post(variant(lambda b: None), keys={})
     assert status == 400 and body["field"] == f"keys.{local.embargoed}x", body  # a dataset not open needs its key
+    # A move of the same datasets under way elsewhere has claimed their folder in the store.
+    claimed = service.data / "store" / "encrypted" / f"{local.review}x"
+    claimed.mkdir()
+    (claimed / "theirs").write_bytes(b"someone else's file")
+    status, body = post(variant(lambda b: None), keys={k + "x": v for k, v in pack.keys.items()})
+    assert status == 400 and "is being moved in" in body["message"], body
+    assert (claimed / "theirs").read_bytes() == b"someone else's file"  # never removed by the failed move
     status, body = service.json("GET", "/api/datasets", token=carol_token)
     assert body["datasets"] == []
+    status, body = service.json("GET", "/api/moved-stores", token=carol_token)
+    assert body["moved_stores"] == []  # nothing half-kept of the failed moves
+    # Clashes count like failed look-ups of secrets: a bundle is no fast way to test guessed hashes.
+    statuses = [post(pack.bundle)[0] for _ in range(12)]
+    assert statuses[0] == 400 and statuses[-1] == 429, statuses
