@@ -84,6 +84,9 @@ class Target:
     size: int
     sha256: str  # "" until the request with the last bytes, in an upload named by ``upload_id``
     upload_id: str = ""
+    # Not hashed on arrival: the client shares it next with its SHA-256 in the manifest, which the
+    # freeze checks as it copies the file into the store (once, not twice).
+    checked_at_share: bool = False
 
     @property
     def name(self) -> str:
@@ -132,11 +135,12 @@ def _where(ctx, owner: str, rel) -> tuple[str, list[str]]:
     return root, parts
 
 
-def target(ctx, owner: str, rel, size, sha256, upload_id: str = "") -> Target:
+def target(ctx, owner: str, rel, size, sha256, upload_id: str = "", *, checked_at_share: bool = False) -> Target:
     """Where ``rel`` (relative to the owner's folder) goes, or InvalidInput naming what is wrong.
 
     ``upload_id`` (a client's random name for one upload) lets the SHA-256 come with the last
-    bytes only: a client hashes a file as it sends it, instead of reading it twice."""
+    bytes only: a client hashes a file as it sends it, instead of reading it twice.
+    ``checked_at_share``: see Target."""
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
         raise InvalidInput("size", "must be the file's size in bytes")
     if upload_id and not UPLOAD_ID.fullmatch(upload_id):
@@ -144,7 +148,7 @@ def target(ctx, owner: str, rel, size, sha256, upload_id: str = "") -> Target:
     if not isinstance(sha256, str) or not (SHA256.fullmatch(sha256) or (upload_id and sha256 == "")):
         raise InvalidInput(HASH_FIELD, "must be the file's SHA-256, 64 lowercase hex digits")
     root, parts = _where(ctx, owner, rel)
-    t = Target(root, parts, size, sha256, upload_id)
+    t = Target(root, parts, size, sha256, upload_id, checked_at_share)
     try:
         with t.folder() as folder:
             st = folder.lstat(t.name)
@@ -183,7 +187,10 @@ class Writer:
         # The hash of bytes [0, offset): new, or carried over from this part's previous request in
         # this process if nothing touched the part since (same size and modification time); else
         # (another process had it, a restart) the whole part is hashed at the end.
-        self._hash = hashlib.sha256() if offset == 0 else _running.take(self._key + (offset, st.st_mtime_ns))
+        if t.checked_at_share:
+            self._hash = None
+        else:
+            self._hash = hashlib.sha256() if offset == 0 else _running.take(self._key + (offset, st.st_mtime_ns))
         self._out = os.fdopen(fd, "ab")
 
     def write(self, chunk: bytes) -> None:
@@ -210,7 +217,10 @@ class Writer:
                 if self._hash is not None:
                     _running.keep(self._key + (end, mtime), self._hash)
                 return {"received": end, "complete": False}
-            digest = self._hash.hexdigest() if self._hash is not None else _hash_at(self.folder, self.t.part_name)
+            if self.t.checked_at_share:
+                digest = self.t.sha256  # checked by the share's freeze, against the client's manifest
+            else:
+                digest = self._hash.hexdigest() if self._hash is not None else _hash_at(self.folder, self.t.part_name)
             if digest != self.t.sha256:
                 os.unlink(self.t.part_name, dir_fd=self.folder.fd)
                 raise InvalidInput(HASH_FIELD, f"the bytes received hash to {digest}, not the announced {self.t.sha256}; "

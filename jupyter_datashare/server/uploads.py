@@ -6,6 +6,8 @@ FIRST-LAST/SIZE`` (without it the body is the whole file). ``GET api/files/{path
 says how many bytes of that file have arrived, so an interrupted upload goes on from there.
 ``X-Upload-Id`` (a random name the client gives one upload) instead lets the SHA-256 come with the
 request that sends the last bytes: the client hashes as it sends (``GET …?upload=…&size=…``).
+``X-Upload-Check: share`` skips the hash on arrival: the client shares the file next with its
+SHA-256 in the manifest, and the share's freeze checks it as it copies the file into the store.
 ``DELETE api/files/{path}`` takes a file or folder out of the caller's folder (after a share).
 """
 
@@ -26,6 +28,13 @@ from .base import OwnerAPIHandler
 
 _RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 WINDOW = 4  # pieces (of 1 MiB in the service) written and hashed while the next are read
+
+
+def _checked_at_share(request) -> bool:
+    value = (request.headers.get("X-Upload-Check") or "arrival").strip().lower()
+    if value not in ("arrival", "share"):
+        raise InvalidInput("X-Upload-Check", "must be arrival (the default) or share")
+    return value == "share"
 
 
 class FolderFileAPI(OwnerAPIHandler):
@@ -58,7 +67,8 @@ class FolderFileAPI(OwnerAPIHandler):
         if length > limit:
             raise InvalidInput("Content-Length", f"is over {limit} bytes, the most one request may send here")
         self.request.connection.set_max_body_size(limit)  # tornado's 100 MB default, for this request only
-        t = await self.in_thread(uploads.target, self.datashare, owner, rel, size, sha, upload_id)
+        t = await self.in_thread(uploads.target, self.datashare, owner, rel, size, sha, upload_id,
+                                 checked_at_share=_checked_at_share(self.request))  # fmt: skip
         self._writer = await self.in_thread(uploads.Writer, t, offset, length)
         # One thread of its own writes and hashes this body's pieces, in order, while the event
         # loop reads the next ones: the two run side by side instead of taking turns.

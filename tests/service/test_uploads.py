@@ -254,3 +254,26 @@ def test_the_client_sends_a_new_file_in_one_request_and_resumes_one_begun(servic
         assert uploads.send(client, f, "begun.bin") == sha(BYTES)
     assert (service.root / "alice" / "begun.bin").read_bytes() == BYTES
     assert requests_logged(service, "GET", "begun.bin") == 1
+
+
+def test_checked_at_share_a_file_is_hashed_once_when_it_is_frozen(service):
+    """``X-Upload-Check: share``: not hashed on arrival (the client shares it next); the share's
+    freeze checks it against the manifest, so bytes damaged on the way are never shared."""
+    damaged = bytearray(BYTES)
+    damaged[5000] ^= 1
+    headers = {"X-Upload-Check": "share"}
+    conn = http.client.HTTPConnection("127.0.0.1", service.port, timeout=30)
+    conn.request("PUT", "/api/files/run/a.bin", body=bytes(damaged), headers=headers | {
+        "X-File-SHA256": sha(BYTES), "Authorization": f"Bearer {service.alice}"})  # fmt: skip
+    r = conn.getresponse()
+    assert (r.status, r.read()) == (200, b'{"received": 10240, "complete": true}')  # kept, as announced
+    meant = [{"path": "a.bin", "sha256": sha(BYTES)}]
+    status, body = service.json("POST", "/api/datasets", token=service.alice,
+                                body={"path": "run", "title": "Run", "expected_files": meant})  # fmt: skip
+    assert status == 400 and body["field"] == "expected_files" and "a.bin" in body["message"]
+    assert service.json("GET", "/api/datasets", token=service.alice) == (200, {"datasets": []})
+    conn.request("PUT", "/api/files/run/b.bin", body=b"x", headers={"X-Upload-Check": "later", "X-File-SHA256": sha(b"x"),
+                                                                  "Authorization": f"Bearer {service.alice}"})  # fmt: skip
+    r = conn.getresponse()
+    assert r.status == 400 and b'"field": "X-Upload-Check"' in r.read()
+    conn.close()
