@@ -168,6 +168,10 @@ class DataShareConfig(Configurable):
     max_upload_bytes = Int(
         1 << 40, help="The standalone service: the largest file (or chunk of one) a caller may send to their folder."
     ).tag(config=True)
+    upload_keep_free_bytes = Int(
+        2 << 30, help="The standalone service: refuse an upload (507) that would leave less than this many bytes "
+        "free on the disk of the callers' folders; the store and the database need room too."
+    ).tag(config=True)
     service_url = Unicode(
         help="Client mode: the datashare service this server (and the CLI, the notebook API) works against, "
         "e.g. https://hub.example.org/services/datashare/. It then holds no database, store or keys of "

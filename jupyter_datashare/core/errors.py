@@ -42,6 +42,12 @@ class Gone(DataShareError):
     status = 410
 
 
+class NoRoom(DataShareError):
+    """The disk would be too full: an upload is refused before a byte is written."""
+
+    status = 507
+
+
 class RangeNotSatisfiable(DataShareError):
     status = 416
 

@@ -21,7 +21,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from . import paths
-from .errors import InvalidInput, NotFound
+from .errors import InvalidInput, NoRoom, NotFound
 from .folders import forbidden_paths, share_root
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -157,6 +157,15 @@ def target(ctx, owner: str, rel, size, sha256, upload_id: str = "", *, checked_a
     if st is not None and not stat.S_ISREG(st.st_mode):
         raise InvalidInput(FIELD, f"'{rel}' is a folder or a link, not a file")
     return t
+
+
+def check_room(t: Target, length: int, keep_free: int) -> None:
+    """NoRoom if writing ``length`` bytes into the target's folder would leave less than
+    ``keep_free`` bytes on its disk: one caller filling it would stop every share and download."""
+    free = shutil.disk_usage(t.root).free
+    if free - length < keep_free:
+        raise NoRoom(f"the service's disk has {free} bytes free; {length} more would leave less than the "
+                     f"{keep_free} it keeps free: remove what you uploaded and did not share, or ask its administrator")
 
 
 class Writer:

@@ -69,6 +69,7 @@ class FolderFileAPI(OwnerAPIHandler):
         self.request.connection.set_max_body_size(limit)  # tornado's 100 MB default, for this request only
         t = await self.in_thread(uploads.target, self.datashare, owner, rel, size, sha, upload_id,
                                  checked_at_share=_checked_at_share(self.request))  # fmt: skip
+        await self.in_thread(uploads.check_room, t, length, self.settings["datashare_upload_keep_free"])
         self._writer = await self.in_thread(uploads.Writer, t, offset, length)
         # One thread of its own writes and hashes this body's pieces, in order, while the event
         # loop reads the next ones: the two run side by side instead of taking turns.

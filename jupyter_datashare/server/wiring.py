@@ -22,6 +22,7 @@ def handler_settings(options, ctx) -> dict:
         "datashare_pages": Pages(),
         "datashare_chunk_size": options.download_chunk_size,
         "datashare_max_upload_bytes": options.max_upload_bytes,
+        "datashare_upload_keep_free": options.upload_keep_free_bytes,
         "datashare_zero_copy": options.zero_copy,
         "datashare_send_ahead": SendAhead(options.send_ahead_downloads, options.stall_timeout)
         if options.send_ahead_downloads > 0

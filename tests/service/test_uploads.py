@@ -277,3 +277,17 @@ def test_checked_at_share_a_file_is_hashed_once_when_it_is_frozen(service):
     r = conn.getresponse()
     assert r.status == 400 and b'"field": "X-Upload-Check"' in r.read()
     conn.close()
+
+
+def test_an_upload_that_would_fill_the_disk_is_refused_before_a_byte_is_written(tmp_path):
+    free = __import__("shutil").disk_usage(tmp_path).free
+    s = Service(tmp_path, f"--DataShareApp.upload_keep_free_bytes={free + (1 << 30)}")
+    (s.root / "alice").mkdir()
+    token = s.token("alice")
+    s.start()
+    try:
+        status, body = put(s, "a.bin", BYTES, token)
+        assert status == 507 and b"bytes free" in body, body
+        assert list((s.root / "alice").iterdir()) == []  # no part file, nothing
+    finally:
+        s.stop()
