@@ -19,21 +19,22 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from . import old_chains, paths, uploads
 from .audit import Event
 from .bundles import Plan
 from .db import reading
-from .errors import InvalidInput
+from .errors import DataShareError, InvalidInput
 from .folders import forbidden_paths, share_root
 from .keyring import DatasetKey
 from .models import AccessRequest, CommitteeMember, Dataset, DatasetVersion, Decision, Grant, MovedStore, ReviewLink
 from .move_out import AUDIT_FILE, FORMAT
 from .secrets import new_id
-from .store import open_source
+from .store import SourceUnreadable, open_source
 
 # One move at a time in a process: each copies and checks a whole store.
 _one_at_a_time = threading.Lock()
@@ -47,6 +48,11 @@ class MoveUnderWay(InvalidInput):
 
 class Clash(InvalidInput):
     """Something of the bundle is already at the service."""
+
+    status = 409
+
+
+STALE_SECONDS = 3600.0  # a claim or a half-kept chain this old is a move that died (a crash)
 
 
 def move_in(ctx, owner: str, body: dict, *, client: str | None = None) -> dict:
@@ -83,41 +89,71 @@ def _move_in(ctx, owner: str, body: dict, client: str | None) -> dict:
         taken = s.scalars(select(Dataset.id).where(Dataset.id.in_(plan.datasets))).all()
     if taken:
         raise Clash("bundle.datasets", f"'{taken[0]}' is already at the service: was this store moved in before?")
+    old_chains.forget_stale(ctx, owner, STALE_SECONDS)  # a move of theirs that died half-way
     claimed = []
     store = MovedStore(id=new_id("mv-"), owner=owner, moved_at=ctx.now(), event_seq=0, old_size=old[0],
                        old_head_hash=old[1], old_public_key=bundle["audit"]["public_key"],
                        old_checkpoint=bundle["audit"].get("checkpoint"), datasets=plan.datasets)  # fmt: skip
-    kept = False
+    kept, summary, committed = False, None, False
     try:
         for ds_id in plan.keys:  # claimed, so that a move of the same datasets at once fails here
-            try:
-                os.mkdir(ctx.store.encrypted / ds_id, 0o700)
-            except FileExistsError:
-                raise Clash("bundle.datasets", f"'{ds_id}' is being moved in, or is already at the service") from None
+            _claim(ctx, ds_id)
             claimed.append(ds_id)
         kept = True
         old_chains.keep(ctx, store, old_chains.read_sent(open_chain, audit_sha256))
         with ctx.store.pinning() as pins:  # from copy to commit, no clean-up takes them
             _copy_files(ctx, sent, plan, pins)
             summary = _commit(ctx, owner, plan, store, client)
+            committed = True
     except BaseException:
-        if kept:
-            old_chains.forget(ctx, store.id)
-        for ds_id in claimed:
-            ctx.store.remove_dataset(ds_id)  # only what this move made
-        raise
+        if summary is None and not _maybe_committed(ctx, store.id):  # once committed, nothing is undone
+            if kept:
+                old_chains.forget(ctx, store.id)
+            for ds_id in claimed:
+                ctx.store.remove_dataset(ds_id)  # only what this move made
+        if not committed:
+            raise
     try:
         uploads.remove(ctx, owner, folder)  # what was sent is in the store now
-    except (OSError, InvalidInput):  # moved in all the same: the folder is the owner's to remove
+    except (OSError, DataShareError):  # moved in all the same: the folder is the owner's to remove
         pass
     return summary
+
+
+def _maybe_committed(ctx, store_id: str) -> bool:
+    """Whether the move's last transaction may have committed after all (a database that failed
+    as it answered): then its datasets may be live, and nothing of them is removed."""
+    try:
+        return old_chains.recorded(ctx, store_id)
+    except SQLAlchemyError:
+        return True  # cannot tell: leave what was copied (a clean-up reclaims it if it is not needed)
+
+
+def _claim(ctx, dataset_id: str) -> None:
+    """The dataset's folder in the store, made by this move, or Clash; one left by a move that
+    died long ago (no dataset of that id exists) is taken over."""
+    folder = ctx.store.encrypted / dataset_id
+    try:
+        os.mkdir(folder, 0o700)
+        return
+    except FileExistsError:
+        pass
+    with reading(ctx.engine) as s:
+        exists = s.get(Dataset, dataset_id) is not None
+    if exists or time.time() - os.stat(folder).st_mtime < STALE_SECONDS:
+        raise Clash("bundle.datasets", f"'{dataset_id}' is being moved in, or is already at the service")
+    ctx.store.remove_dataset(dataset_id)
+    os.mkdir(folder, 0o700)
 
 
 def _open(sent: dict, name: str):
     f = sent.get(name)
     if f is None:
         raise InvalidInput("folder", f"'{name}' was not sent")
-    return open_source(f)
+    try:
+        return open_source(f)
+    except SourceUnreadable as exc:  # removed or changed in the folder since it was listed
+        raise InvalidInput("folder", f"'{name}' changed or could not be read during the move ({exc.reason})") from None
 
 
 def _copy_files(ctx, sent: dict, plan: Plan, pins) -> None:

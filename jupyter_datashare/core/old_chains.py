@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 
 from sqlalchemy import delete, insert, select
 
@@ -120,6 +121,23 @@ def forget(ctx, store_id: str) -> None:
         s.execute(delete(MovedStore).where(MovedStore.id == store_id))
 
 
+def recorded(ctx, store_id: str) -> bool:
+    """Whether the move of ``store_id`` committed (the service's log recorded it)."""
+    with reading(ctx.engine) as s:
+        moved = s.get(MovedStore, store_id)
+        return moved is not None and moved.event_seq > 0
+
+
+def forget_stale(ctx, owner: str, seconds: float) -> None:
+    """What a move of ``owner``'s that died half-way (a crash) kept of an old chain, long ago."""
+    cutoff = ctx.now() - timedelta(seconds=seconds)
+    with reading(ctx.engine) as s:
+        stale = s.scalars(select(MovedStore.id).where(MovedStore.owner == owner, MovedStore.event_seq == 0,
+                                                       MovedStore.moved_at < cutoff)).all()  # fmt: skip
+    for store_id in stale:
+        forget(ctx, store_id)
+
+
 def _page(ctx, store_id: str, after: int) -> list[dict]:
     q = select(MovedAuditEvent).where(MovedAuditEvent.store_id == store_id, MovedAuditEvent.seq > after)
     with reading(ctx.engine) as s:
@@ -141,7 +159,15 @@ def verify(ctx) -> list[dict]:
     with reading(ctx.engine) as s:
         stores = s.scalars(select(MovedStore).where(MovedStore.event_seq > 0).order_by(MovedStore.moved_at)).all()
         recorded = {m.id: s.get(AuditEvent, m.event_seq) for m in stores}
+        # Every move the service's log recorded must still be there, as recorded.
+        moves = s.execute(select(AuditEvent.seq, AuditEvent.details).where(AuditEvent.action == "store.moved_in")).all()
     out = []
+    kept = {m.id: m.event_seq for m in stores}
+    for seq, details in moves:
+        store_id = (details or {}).get("moved_store")
+        if kept.get(store_id) != seq:
+            out.append({"moved_store": store_id, "owner": "unknown", "events": (details or {}).get("old_events"),
+                        "ok": False, "problem": f"the move recorded by event #{seq} is missing or was changed"})  # fmt: skip
     for moved in stores:
         report = {"moved_store": moved.id, "owner": moved.owner, "events": moved.old_size, "ok": True}
         event = recorded[moved.id]

@@ -215,7 +215,8 @@ class Writer:
         try:
             # No fsync: an upload is a copy on its way to the store, whose freeze makes it durable
             # (and checks each hash again against the manifest). A part a crash left short or with
-            # lost bytes fails its hash at the end and is sent again; it never gets shared.
+            # lost bytes fails its hash at the end and is sent again (checked at share: fails the
+            # share's manifest check instead, and is sent again); it never gets shared.
             self._out.flush()
             end = self._out.tell()
             mtime = os.fstat(self._out.fileno()).st_mtime_ns

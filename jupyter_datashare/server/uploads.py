@@ -119,4 +119,7 @@ class FolderFileAPI(OwnerAPIHandler):
     async def get(self, rel):
         t = await self.in_thread(uploads.target, self.datashare, self.owner, rel, _int_arg(self, "size"),
                                  self.get_query_argument("sha256", ""), self.get_query_argument("upload", ""))  # fmt: skip
-        self.send_json(await self.in_thread(uploads.state, t))
+        state = await self.in_thread(uploads.state, t)
+        if not state["complete"]:  # asked before a retry: a full disk says so here (a PUT's 507 may be lost)
+            await self.in_thread(uploads.check_room, t, t.size - state["received"], self.settings["datashare_upload_keep_free"])
+        self.send_json(state)

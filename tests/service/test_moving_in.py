@@ -180,6 +180,10 @@ def test_a_local_store_moves_in_whole_and_its_secrets_keep_working(capsys, tmp_p
     _execute(service.db_url, service.data, "UPDATE moved_audit_events SET actor = 'nobody' WHERE seq = 7")
     done = verify_service(service)
     assert done.returncode == 1 and f"moved store {store['id']} of alice damaged: event #7 does not verify" in done.stderr
+    # ... and so is a moved store made to look like one that never finished moving in.
+    _execute(service.db_url, service.data, "UPDATE moved_stores SET event_seq = 0")
+    done = verify_service(service)
+    assert done.returncode == 1 and "is missing or was changed" in done.stderr, done.stderr
 
 
 def _execute(db_url: str, data_dir, statement: str) -> None:
@@ -256,7 +260,7 @@ def test_a_bundle_is_checked_field_by_field_and_nobody_moves_into_another_s_data
         return service.json("POST", "/api/moved-stores", body=body, token=carol_token)
 
     status, body = post(pack.bundle)
-    assert status == 400 and "already at the service" in body["message"]
+    assert status == 409 and "already at the service" in body["message"]
     assert sorted((service.data / "store" / "encrypted" / local.cohort).iterdir()) == cohort_files  # untouched
     assert service.call("GET", f"/r/{local.cohort_link}/files/ages.csv")[2] == COHORT
     # Each part of a bundle is checked and a bad one named (fresh ids, so only the part is wrong).
@@ -288,6 +292,10 @@ def test_a_bundle_is_checked_field_by_field_and_nobody_moves_into_another_s_data
         (lambda b: next(m for m in b["datasets"][3]["committee"] if m["username"] == "bob").update(username="carol"),
          "bundle.datasets[3].requests[0].decisions[0].member_id"),
         (lambda b: b["datasets"][3]["requests"][0].update(name="x" * 301), "bundle.datasets[3].requests[0].name"),
+        # What bob's inbox reads (he sits on the committee) must be as a request records it.
+        (lambda b: b["datasets"][3]["requests"][0].update(intended_use=5), "bundle.datasets[3].requests[0].intended_use"),
+        (lambda b: b["datasets"][0]["dataset"].update(creators="Ada"), "bundle.datasets[0].dataset.creators"),
+        (lambda b: b["datasets"][3]["dataset"].update(use_conditions=["XYZ"]), "bundle.datasets[3].dataset.use_conditions[0]"),
         (lambda b: b["datasets"][0]["versions"][0]["files"][0].update(path="../table.csv"),
          "bundle.datasets[0].versions[0].files[0].path"),
     ]  # fmt: skip
@@ -301,7 +309,7 @@ def test_a_bundle_is_checked_field_by_field_and_nobody_moves_into_another_s_data
     claimed.mkdir()
     (claimed / "theirs").write_bytes(b"someone else's file")
     status, body = post(variant(lambda b: None), keys={k + "x": v for k, v in pack.keys.items()})
-    assert status == 400 and "is being moved in" in body["message"], body
+    assert status == 409 and "is being moved in" in body["message"], body
     assert (claimed / "theirs").read_bytes() == b"someone else's file"  # never removed by the failed move
     status, body = service.json("GET", "/api/datasets", token=carol_token)
     assert body["datasets"] == []
@@ -309,4 +317,4 @@ def test_a_bundle_is_checked_field_by_field_and_nobody_moves_into_another_s_data
     assert body["moved_stores"] == []  # nothing half-kept of the failed moves
     # Clashes count like failed look-ups of secrets: a bundle is no fast way to test guessed hashes.
     statuses = [post(pack.bundle)[0] for _ in range(12)]
-    assert statuses[0] == 400 and statuses[-1] == 429, statuses
+    assert statuses[0] == 409 and statuses[-1] == 429, statuses

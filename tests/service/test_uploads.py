@@ -289,5 +289,8 @@ def test_an_upload_that_would_fill_the_disk_is_refused_before_a_byte_is_written(
         status, body = put(s, "a.bin", BYTES, token)
         assert status == 507 and b"bytes free" in body, body
         assert list((s.root / "alice").iterdir()) == []  # no part file, nothing
+        # A client asks where to go on before it retries: the answer says why, too.
+        status, body = s.json("GET", f"/api/files/a.bin?sha256={sha(BYTES)}&size={len(BYTES)}", token=token)
+        assert status == 507 and "bytes free" in body["message"]
     finally:
         s.stop()
