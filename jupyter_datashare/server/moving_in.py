@@ -20,8 +20,7 @@ class MovedStoresAPI(OwnerAPIHandler):
         owner = self.owner
         body = await self.in_thread(self.json_body)  # a whole store's rows: parsed off the event loop
         done = await self.in_thread(move_in.move_in, self.datashare, owner, body, client=self.client)
-        self.set_status(201)
-        self.send_json(done)
+        self.send_json(done, 201)
 
     @web.authenticated
     @authorized

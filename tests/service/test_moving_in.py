@@ -125,6 +125,7 @@ def test_a_local_store_moves_in_whole_and_its_secrets_keep_working(capsys, tmp_p
     code, out, err = local.push(capsys, service)
     assert code == 0, err
     assert "moved 5 datasets (5 versions, 4 files, 2 review links, 1 access requests, 1 grants)" in out, out
+    assert "201 POST /api/moved-stores" in service.log.read_text()
 
     def get(path: str):
         status, headers, body = service.call("GET", path)
