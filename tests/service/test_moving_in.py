@@ -319,3 +319,52 @@ def test_a_bundle_is_checked_field_by_field_and_nobody_moves_into_another_s_data
     # Clashes count like failed look-ups of secrets: a bundle is no fast way to test guessed hashes.
     statuses = [post(pack.bundle)[0] for _ in range(12)]
     assert statuses[0] == 409 and statuses[-1] == 429, statuses
+
+
+def test_a_move_that_died_half_way_is_taken_over_by_the_next(tmp_path, service):
+    """A crash mid-move leaves a claimed folder in the store and a chain kept half-way; the owner's
+    next move, an hour later, takes both over instead of being refused for ever."""
+    import os
+    import time
+
+    from jupyter_datashare.client import moving_in
+    from jupyter_datashare.client.connection import Service as Client
+
+    local = LocalStore(tmp_path)
+    pack = local.pack(tmp_path)
+    token = service.token_file.read_text()
+    alice = Client(f"http://127.0.0.1:{service.port}/", token)
+    audit_sha256 = moving_in.send_files(alice, pack, "again")
+    dead = service.data / "store" / "encrypted" / local.cohort
+    dead.mkdir(parents=True)
+    (dead / "half-copied").write_bytes(b"left by a crash")
+    body = {"folder": "again", "bundle": pack.bundle, "keys": pack.keys, "audit_sha256": audit_sha256}
+    status, answer = service.json("POST", "/api/moved-stores", body=body, token=token)
+    assert status == 409 and "is being moved in" in answer["message"]  # young: maybe still under way
+    hour_ago = time.time() - 3700
+    os.utime(dead, (hour_ago, hour_ago))
+    core = service.core()  # and the chain that crashed move had kept, an hour ago
+    try:
+        from datetime import timedelta
+
+        from jupyter_datashare.core import old_chains
+        from jupyter_datashare.core.models import MovedStore
+
+        old_chains.keep(core, MovedStore(id="mv-crashed", owner="alice", moved_at=core.now() - timedelta(hours=2),
+                                         event_seq=0, old_size=1, old_head_hash="a" * 64, old_public_key="b" * 64,
+                                         datasets=[]), [])  # fmt: skip
+    finally:
+        core.close()
+    status, answer = service.json("POST", "/api/moved-stores", body=body, token=token)
+    assert status == 201, answer
+    assert not (dead / "half-copied").exists()
+    core = service.core()
+    try:
+        assert not old_chains.recorded(core, "mv-crashed")
+        from jupyter_datashare.core.db import reading
+
+        with reading(core.engine) as s:
+            assert s.get(MovedStore, "mv-crashed") is None  # forgotten
+    finally:
+        core.close()
+    assert service.call("GET", f"/r/{local.cohort_link}/files/ages.csv")[2] == COHORT
