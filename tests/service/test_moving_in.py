@@ -86,6 +86,18 @@ class LocalStore:
         return code, out, err
 
 
+def _logged(service, line: str) -> bool:
+    """Whether the service's access log has ``line``: it is written just after the answer is sent."""
+    import time
+
+    deadline = time.monotonic() + 10
+    while line not in service.log.read_text():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def _member(core, dataset_id: str, username: str) -> str:
     from jupyter_datashare.core import committee
     from jupyter_datashare.core.db import reading
@@ -125,7 +137,7 @@ def test_a_local_store_moves_in_whole_and_its_secrets_keep_working(capsys, tmp_p
     code, out, err = local.push(capsys, service)
     assert code == 0, err
     assert "moved 5 datasets (5 versions, 4 files, 2 review links, 1 access requests, 1 grants)" in out, out
-    assert "201 POST /api/moved-stores" in service.log.read_text()
+    assert _logged(service, "201 POST /api/moved-stores")
 
     def get(path: str):
         status, headers, body = service.call("GET", path)
