@@ -349,8 +349,8 @@ def _truncate_to(run, size: int, *, fix_head: bool, drop_checkpoints: bool = Fal
     if fix_head:
         statements.append(("UPDATE audit_head SET size=?, checkpointed_size=0, "
                            "head_hash=(SELECT entry_hash FROM audit_events WHERE seq=?)", (size, size)))  # fmt: skip
-    if drop_checkpoints:
-        statements.append("DELETE FROM audit_checkpoints")
+    if drop_checkpoints:  # and the marks of earlier verifications, which would betray the cut too
+        statements += ["DELETE FROM audit_checkpoints", "DELETE FROM audit_verified"]
     run.sql(*statements)
 
 
@@ -367,7 +367,8 @@ def test_audit_verify_catches_a_truncation_after_a_checkpoint(logged, fix_head):
 def test_a_saved_checkpoint_catches_a_truncation_even_when_the_database_was_cleaned_up(logged, tmp_path):
     saved = tmp_path / "checkpoint.txt"
     saved.write_text(logged.ok("audit", "checkpoint"))
-    assert _verify(logged, "--checkpoint", str(saved))[:2] == (0, "ok: 6 events, 1 checkpoints\n")
+    code, out, _ = _verify(logged, "--checkpoint", str(saved))
+    assert code == 0 and out.startswith("ok: 6 events, 1 checkpoints\nno events since the trusted checkpoint of ")
 
     _truncate_to(logged, 4, fix_head=True, drop_checkpoints=True)
     # Nothing left in the database betrays the cut...
@@ -377,12 +378,27 @@ def test_a_saved_checkpoint_catches_a_truncation_even_when_the_database_was_clea
     assert code == 1 and out == "" and "event #5 is the first missing" in err
 
 
+def test_audit_verify_starts_where_the_last_one_ended_and_full_from_the_first_event(logged):
+    assert _verify(logged)[:2] == (0, "ok: 6 events, 0 checkpoints\n")
+    logged.ok("link", "create", logged.json("list")["datasets"][0]["id"])
+    code, out, _ = _verify(logged)
+    first, then = out.splitlines()
+    assert code == 0 and first == "ok: 7 events, 0 checkpoints"
+    assert re.fullmatch(r"verified events #7\.\.#7 from the verification of 20\d\d-\d\d-\d\dT[\d:.]+Z; "
+                        r"--full checks #1\.\.#6 again", then)  # fmt: skip
+    # An event changed before that point is not hashed again, unless --full.
+    logged.sql("UPDATE audit_events SET actor='mallory' WHERE seq=2")
+    assert _verify(logged)[0] == 0
+    code, out, err = _verify(logged, "--full")
+    assert (code, out) == (1, "") and re.search(r"event #2\b", err) and "does not match its hash" in err
+
+
 def test_several_checkpoints_saved_in_one_file_are_all_used(logged, tmp_path):
     saved = tmp_path / "checkpoints.txt"
     first = logged.ok("audit", "checkpoint")
     logged.ok("link", "create", logged.json("list")["datasets"][0]["id"])
     saved.write_text(first + logged.ok("audit", "checkpoint"))  # as `>>` would
-    assert _verify(logged, "--checkpoint", str(saved))[:2] == (0, "ok: 7 events, 2 checkpoints\n")
+    assert _verify(logged, "--checkpoint", str(saved))[1].startswith("ok: 7 events, 2 checkpoints\n")
     # Only the second checkpoint (at 7) covers the last event: every note in the file must count.
     _truncate_to(logged, 6, fix_head=True, drop_checkpoints=True)
     code, _, err = _verify(logged, "--checkpoint", str(saved))

@@ -50,7 +50,7 @@ def _read_notes(files: list[str]) -> list[str]:
 def cmd_audit_verify(ctx, args) -> int:
     from ..core import old_chains
 
-    report = ctx.audit.verify(trusted_notes=_read_notes(args.checkpoint))
+    report = ctx.audit.verify(trusted_notes=_read_notes(args.checkpoint), full=args.full)
     moved = old_chains.verify(ctx)  # the old chains of local stores moved into a service
     for m in moved:
         if m["ok"]:
@@ -59,9 +59,19 @@ def cmd_audit_verify(ctx, args) -> int:
             print(f"moved store {m['moved_store']} of {m['owner']} damaged: {m['problem']}", file=sys.stderr)
     if report.ok:
         print(f"ok: {report.events} events, {report.checkpoints} checkpoints")
+        if not report.full:
+            print(_start_line(report))
         return 0 if all(m["ok"] for m in moved) else 1
     print(f"audit log damaged: {report.problem}", file=sys.stderr)
     return 1
+
+
+def _start_line(report) -> str:
+    """Where a check that did not start from #1 started (events before it are not hashed again)."""
+    n, m, since = report.from_size, report.events, f"the {report.from_kind} of {report.from_time}"
+    if report.checked:
+        return f"verified events #{n + 1}..#{m} from {since}; --full checks #1..#{n} again"
+    return f"no events since {since} (#{n}); --full checks #1..#{n} again"
 
 
 def cmd_audit_export(ctx, args) -> None:
@@ -136,12 +146,17 @@ def add_commands(sub, command) -> None:
     audit = sub.add_parser("audit", help="check and export the audit log", description="The tamper-evident audit log.")
     asub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     p = command(asub, "verify", cmd_audit_verify, "check that no event was changed, removed or inserted",
-                "Recompute the audit log's hash chain and check it against its signed checkpoints. "
-                "Exits 0 if intact, 1 naming the first bad event.")  # fmt: skip
+                "Recompute the audit log's hash chain and check it against its signed checkpoints, from where "
+                "the last verification ended (or the newest --checkpoint given) on. Exits 0 if intact, 1 naming "
+                "the first bad event.")  # fmt: skip
+    p.add_argument("--full", action="store_true",
+                   help="check every event from #1 again (an event changed before the point verified last is "
+                   "only seen this way)")  # fmt: skip
     p.add_argument("--checkpoint", action="append", default=[], metavar="FILE_OR_URL",
                    help="a checkpoint saved from `audit checkpoint` or from the server's public URL "
                    "datashare/checkpoint (text or JSON), as a file or at a witness's URL (repeatable); catches "
-                   "even a rewrite or truncation of the whole log, re-signed or not")  # fmt: skip
+                   "even a rewrite or truncation of the whole log, re-signed or not; the newest one is a starting "
+                   "point: the events up to it are taken as it vouches for them, unless --full")  # fmt: skip
     p = command(asub, "export", cmd_audit_export, "write the events (all, or those the filters select) as JSON lines or CSV")
     p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="default jsonl")
     p.add_argument("--dataset", metavar="ID", help="only this dataset's events")

@@ -149,18 +149,6 @@ def _csv(rows: Iterable[dict]) -> Iterator[str]:
         yield buf.getvalue()
 
 
-@dataclass
-class VerifyReport:
-    ok: bool
-    events: int
-    checkpoints: int
-    first_bad_event: int | None = None
-    problem: str | None = None
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
-
-
 class AuditLog:
     def __init__(self, engine, key, clock: Clock, *, checkpoint_every: int = 1000, checkpoint_seconds: float = 60.0):
         self.engine = engine
@@ -343,64 +331,13 @@ class AuditLog:
 
     # -- verifying ---------------------------------------------------------------------------
 
-    def verify(self, trusted_notes: Iterable[str] = ()) -> VerifyReport:
-        """Recompute the chain and check every signed checkpoint against it.
+    def verify(self, trusted_notes: Iterable[str] = (), *, full: bool = False):
+        """Check the chain and every signed checkpoint against it, from the newest point already
+        verified (audit_verify.py) or, with ``full``, from event #1; returns a VerifyReport.
 
         ``trusted_notes`` are checkpoints kept outside the database; they catch a rewrite of
         the whole log (database checkpoints included) or a truncation after it.
         """
-        # Head, checkpoints and events from one snapshot: read apart, events appended in between
-        # looked like a log whose head no longer matched (a false tamper alarm under load).
-        with self._snapshot() as session:
-            return self._verify(session, trusted_notes)
+        from . import audit_verify
 
-    def _verify(self, session: Session, trusted_notes: Iterable[str]) -> VerifyReport:
-        stored = list(session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.size)))
-        head = session.get(AuditHead, 1)
-        session.expunge_all()
-        checkpoints: dict[int, tuple[str, str]] = {}
-        for cp in stored:
-            try:
-                opened = signing.open_checkpoint(cp.note, self.public_key)
-            except signing.BadNote as exc:
-                return VerifyReport(False, 0, len(stored), None, f"checkpoint at size {cp.size} is not validly signed: {exc}")
-            checkpoints[opened.size] = (opened.head_hash, "checkpoint")
-        for note in trusted_notes:
-            try:
-                opened = signing.open_checkpoint(note, self.public_key)
-            except signing.BadNote as exc:
-                return VerifyReport(False, 0, len(stored), None, f"a trusted checkpoint does not verify: {exc}")
-            prior = checkpoints.get(opened.size)
-            if prior and prior[0] != opened.head_hash:
-                return VerifyReport(False, 0, len(stored), None,
-                                    f"the stored checkpoint at size {opened.size} contradicts the trusted one")  # fmt: skip
-            checkpoints[opened.size] = (opened.head_hash, "trusted checkpoint")
-
-        prev, expected, last_good_cp = GENESIS, 1, 0
-        for e in self._iter_all(session):
-            row = self._as_dict(e)
-            if e.seq != expected:
-                return VerifyReport(False, expected - 1, len(checkpoints), expected,
-                                    f"event #{expected} is missing (the log was cut or an event removed)")  # fmt: skip
-            recomputed = chain(prev, row)
-            if recomputed != e.entry_hash:
-                return VerifyReport(False, expected - 1, len(checkpoints), e.seq,
-                                    f"event #{e.seq} does not match its hash: it was altered, inserted or reordered")  # fmt: skip
-            if e.seq in checkpoints and checkpoints[e.seq][0] != recomputed:
-                return VerifyReport(False, expected - 1, len(checkpoints), last_good_cp + 1,
-                                    f"events #{last_good_cp + 1}..#{e.seq} differ from the signed {checkpoints[e.seq][1]} "
-                                    f"at size {e.seq}: the log was rewritten from #{last_good_cp + 1} on")  # fmt: skip
-            if e.seq in checkpoints:
-                last_good_cp = e.seq
-            prev = recomputed
-            expected += 1
-        count = expected - 1
-        highest = max(checkpoints, default=0)
-        claimed = max(highest, head.size if head else 0)
-        if claimed > count:
-            return VerifyReport(False, count, len(checkpoints), count + 1,
-                                f"the log was truncated: {claimed} events were recorded, {count} remain; "
-                                f"event #{count + 1} is the first missing")  # fmt: skip
-        if head is not None and head.head_hash != prev:
-            return VerifyReport(False, count, len(checkpoints), count, "the log head does not match the last event")
-        return VerifyReport(True, count, len(checkpoints))
+        return audit_verify.verify(self, trusted_notes, full=full)

@@ -138,13 +138,17 @@ class AuditEvent(Base):
     """One row of the append-only log. ``entry_hash`` chains it to the row before."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (  # a page of one dataset's or one action's events, by seq, reads only that page
+        Index("ix_audit_events_dataset_seq", "dataset_id", "seq"),
+        Index("ix_audit_events_action_seq", "action", "seq"),
+    )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     ts: Mapped[str] = mapped_column(String(40))
     actor: Mapped[str] = mapped_column(String(200))
-    action: Mapped[str] = mapped_column(String(60), index=True)
+    action: Mapped[str] = mapped_column(String(60))
     outcome: Mapped[str] = mapped_column(String(20))
-    dataset_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    dataset_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     file: Mapped[str | None] = mapped_column(Text, nullable=True)
     byte_range: Mapped[str | None] = mapped_column(String(60), nullable=True)
@@ -174,6 +178,19 @@ class AuditCheckpoint(Base):
     head_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[str] = mapped_column(String(40))
     note: Mapped[str] = mapped_column(Text)
+
+
+class AuditVerified(Base):
+    """A verification that found events #1..``size`` intact with ``head_hash`` as the head; the
+    next one starts there (core/audit_verify.py). ``mac`` is keyed by the signing key."""
+
+    __tablename__ = "audit_verified"
+
+    size: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    verified_at: Mapped[str] = mapped_column(String(40))
+    from_size: Mapped[int] = mapped_column(Integer)
+    mac: Mapped[str] = mapped_column(String(64))
 
 
 # -- restricted data: committees, requests, decisions, grants ---------------------------------

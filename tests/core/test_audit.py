@@ -153,6 +153,7 @@ def test_verify_never_raises_a_false_alarm_while_others_write(tmp_path, clock, s
     """Writers in this process and in "another process" (a second core on the same files) append
     and sign checkpoints while verify runs again and again; each verify sees one consistent log."""
     import threading
+    import time
 
     settings = dict(root_dir=str(server_root), data_dir=str(tmp_path / "d"), owner="o", checkpoint_every=7)
     here, there = DataShare(Settings(**settings), clock), DataShare(Settings(**settings), clock)
@@ -170,14 +171,22 @@ def test_verify_never_raises_a_false_alarm_while_others_write(tmp_path, clock, s
     for w in writers:
         w.start()
     try:
-        reports = [here.audit.verify() for _ in range(50)]
+        # Mostly from the newest verified point, now and then from #1.
+        reports = [here.audit.verify(full=i % 5 == 0) for i in range(50)]
         alarms = [r.problem for r in reports if not r.ok]
         assert alarms == [], f"{len(alarms)} of 50 false alarms, e.g. {alarms[0]}"
         assert len({r.events for r in reports}) > 10  # the log really grew while it was verified
-        # A real tamper, made while the writers go on, is still found every time.
-        tamper(here, "UPDATE audit_events SET client='192.168.0.9' WHERE seq=40")
+        assert any(not r.full and r.from_size for r in reports)
+        # A real tamper, made while the writers go on, is still found every time: after the
+        # newest verified point by a check from there, before it by a full one.
+        tail = reports[-1].events + 1
+        while here.audit.events(limit=1, newest_first=True)[0]["seq"] <= tail:
+            time.sleep(0.01)
+        tamper(here, f"UPDATE audit_events SET client='192.168.0.9' WHERE seq IN (40, {tail})")
         for _ in range(5):
             report = here.audit.verify()
+            assert not report.ok and report.first_bad_event == tail
+            report = here.audit.verify(full=True)
             assert not report.ok and report.first_bad_event == 40
     finally:
         stop.set()
@@ -246,3 +255,120 @@ def test_the_panel_s_audit_filter_offers_every_action_the_server_writes():
     block = vocab[vocab.index("export const AUDIT_ACTIONS") :]
     offered = set(re.findall(r"'([a-z_]+\.[a-z_]+)'", block[: block.index("];")]))
     assert "store.moved_in" in written and written - offered == set()
+
+
+# -- verifying from the newest verified point ---------------------------------------------------
+
+
+def test_verify_starts_where_the_last_one_ended_and_says_so(core):
+    fill(core, 10)
+    first = core.audit.verify()
+    assert first.ok and first.full and (first.from_size, first.checked, first.events) == (0, 10, 10)
+    fill(core, 5)
+    second = core.audit.verify()
+    assert second.ok and not second.full and second.from_kind == "verification"
+    assert (second.from_size, second.checked, second.events) == (10, 5, 15)
+    assert second.from_time and second.to_dict()["from_size"] == 10
+    assert core.audit.verify(full=True).checked == 15
+
+
+def _swap(seq):
+    """Swap events #seq and #seq+1, each keeping its own hash (seq is unique: in three steps)."""
+    return [f"UPDATE audit_events SET seq = -1 WHERE seq = {seq}",
+            f"UPDATE audit_events SET seq = {seq} WHERE seq = {seq + 1}",
+            f"UPDATE audit_events SET seq = {seq + 1} WHERE seq = -1"]  # fmt: skip
+
+
+@pytest.mark.parametrize("change", [
+    ["UPDATE audit_events SET client='192.168.0.9' WHERE seq=12"],
+    ["DELETE FROM audit_events WHERE seq=12"],
+    _swap(12),
+    ["UPDATE audit_events SET client='192.168.0.9' WHERE seq=10"],  # the verified point's own event
+])  # fmt: skip
+def test_a_change_after_the_verified_point_is_caught_without_full(core, change):
+    fill(core, 10)
+    assert core.audit.verify().ok
+    fill(core, 5)
+    tamper(core, *change)
+    report = core.audit.verify()
+    assert not report.ok and not report.full and report.from_size == 10
+    assert report.first_bad_event == (10 if "seq=10" in change[0] else 12)
+
+
+def test_a_change_before_the_verified_point_is_only_seen_by_a_full_check(core):
+    fill(core, 10)
+    assert core.audit.verify().ok
+    fill(core, 2)
+    tamper(core, "UPDATE audit_events SET client='192.168.0.9' WHERE seq=3")
+    quick = core.audit.verify()
+    assert quick.ok and (quick.from_size, quick.checked) == (10, 2)  # not looked at again
+    report = core.audit.verify(full=True)
+    assert not report.ok and report.full and report.first_bad_event == 3
+
+
+def test_a_forged_mark_does_not_let_a_tampered_log_pass(core):
+    fill(core, 10)
+    # Never verified: the attacker edits an event, then claims the log was verified up to #10.
+    tamper(core, "UPDATE audit_events SET client='192.168.0.9' WHERE seq=3",
+           "INSERT INTO audit_verified (size, head_hash, verified_at, from_size, mac) VALUES "
+           f"(10, (SELECT entry_hash FROM audit_events WHERE seq=10), '2026-03-01T12:00:00Z', 0, '{'0' * 64}')")  # fmt: skip
+    report = core.audit.verify()
+    assert not report.ok and report.full and report.first_bad_event == 3 and report.forged_marks == [10]
+
+
+def test_an_edited_mark_makes_the_check_start_from_the_first_event(core):
+    fill(core, 10)
+    assert core.audit.verify().ok
+    fill(core, 5)
+    # Edit #12, then move the (authentic) mark past it, its MAC copied along.
+    tamper(core, "UPDATE audit_events SET client='192.168.0.9' WHERE seq=12",
+           "UPDATE audit_verified SET size=15, head_hash=(SELECT entry_hash FROM audit_events WHERE seq=15)")  # fmt: skip
+    report = core.audit.verify()
+    assert not report.ok and report.full and report.first_bad_event == 12
+    # Put right, the log still does not pass while the forged mark is there: it proves a write
+    # to the database past the software.
+    tamper(core, "UPDATE audit_events SET client='10.0.0.1' WHERE seq=12")
+    report = core.audit.verify()
+    assert not report.ok and "not authentic" in report.problem and report.forged_marks == [15]
+    tamper(core, "DELETE FROM audit_verified WHERE size=15")
+    assert core.audit.verify().ok
+
+
+@pytest.mark.parametrize("cut_to, checkpoint_at", [(7, None), (12, 15)])
+def test_a_truncation_after_the_verified_point_is_caught(core, cut_to, checkpoint_at):
+    fill(core, 10)
+    assert core.audit.verify().ok
+    fill(core, 5)
+    if checkpoint_at:
+        core.audit.checkpoint()
+    # The attacker cuts the log and fixes the head row (the checkpoints stay: they are signed).
+    tamper(core, f"DELETE FROM audit_events WHERE seq > {cut_to}",
+           f"UPDATE audit_head SET size={cut_to}, head_hash=(SELECT entry_hash FROM audit_events WHERE seq={cut_to})")  # fmt: skip
+    report = core.audit.verify()
+    assert not report.ok and "truncated" in report.problem and report.first_bad_event == cut_to + 1
+
+
+def test_a_trusted_note_is_a_starting_point(core):
+    fill(core, 10)
+    note = core.audit.checkpoint()
+    fill(core, 3)
+    tamper(core, "UPDATE audit_events SET client='192.168.0.9' WHERE seq=4")  # before the note
+    report = core.audit.verify(trusted_notes=[note])
+    assert report.ok and (report.from_size, report.from_kind, report.checked) == (10, "trusted checkpoint", 3)
+    assert report.from_time == signing.open_checkpoint(note, core.audit.public_key).time
+    assert core.audit.verify(trusted_notes=[note], full=True).first_bad_event == 4
+    # After it (the marks left by those checks deleted too: the note is the newest start again).
+    tamper(core, "UPDATE audit_events SET client='192.168.0.9' WHERE seq=12", "DELETE FROM audit_verified")
+    report = core.audit.verify(trusted_notes=[note])
+    assert not report.ok and report.first_bad_event == 12
+
+
+def test_a_trusted_note_the_log_contradicts_at_its_size_fails(core):
+    fill(core, 10)
+    note = core.audit.checkpoint()
+    # A rewrite from #6 on, chained anew (hashes recomputed), the stored checkpoints dropped.
+    tamper(core, "DELETE FROM audit_checkpoints", "DELETE FROM audit_events WHERE seq > 5",
+           "UPDATE audit_head SET size=5, checkpointed_size=0, head_hash=(SELECT entry_hash FROM audit_events WHERE seq=5)")  # fmt: skip
+    fill(core, 5)
+    report = core.audit.verify(trusted_notes=[note])
+    assert not report.ok and "differ from the trusted checkpoint" in report.problem

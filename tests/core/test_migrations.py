@@ -22,6 +22,7 @@ from sqlalchemy import inspect, text
 
 from jupyter_datashare.core import crypto, datasets, keyring, policy, reads, signing
 from jupyter_datashare.core.audit import FIELDS, GENESIS, chain
+from jupyter_datashare.core.audit_verify import mark_key, mark_mac
 from jupyter_datashare.core.clock import ManualClock
 from jupyter_datashare.core.db import MIGRATIONS, UpgradeFailed, make_engine, migrate
 from jupyter_datashare.core.models import Base
@@ -75,9 +76,17 @@ def audit_rows(key) -> tuple[list[dict], dict, list[dict]]:
     return events, head, [checkpoint]
 
 
+def verified_rows(key, head: dict) -> list[dict]:
+    """The mark of a verification that found the three events intact (its MAC by today's code)."""
+    at = "2026-01-02T03:04:10.000000Z"
+    mac = mark_mac(mark_key(key), signing.origin_for(key), 3, head["head_hash"], at, 0)
+    return [{"size": 3, "head_hash": head["head_hash"], "verified_at": at, "from_size": 0, "mac": mac}]
+
+
 def fixture_rows(data_dir, master: bytes, data_key: bytes) -> dict[str, list[dict]]:
     """A value for every column of every table any revision has had (newest names)."""
-    events, head, checkpoints = audit_rows(signing.load_or_create_key(data_dir))
+    key = signing.load_or_create_key(data_dir)
+    events, head, checkpoints = audit_rows(key)
     dataset = {
         "owner": OWNER, "source_path": "data", "include_hidden": 0, "description": "measured in 2025",
         "creators": json.dumps([{"name": "Ada Example", "orcid": "0000-0002-1825-0097"}]),
@@ -113,6 +122,7 @@ def fixture_rows(data_dir, master: bytes, data_key: bytes) -> dict[str, list[dic
         "audit_events": events,
         "audit_head": [head],
         "audit_checkpoints": checkpoints,
+        "audit_verified": verified_rows(key, head),
         "dataset_keys": [
             {"dataset_id": "ds-restr", "wrapped_key": aes_key_wrap(master, data_key),
              "master_key_id": keyring.master_key_id(master), "created_at": T, "sealed_at": T, "destroyed_at": None},

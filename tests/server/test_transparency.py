@@ -20,7 +20,7 @@ from jupyter_datashare import cli
 from jupyter_datashare.core import signing
 from jupyter_datashare.core.audit import GENESIS, AuditLog, chain
 from jupyter_datashare.core.db import make_engine, writing
-from jupyter_datashare.core.models import AuditCheckpoint, AuditEvent, AuditHead
+from jupyter_datashare.core.models import AuditCheckpoint, AuditEvent, AuditHead, AuditVerified
 
 
 def rewrite_log(db_url: str, key: Ed25519PrivateKey) -> None:
@@ -36,6 +36,7 @@ def rewrite_log(db_url: str, key: Ed25519PrivateKey) -> None:
             head = s.get(AuditHead, 1)
             head.head_hash, head.checkpointed_size = prev, head.size
             s.execute(delete(AuditCheckpoint))
+            s.execute(delete(AuditVerified))  # the marks of earlier checks would betray the new key
             cp = signing.Checkpoint(signing.origin_for(key), len(events), prev, "2026-03-01T12:00:00.000000Z")
             s.add(AuditCheckpoint(size=cp.size, head_hash=prev, created_at=cp.time, note=signing.sign_checkpoint(key, cp)))
     finally:
