@@ -162,8 +162,12 @@ def dataset(dataset_id: str) -> Dataset:
     return Dataset(_ctx().dataset(dataset_id))
 
 
-def list_datasets() -> list[Dataset]:
-    return [dataset(d["id"]) for d in _ctx().datasets()]
+def list_datasets(search: str | None = None, level: str | None = None, limit: int | None = None,
+                  include_withdrawn: bool = False) -> list[Dataset]:  # fmt: skip
+    """Your datasets, newest first: all of them (page after page), or the ``limit`` newest;
+    ``search`` keeps those whose title contains it, ``level`` those of one access level."""
+    found = _ctx().datasets(include_withdrawn, q=search, level=level, limit=limit)
+    return [dataset(d["id"]) for d in found]
 
 
 def link(dataset_id: str, label: str = "", days: int | None = None, anonymous: bool = False,

@@ -590,3 +590,20 @@ def test_signing_key_file_keeps_the_key_out_of_the_data_dir_and_a_missing_one_is
     # A mounted secret holding the key as base64 text works the same.
     key_file.write_text(base64.b64encode(key_file.read_bytes()).decode() + "\n")
     assert run.ok("audit", "checkpoint") == note
+
+
+def test_list_follows_the_pages_to_the_end_or_stops_at_the_limit(run):
+    from tests.core.test_catalogue import add_rows
+
+    core = run.core()
+    try:
+        ids = add_rows(core, 1_205, owner=OWNER)  # more than one page of the API's biggest (1,000)
+    finally:
+        core.close()
+    listed = run.json("list")["datasets"]
+    assert [d["id"] for d in listed] == ids[::-1]  # every dataset once, newest first
+    newest = run.json("list", "--limit", "3", "--search", "survey 11")["datasets"]
+    assert [d["id"] for d in newest] == [ids[1199], ids[1198], ids[1197]]
+    assert len(run.ok("list").splitlines()) == 1_205 + 1  # the table: a header and a line each
+    code, _, err = run("list", "--limit", "0")
+    assert code != 0 and "limit" in err

@@ -36,6 +36,18 @@ def test_share_a_path_and_list(nb, make_files):
     assert ds.read(shared.id, "a.tsv")["y"].tolist() == [2]
 
 
+def test_list_datasets_follows_every_page_and_takes_a_search_and_a_limit(nb, make_files, clock):
+    from tests.core.test_catalogue import add_rows
+
+    ids = add_rows(nb.core, 1_003, title="Wave {i}")
+    assert [d["id"] for d in nb.datasets()] == ids[::-1]  # what list_datasets reads: all pages
+    make_files({"study/a.tsv": "x\ty\n1\t2\n"})
+    clock.advance(hours=1)  # after the rows above
+    shared = ds.share("study", title="Study of waves")
+    assert [d.id for d in ds.list_datasets(limit=2)] == [shared.id, ids[-1]]
+    assert [d.id for d in ds.list_datasets(search="study")] == [shared.id]
+
+
 def test_bad_input(nb, clock):
     df = pd.DataFrame({"nested": [{"a": 1}, {"b": 2}]})
     with pytest.raises(InvalidInput) as info:
@@ -148,6 +160,7 @@ def test_the_notebook_works_the_same_against_a_service(against_service, server_r
     assert link.url.startswith(f"http://127.0.0.1:{service.port}/r/dsr_")
     pd.testing.assert_frame_equal(ds.read(link.url), df)  # as the reviewer opens it, without the token
     assert [d.id for d in ds.list_datasets()] == [shared.id]
+    assert [d.id for d in ds.list_datasets(search="river", limit=1)] == [shared.id]
     assert "River temperatures" in ds.cite(shared.id)
     ds.revoke(link.info["id"])
     with pytest.raises(NotFound):
@@ -158,3 +171,18 @@ def test_the_notebook_works_the_same_against_a_service(against_service, server_r
     with pytest.raises(InvalidInput) as info:  # the service names the bad field, as the core does
         ds.share(df, title="", name="again")
     assert info.value.field == "title"
+
+
+def test_the_service_list_is_followed_page_by_page(against_service):
+    from tests.core.test_catalogue import add_rows
+
+    service, backend = against_service
+    core = service.core()
+    try:
+        ids = add_rows(core, 1_004, owner="alice")
+        add_rows(core, 3, owner="bob")  # another's: never listed
+    finally:
+        core.close()
+    assert [d["id"] for d in backend.datasets()] == ids[::-1]  # two pages of 1,000, followed to the end
+    assert [d["id"] for d in backend.datasets(limit=1_002)] == ids[::-1][:1_002]
+    assert [d["id"] for d in backend.datasets(q="survey 1003")] == [ids[-1]]

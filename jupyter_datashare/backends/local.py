@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from urllib.parse import unquote, urlparse
 
-from ..core import citation, datasets, grants, links, policy, reads, views
+from ..core import catalogue, citation, datasets, grants, links, paging, policy, reads, views
 from ..core.errors import InvalidInput, NotFound
 from ..core.service import DataShare
 
@@ -27,9 +28,15 @@ class LocalBackend:
     def url(self, *parts: str) -> str:
         return self.base_url + "datashare/" + "/".join(parts)
 
-    def datasets(self, include_withdrawn: bool = False) -> list[dict]:
+    def datasets(self, include_withdrawn: bool = False, *, q: str | None = None, level: str | None = None,
+                 limit: int | None = None) -> list[dict]:  # fmt: skip
+        if limit is not None and limit < 1:
+            raise InvalidInput("limit", "must be at least 1")
+        found = catalogue.filters(level, q)
+        pages = paging.everything(lambda p: catalogue.page_owned(self.core, self.owner, p, include_withdrawn=include_withdrawn,
+                                                                 **found))  # fmt: skip
         now = self.core.now()
-        return [views.summary(d, now) for d in datasets.list_owned(self.core, self.owner, include_withdrawn)]
+        return [views.summary(r, now) for r in itertools.islice(pages, limit)]
 
     def dataset(self, dataset_id: str, version: int | None = None) -> dict:
         out = datasets.describe_for_owner(self.core, self.owner, dataset_id, version)

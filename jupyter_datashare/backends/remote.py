@@ -8,6 +8,7 @@ from urllib.parse import unquote, urlparse
 
 from ..client import sharing
 from ..client.connection import Service
+from ..core import paging
 from ..core.errors import InvalidInput
 
 _LINK = re.compile(r"/(r|g)/(ds[rg]_[A-Za-z0-9_-]{43})(?:/files/(.+))?$")
@@ -19,6 +20,7 @@ def _q(*parts: str) -> str:
 
 class RemoteBackend:
     kind = "service"
+    page_size = paging.MAX_LIMIT  # rows asked for per page of a list
 
     def __init__(self, service: Service, root_dir: str, *, never_uploaded=()):
         self.service, self.root_dir = service, root_dir
@@ -27,8 +29,25 @@ class RemoteBackend:
     def _get(self, rel: str, **query) -> dict:
         return self.service.call("GET", rel, query=query).json()
 
-    def datasets(self, include_withdrawn: bool = False) -> list[dict]:
-        return self._get("api/datasets", withdrawn=1 if include_withdrawn else None)["datasets"]
+    def _every(self, rel: str, key: str, limit: int | None = None, **query) -> list[dict]:
+        """Every item of a paged list (up to ``limit``), following its ``next`` cursor page by page."""
+        if limit is not None and limit < 1:
+            raise InvalidInput("limit", "must be at least 1")
+        out: list[dict] = []
+        cursor = None
+        while limit is None or len(out) < limit:
+            size = self.page_size if limit is None else min(self.page_size, limit - len(out))
+            page = self._get(rel, **query, limit=size, cursor=cursor)
+            out += page[key]
+            cursor = page.get("next")
+            if not cursor:
+                break
+        return out
+
+    def datasets(self, include_withdrawn: bool = False, *, q: str | None = None, level: str | None = None,
+                 limit: int | None = None) -> list[dict]:  # fmt: skip
+        return self._every("api/datasets", "datasets", limit, withdrawn=1 if include_withdrawn else None, q=q or None,
+                           level=level or None)  # fmt: skip
 
     def dataset(self, dataset_id: str, version: int | None = None) -> dict:
         return self._get("api/datasets/" + _q(dataset_id), version=version)
@@ -45,7 +64,7 @@ class RemoteBackend:
         return self.service.call("DELETE", "api/datasets/" + _q(dataset_id), {"reason": reason}).json()
 
     def links(self, dataset_id: str) -> list[dict]:
-        return self._get(f"api/datasets/{_q(dataset_id)}/links")["links"]
+        return self._every(f"api/datasets/{_q(dataset_id)}/links", "links")
 
     def create_link(self, dataset_id: str, body: dict) -> dict:
         return self.service.call("POST", f"api/datasets/{_q(dataset_id)}/links", body).json()

@@ -44,7 +44,8 @@ def _landing_line(page: str, level: str) -> str:
 
 
 def cmd_list(backend, args) -> None:
-    found = backend.datasets(args.all)
+    # Every page of the list (newest first), unless --limit says how many.
+    found = backend.datasets(args.all, q=args.search, level=args.level, limit=args.limit)
     if args.json or not found:
         return print_json({"datasets": found}) if args.json else print("no datasets yet: see `jupyter datashare share -h`")
     print(f"{'ID':<16} {'LEVEL':<14} {'VER':>3} {'FILES':>5} {'SIZE':>10}  TITLE")
@@ -189,8 +190,11 @@ ON_BACKEND = frozenset({cmd_list, cmd_show, cmd_share, cmd_version, cmd_cite, cm
 
 def add_commands(sub, command) -> None:
     """The dataset and link commands, on the parser's subcommands."""
-    p = command(sub, "list", cmd_list, "list your datasets")
+    p = command(sub, "list", cmd_list, "list your datasets, newest first")
     p.add_argument("--all", action="store_true", help="include withdrawn datasets")
+    p.add_argument("--search", metavar="TEXT", help="only datasets whose title contains TEXT (any case)")
+    p.add_argument("--level", choices=LEVELS, help="only datasets of this access level")
+    p.add_argument("--limit", type=int, metavar="N", help="at most the N newest (default: all of them)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = command(sub, "show", cmd_show, "show a dataset's metadata, access, versions and files (with SHA-256)")

@@ -369,8 +369,9 @@ def withdraw(ctx, owner: str, dataset_id: str, reason: str = "", *, client: str 
     keyring.remove_withdrawn_files(ctx, ds.id)
 
 
-def record_embargo_lift(ctx, dataset: Dataset) -> None:
-    """Write ``embargo.lifted`` the first time anyone observes the embargo to be over."""
+def record_embargo_lift(ctx, dataset) -> None:
+    """Write ``embargo.lifted`` the first time anyone observes the embargo to be over (``dataset``:
+    a Dataset, or a list's row with its access columns, which is left as it is)."""
     now = ctx.now()
     if not policy.embargo_just_lifted(dataset, now):
         return
@@ -381,7 +382,8 @@ def record_embargo_lift(ctx, dataset: Dataset) -> None:
         ds.embargo_lift_recorded = True
         ctx.audit.append(s, Event("embargo.lifted", "system", dataset_id=ds.id,
                                   details={"embargo_until": ds.embargo_until.isoformat(), "now": ds.after_embargo}))  # fmt: skip
-    dataset.embargo_lift_recorded = True
+    if isinstance(dataset, Dataset):
+        dataset.embargo_lift_recorded = True
 
 
 def ids_of(ctx, owner: str) -> list[str]:

@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from . import bounds, lookups, policy, secrets
+from . import bounds, lookups, paging, policy, secrets
 from .audit import Event
 from .db import reading
 from .errors import InvalidInput, NotFound
@@ -149,8 +149,15 @@ def request_renewal(ctx, request: AccessRequest, *, client: str | None = None) -
         return grant
 
 
-def for_dataset(ctx, dataset_id: str) -> list[dict]:
+def page_for_dataset(ctx, dataset_id: str, p: paging.Page = paging.Page()) -> tuple[list[dict], str | None]:
+    """One page of a dataset's grants, newest first, and the cursor to the next page."""
+    query = paging.newest_first(select(Grant).where(Grant.dataset_id == dataset_id), Grant.issued_at, Grant.id, p)
     with reading(ctx.engine) as s:
-        now = ctx.now()
-        return [view(g, now) | {"request_id": g.request_id}
-                for g in s.scalars(select(Grant).where(Grant.dataset_id == dataset_id).order_by(Grant.issued_at))]  # fmt: skip
+        rows, after = paging.cut(list(s.scalars(query)), p, lambda g: (g.issued_at, g.id))
+    now = ctx.now()
+    return [view(g, now) | {"request_id": g.request_id} for g in rows], after
+
+
+def for_dataset(ctx, dataset_id: str) -> list[dict]:
+    """Every grant of the dataset, newest first."""
+    return list(paging.everything(lambda p: page_for_dataset(ctx, dataset_id, p)))

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from . import bounds, lookups, policy, secrets
+from . import bounds, lookups, paging, policy, secrets
 from .audit import Event
 from .db import reading, writing
 from .errors import InvalidInput, NotFound
@@ -81,10 +81,19 @@ def create(ctx, owner: str, dataset_id: str, body: dict, *, client: str | None =
         return row, secret
 
 
-def list_for(ctx, owner: str, dataset_id: str) -> list[ReviewLink]:
+def page_for(ctx, owner: str, dataset_id: str, p: paging.Page = paging.Page()) -> tuple[list[ReviewLink], str | None]:
+    """One page of a dataset's review links, newest first, and the cursor to the next page."""
     with reading(ctx.engine) as s:
         owned(s, owner, dataset_id)
-        return list(s.scalars(select(ReviewLink).where(ReviewLink.dataset_id == dataset_id).order_by(ReviewLink.created_at)))
+        query = paging.newest_first(select(ReviewLink).where(ReviewLink.dataset_id == dataset_id),
+                                    ReviewLink.created_at, ReviewLink.id, p)  # fmt: skip
+        rows = list(s.scalars(query))
+    return paging.cut(rows, p, lambda r: (r.created_at, r.id))
+
+
+def list_for(ctx, owner: str, dataset_id: str) -> list[ReviewLink]:
+    """Every review link of the dataset, newest first."""
+    return list(paging.everything(lambda p: page_for(ctx, owner, dataset_id, p)))
 
 
 def revoke(ctx, owner: str, link_id: str, *, client: str | None = None) -> ReviewLink:

@@ -44,6 +44,8 @@ class Base(DeclarativeBase):
 
 class Dataset(Base):
     __tablename__ = "datasets"
+    # The owner's list, newest first (core/catalogue.py): one index range per page.
+    __table_args__ = (Index("ix_datasets_owner_created", "owner", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     owner: Mapped[str] = mapped_column(String(200))
@@ -117,6 +119,7 @@ class VersionFile(Base):
 
 class ReviewLink(Base):
     __tablename__ = "review_links"
+    __table_args__ = (Index("ix_review_links_dataset_created", "dataset_id", "created_at", "id"),)  # its pages
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"), index=True)
@@ -217,6 +220,10 @@ class AccessRequest(Base):
     audit events (they name the request by id), so it can be erased without breaking the log."""
 
     __tablename__ = "access_requests"
+    __table_args__ = (
+        Index("ix_access_requests_dataset_submitted", "dataset_id", "submitted_at", "id"),  # one dataset's pages
+        Index("ix_access_requests_submitted", "submitted_at", "id"),  # pages across many datasets
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"), index=True)
@@ -258,6 +265,7 @@ class Grant(Base):
     requester's status secret (core/grants.py); only hashes of either are stored."""
 
     __tablename__ = "grants"
+    __table_args__ = (Index("ix_grants_dataset_issued", "dataset_id", "issued_at", "id"),)  # a dataset's pages
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     request_id: Mapped[str] = mapped_column(ForeignKey("access_requests.id"), unique=True)

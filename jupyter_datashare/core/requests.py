@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from statistics import median
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from . import bounds, committee, duo, grants, lookups, notify, policy, secrets
+from . import bounds, committee, duo, grants, lookups, notify, paging, policy, secrets
 from .audit import Event
 from .db import reading
 from .errors import AccessDenied, InvalidInput, NotFound
@@ -141,23 +141,38 @@ def seat_for(ctx, request_id, username: str, groups=()) -> CommitteeMember:
     raise NotFound(f"no request '{request_id}' for you to decide")
 
 
-def visible_requests(ctx, *, username: str | None = None, owner: str | None = None,
-                     member: CommitteeMember | None = None, status: str | None = None, groups=()) -> list[dict]:  # fmt: skip
-    """Requests a committee member (or the dataset's owner) may read, newest first."""
+def page_visible(ctx, p: paging.Page = paging.Page(), *, username: str | None = None, owner: str | None = None,
+                 member: CommitteeMember | None = None, status: str | None = None, dataset_id: str | None = None,
+                 groups=()) -> tuple[list[dict], str | None]:  # fmt: skip
+    """One page of the requests a committee member (or the datasets' owner) may read, newest
+    first, and the cursor to the next page; ``status`` and ``dataset_id`` narrow it."""
+    scope = []  # the datasets whose requests the reader may read, as subqueries (never a list of ids)
+    if username:
+        seats = seats_of(username, groups)
+        scope.append(AccessRequest.dataset_id.in_(select(CommitteeMember.dataset_id).where(
+            CommitteeMember.username.in_(seats), CommitteeMember.removed_at.is_(None))))  # fmt: skip
+    if owner:
+        scope.append(AccessRequest.dataset_id.in_(select(Dataset.id).where(Dataset.owner == owner)))
+    if member is not None:
+        scope.append(AccessRequest.dataset_id == member.dataset_id)
+    if not scope:
+        return [], None
+    q = select(AccessRequest).where(or_(*scope))
+    if status:
+        q = q.where(AccessRequest.status == status)
+    if dataset_id:
+        q = q.where(AccessRequest.dataset_id == dataset_id)
+    reader = Reader(username, member.id if member is not None else None, committee.acting_owners(ctx.settings),
+                    frozenset(groups))  # fmt: skip
     with reading(ctx.engine) as s:
-        ids = set()
-        if username:
-            ids |= {m.dataset_id for m in members_for_identity(s, username, groups)}
-        if owner:
-            ids |= set(s.scalars(select(Dataset.id).where(Dataset.owner == owner)))
-        if member is not None:
-            ids.add(member.dataset_id)
-        q = select(AccessRequest).where(AccessRequest.dataset_id.in_(ids)).order_by(AccessRequest.submitted_at.desc())
-        if status:
-            q = q.where(AccessRequest.status == status)
-        reader = Reader(username, member.id if member is not None else None, committee.acting_owners(ctx.settings),
-                        frozenset(groups))  # fmt: skip
-        return [view(s, r, ctx.now(), reader) for r in s.scalars(q)]
+        rows = list(s.scalars(paging.newest_first(q, AccessRequest.submitted_at, AccessRequest.id, p)))
+        rows, after = paging.cut(rows, p, lambda r: (r.submitted_at, r.id))
+        return views_of(s, rows, ctx.now(), reader), after
+
+
+def visible_requests(ctx, **scope) -> list[dict]:
+    """Every request of ``page_visible``'s scope, newest first (the HTML pages list them all)."""
+    return list(paging.everything(lambda p: page_visible(ctx, p, **scope)))
 
 
 @dataclass(frozen=True)
@@ -189,12 +204,32 @@ def _your_part(r: AccessRequest, reader: Reader | None, members: list[CommitteeM
     return {"you_are_member": True, "your_decision": mine, "you_may_decide": may}
 
 
+def views_of(session, rows: list[AccessRequest], now, reader: Reader | None = None) -> list[dict]:
+    """The views of a page of requests in five queries, however many rows it has."""
+    ids, ds_ids = [r.id for r in rows], {r.dataset_id for r in rows}
+    if not rows:
+        return []
+    decisions: dict[str, list[Decision]] = {}
+    for d in session.scalars(select(Decision).where(Decision.request_id.in_(ids)).order_by(Decision.decided_at)):
+        decisions.setdefault(d.request_id, []).append(d)
+    grants_of = {g.request_id: g for g in session.scalars(select(Grant).where(Grant.request_id.in_(ids)))}
+    datasets = {d.id: d for d in session.scalars(select(Dataset).where(Dataset.id.in_(ds_ids)))}
+    members: dict[str, list[CommitteeMember]] = {}
+    for m in session.scalars(select(CommitteeMember).where(CommitteeMember.dataset_id.in_(ds_ids),
+                                                           CommitteeMember.removed_at.is_(None))
+                             .order_by(CommitteeMember.added_at, CommitteeMember.id)):  # fmt: skip
+        members.setdefault(m.dataset_id, []).append(m)
+    return [_view(r, datasets[r.dataset_id], decisions.get(r.id, []), grants_of.get(r.id),
+                  members.get(r.dataset_id, []), now, reader) for r in rows]  # fmt: skip
+
+
 def view(session, r: AccessRequest, now, reader: Reader | None = None) -> dict:
-    decisions = list(session.scalars(select(Decision).where(Decision.request_id == r.id).order_by(Decision.decided_at)))
-    grant = session.scalar(select(Grant).where(Grant.request_id == r.id))
-    ds = session.get(Dataset, r.dataset_id)
+    return views_of(session, [r], now, reader)[0]
+
+
+def _view(r: AccessRequest, ds: Dataset, decisions: list[Decision], grant: Grant | None,
+          members: list[CommitteeMember], now, reader: Reader | None) -> dict:  # fmt: skip
     owners = frozenset({ds.owner}) | (reader.owners if reader is not None else frozenset())
-    members = committee.active(session, ds.id)
     # Who counts towards the quorum: current members that cannot act as the owner.
     deciders = sorted((m.name for m in members if committee.counted(m, owners)), key=str.casefold)
     return {

@@ -82,17 +82,18 @@ def owner(ds: Dataset, v: DatasetVersion, rows: list[VersionFile], now) -> dict:
     }
 
 
-def summary(ds: Dataset, now) -> dict:
-    latest = ds.versions[-1] if ds.versions else None
+def summary(row, now) -> dict:
+    """A list's entry, from a row of core/catalogue.py (the dataset's columns and its latest
+    version's ``file_count`` and ``total_size``): nothing here may need another query."""
     return {
-        "id": ds.id,
-        "title": ds.title,
-        "access": access(ds, now),
-        "version": ds.latest_version,
-        "file_count": latest.file_count if latest else 0,
-        "total_size": latest.total_size if latest else 0,
-        "created_at": iso(ds.created_at),
-        "withdrawn": ds.withdrawn_at is not None,
+        "id": row.id,
+        "title": row.title,
+        "access": access(row, now),
+        "version": row.latest_version,
+        "file_count": row.file_count or 0,
+        "total_size": row.total_size or 0,
+        "created_at": iso(row.created_at),
+        "withdrawn": row.withdrawn_at is not None,
     }
 
 

@@ -9,7 +9,7 @@ from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from ..core import bounds, committee, datasets, duo, grants, requests
+from ..core import bounds, committee, datasets, duo, grants, paging, requests
 from ..core.db import reading
 from ..core.errors import InvalidInput, NotFound
 from ..core.models import CommitteeMember, Dataset
@@ -208,13 +208,17 @@ class RequestsAPI(CommitteeAPIHandler):
     @web.authenticated
     @authorized
     async def get(self):
-        status = self.get_query_argument("status", None)
+        arg = self.get_query_argument
+        page = paging.page(arg("limit", None), arg("cursor", None))
+        status = arg("status", None) or None
         if status not in (None, "pending", "approved", "denied"):
             raise InvalidInput("status", "must be pending, approved or denied")
+        dataset_id = arg("dataset", None) or None
         owner = self.owner if self.acts_as_owner else None
-        items = await self.in_thread(requests.visible_requests, self.datashare, username=self.username,
-                                     owner=owner, status=status, groups=self.groups)  # fmt: skip
-        self.send_json({"requests": items})
+        items, after = await self.in_thread(requests.page_visible, self.datashare, page, username=self.username,
+                                            owner=owner, status=status, dataset_id=dataset_id,
+                                            groups=self.groups)  # fmt: skip
+        self.send_json({"requests": items, "next": after})
 
 
 class RequestAPI(CommitteeAPIHandler):
@@ -298,9 +302,11 @@ class DatasetGrantsAPI(CommitteeAPIHandler):
     @web.authenticated
     @authorized
     async def get(self, dataset_id):
+        page = paging.page(self.get_query_argument("limit", None), self.get_query_argument("cursor", None))
         if not await self.in_thread(self.may_read, dataset_id):
             raise NotFound("no such dataset")
-        self.send_json({"grants": await self.in_thread(grants.for_dataset, self.datashare, dataset_id)})
+        items, after = await self.in_thread(grants.page_for_dataset, self.datashare, dataset_id, page)
+        self.send_json({"grants": items, "next": after})
 
 
 class CommitteeMembersAPI(CommitteeAPIHandler):

@@ -8,7 +8,7 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from ..core import citation, datasets, links, manifests, old_chains, privacy, views
+from ..core import catalogue, citation, datasets, links, manifests, old_chains, paging, privacy, views
 from ..core.audit import end_of
 from ..core.clock import parse_when
 from ..core.errors import DataShareError, InvalidInput, NotFound
@@ -82,10 +82,14 @@ class DatasetsAPI(DatasetView, OwnerAPIHandler):
     @web.authenticated
     @authorized
     async def get(self):
-        ctx = self.datashare
-        found = await self.in_thread(datasets.list_owned, ctx, self.owner, self.get_query_argument("withdrawn", "") == "1")
+        # A page, newest first; ``next`` is the cursor of the page after (None on the last).
+        ctx, arg = self.datashare, self.get_query_argument
+        page = paging.page(arg("limit", None), arg("cursor", None))
+        found = catalogue.filters(arg("level", None), arg("q", None))
+        rows, after = await self.in_thread(catalogue.page_owned, ctx, self.owner, page,
+                                           include_withdrawn=query_flag(self, "withdrawn"), **found)  # fmt: skip
         now = ctx.now()
-        self.send_json({"datasets": [views.summary(ds, now) for ds in found]})
+        self.send_json({"datasets": [views.summary(r, now) for r in rows], "next": after})
 
     @web.authenticated
     @authorized
@@ -179,9 +183,10 @@ class LinksAPI(DatasetView, OwnerAPIHandler):
     @web.authenticated
     @authorized
     async def get(self, dataset_id):
-        rows = await self.in_thread(links.list_for, self.datashare, self.owner, dataset_id)
+        page = paging.page(self.get_query_argument("limit", None), self.get_query_argument("cursor", None))
+        rows, after = await self.in_thread(links.page_for, self.datashare, self.owner, dataset_id, page)
         now = self.datashare.now()
-        self.send_json({"links": [views.link(r, now) for r in rows]})
+        self.send_json({"links": [views.link(r, now) for r in rows], "next": after})
 
     @web.authenticated
     @authorized

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..core import datasets, requests, views
+from ..core import catalogue, paging, requests, views
 from ..core.errors import InvalidInput, NotFound
 from .forms import FormHandler
 
@@ -22,22 +22,28 @@ class InboxPage(FormHandler):
     def who(self):
         return self.current_user.username, tuple(getattr(self.current_user, "groups", ()) or ())
 
-    def _listing(self) -> tuple[list, list, list]:
+    def _listing(self, page: paging.Page) -> tuple[list, list, list, str | None]:
         username, groups = self.who
         ctx = self.datashare
         seen = requests.visible_requests(ctx, username=username, groups=groups)
         to_decide = [r for r in seen if r["you_may_decide"]]
         others = [r for r in seen if not r["you_may_decide"]]
         now = ctx.now()
-        mine = [views.summary(d, now) | {"landing_page": self.link_url("d", d.id)}
-                for d in datasets.list_owned(ctx, username)]  # fmt: skip
-        return to_decide, others, mine
+        # The owner's datasets a page at a time (``?datasets=<cursor>`` for older ones).
+        rows, after = catalogue.page_owned(ctx, username, page)
+        mine = [views.summary(d, now) | {"landing_page": self.link_url("d", d.id)} for d in rows]
+        return to_decide, others, mine, after
 
     async def show(self, notice: str | None = None, confirm: dict | None = None, status: int = 200) -> None:
-        to_decide, others, mine = await self.in_thread(self._listing)
+        try:
+            page = paging.page(None, self.get_query_argument("datasets", None))
+        except InvalidInput:
+            page = paging.Page()  # a stale or mangled link: the first page
+        to_decide, others, mine, after = await self.in_thread(self._listing, page)
         self.set_header("Cache-Control", "no-store")  # requesters' personal data
+        more = "?" + urlencode({"datasets": after}) if after else None
         self.page("inbox.html", status, user=self.who[0], to_decide=to_decide, others=others, mine=mine,
-                  notice=notice, confirm=confirm, noindex=True)  # fmt: skip
+                  mine_more=more, notice=notice, confirm=confirm, noindex=True)  # fmt: skip
 
     @web.authenticated
     @authorized

@@ -147,3 +147,82 @@ def test_a_group_seat_is_held_by_every_member_of_the_group_and_cast_once(core, s
                                     "intended_use": ["GRU"], "accept_agreement": True}, client="c", identity="bob")[0]  # fmt: skip
     with pytest.raises(AccessDenied):
         requests.decide(core, r2.id, seat, "approve", None, decided_by="bob")
+
+
+# -- pages of requests --------------------------------------------------------------------------
+
+
+def add_requests(core, dataset_id, n, *, start=0, status=requests.PENDING, same_time=False):
+    """``n`` request rows straight into the database (many requests fast)."""
+    from datetime import timedelta
+
+    from jupyter_datashare.core.db import writing
+    from jupyter_datashare.core.models import AccessRequest
+
+    base = core.now()
+    with writing(core.engine) as s:
+        s.add_all(AccessRequest(id=f"req-{dataset_id[-6:]}-{i:05d}", dataset_id=dataset_id, status=status, name="R",
+                                email=f"r{i}@uni.example", institution="U", purpose=PURPOSE, intended_use=["GRU"],
+                                agreement_sha256="", requested_days=30, flags=[],
+                                status_secret_hash=f"s{dataset_id}{i}", grant_secret_hash=f"g{dataset_id}{i}",
+                                submitted_at=base if same_time else base + timedelta(seconds=i))
+                  for i in range(start, start + n))  # fmt: skip
+    return [f"req-{dataset_id[-6:]}-{i:05d}" for i in range(start, start + n)]
+
+
+def all_pages(core, limit, between=None, **scope):
+    from jupyter_datashare.core import paging
+
+    seen, cursor, n = [], None, 0
+    while True:
+        items, cursor = requests.page_visible(core, paging.page(limit, cursor), **scope)
+        assert len(items) <= limit
+        seen += [r["id"] for r in items]
+        n += 1
+        if cursor is None:
+            return seen
+        if between:
+            between(n)
+
+
+def test_request_pages_cover_each_request_once_while_new_ones_arrive(core, server_root, clock):
+    ds = share(core, server_root)
+    old = add_requests(core, ds, 11, same_time=True)
+    more = iter(range(100, 200))
+    seen = all_pages(core, 4, between=lambda _n: add_requests(core, ds, 1, start=next(more), same_time=True),
+                     username="bob")  # fmt: skip
+    assert len(seen) == len(set(seen)) and set(old) <= set(seen)
+    assert [i for i in seen if i in old] == sorted(old, reverse=True)
+
+
+def test_request_pages_filter_by_status_and_dataset_and_stay_in_the_readers_scope(core, server_root):
+    ds = share(core, server_root)
+    (server_root / "e").mkdir()
+    (server_root / "e" / "t.csv").write_text("a\n")
+    other = datasets.share(core, "zed", {"path": "e", "title": "Z", "access": {"level": "restricted"},
+                                         "committee": {"members": ["carol", "dave"]}})  # fmt: skip
+    pending = add_requests(core, ds, 5)
+    approved = add_requests(core, ds, 4, start=50, status=requests.APPROVED)
+    theirs = add_requests(core, other, 6)
+    assert sorted(all_pages(core, 2, owner=OWNER)) == sorted(pending + approved)  # never zed's
+    assert sorted(all_pages(core, 2, username="bob", status="approved")) == approved
+    assert sorted(all_pages(core, 3, username="carol", dataset_id=other)) == theirs
+    assert all_pages(core, 3, username="bob", dataset_id=other) == []  # a dataset bob does not sit for
+    assert all_pages(core, 3, username="nobody") == []
+
+
+def test_a_page_of_requests_costs_the_same_queries_whatever_its_size(core, server_root):
+    from sqlalchemy import event
+
+    from jupyter_datashare.core import paging
+
+    ds = share(core, server_root)
+    add_requests(core, ds, 60)
+    statements = []
+    event.listen(core.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    requests.page_visible(core, paging.Page(2), username="bob")
+    small = len(statements)
+    statements.clear()
+    items, _ = requests.page_visible(core, paging.Page(50), username="bob")
+    assert len(items) == 50 and all(i["deciders"] and i["you_may_decide"] for i in items)
+    assert len(statements) == small  # no query per request
