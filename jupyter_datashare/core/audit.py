@@ -266,8 +266,16 @@ class AuditLog:
     # -- reading -----------------------------------------------------------------------------
 
     def events(self, *, dataset_id=None, action=None, since: datetime | None = None, until: datetime | None = None,
-               limit: int | None = None, offset: int = 0, newest_first: bool = False, within=None) -> list[dict]:  # fmt: skip
+               limit: int | None = None, offset: int = 0, newest_first: bool = False, within=None,
+               before: int | None = None, after: int | None = None) -> list[dict]:  # fmt: skip
+        """The matching events in ``seq`` order; ``before``/``after`` (a seq) start a page there:
+        a page deep in a long log costs what the first does, and events appended meanwhile
+        neither repeat nor shift it (``offset`` does both)."""
         q = _filtered(select(AuditEvent), dataset_id, action, since, until, within)
+        if before is not None:
+            q = q.where(AuditEvent.seq < before)
+        if after is not None:
+            q = q.where(AuditEvent.seq > after)
         q = q.order_by(AuditEvent.seq.desc() if newest_first else AuditEvent.seq).offset(offset)
         if limit is not None:
             q = q.limit(limit)

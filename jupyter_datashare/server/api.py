@@ -281,14 +281,43 @@ class AuditAPI(OwnerAPIHandler):
         if fmt != "json":
             await self.send_export(fmt, filters)
             return
-        events = await self.in_thread(
-            audit.events,
-            **filters,
-            limit=_int_arg(self, "limit", 100, low=1, high=1000),
-            offset=_int_arg(self, "offset", 0, low=0),
-            newest_first=self.get_query_argument("order", "newest") != "oldest",
-        )
-        self.send_json({"events": events})
+        limit = _int_arg(self, "limit", 100, low=1, high=1000)
+        page = self.page_of_events()
+        events = await self.in_thread(audit.events, **filters, **page, limit=limit + 1)
+        # ``next`` (None at the end), as in every list of the API: pass it as ``cursor`` (or as
+        # ``before``, newest first; ``after``, oldest first: it is the last event's seq).
+        more, events = len(events) > limit, events[:limit]
+        self.send_json({"events": events, "next": str(events[-1]["seq"]) if more else None})
+
+    def page_of_events(self) -> dict:
+        """Where the page starts: ``before=<seq>`` (newest first) or ``after=<seq>`` (oldest first),
+        ``cursor`` (either, in the page's order), or ``offset`` (kept for old callers: deep pages
+        cost more, and shift as events arrive)."""
+        order = self.get_query_argument("order", None)
+        if order not in (None, "newest", "oldest"):
+            raise InvalidInput("order", "must be newest or oldest")
+        before, after, cursor = self.cursor("before"), self.cursor("after"), self.cursor("cursor")
+        if before is not None and after is not None:
+            raise InvalidInput("after", "give before (newest first) or after (oldest first), not both")
+        if cursor is not None:
+            if before is not None or after is not None:
+                raise InvalidInput("cursor", "give cursor, or before/after, not both")
+            before, after = (None, cursor) if order == "oldest" else (cursor, None)
+        if (before is not None and order == "oldest") or (after is not None and order == "newest"):
+            raise InvalidInput("order", "before pages newest first, after oldest first")
+        offset = _int_arg(self, "offset", 0, low=0)
+        if offset and (before is not None or after is not None):
+            raise InvalidInput("offset", "a page starts at before/after or at an offset, not both")
+        newest_first = after is None and order != "oldest"
+        return {"before": before, "after": after, "offset": offset, "newest_first": newest_first}
+
+    def cursor(self, name: str) -> int | None:
+        raw = self.get_query_argument(name, None)
+        if raw is None:
+            return None
+        if not raw.isdigit() or len(raw) > 18:
+            raise InvalidInput(name, "must be an event number: the 'next' of the page before (its last event's seq)")
+        return int(raw)
 
     async def send_export(self, fmt: str, filters: dict) -> None:
         """Stream the export: the database is read in a thread, a piece at a time, never all at once."""
@@ -320,13 +349,15 @@ class AuditVerifyAPI(OwnerAPIHandler):
     async def get(self):
         self.require_whole_log()
         audit = self.datashare.audit
-        report = (await self.in_thread(audit.verify)).to_dict()
+        # From the newest verified point on; ?full=1 from event #1 (the report says which).
+        full = query_flag(self, "full")
+        report = (await self.in_thread(audit.verify, full=full)).to_dict()
         # Local stores moved into the service keep their old chains: each is checked too.
         moved = await self.in_thread(old_chains.verify, self.datashare)
         if moved:
             report["moved_stores"] = moved
             report["ok"] = report["ok"] and all(m["ok"] for m in moved)
-        self.send_json(report | {"checkpoint": audit.latest_checkpoint()})
+        self.send_json(report | {"checkpoint": await self.in_thread(audit.latest_checkpoint)})
 
 
 class AuditCheckpointAPI(OwnerAPIHandler):

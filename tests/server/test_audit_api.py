@@ -92,3 +92,87 @@ async def test_a_long_export_streams_every_event_in_order(call, ctx):
     assert seqs == list(range(1, 2501))
     created = await export(call, "csv", action="link.created")
     assert [int(x["seq"]) for x in created] == list(range(1, 2501, 5))
+
+
+# -- pages by cursor ------------------------------------------------------------------------------
+
+
+def record(ctx, n, *, datasets=("ds-a",), actions=("file.downloaded",)):
+    with ctx.audit.transaction() as s:
+        return [ctx.audit.append(s, Event(actions[i % len(actions)], "ada", dataset_id=datasets[i % len(datasets)]))
+                for i in range(n)]  # fmt: skip
+
+
+async def pages(call, *, limit, between=None, **params):
+    """Every page, following ``next``; ``between(i)`` runs after page i (to add events meanwhile)."""
+    seqs, cursor, i = [], None, 0
+    while True:
+        page = await call.json("GET", "datashare", "api", "audit",
+                               params={"limit": str(limit), **params, **({"cursor": cursor} if cursor else {})})  # fmt: skip
+        seqs += [e["seq"] for e in page["events"]]
+        cursor = page["next"]
+        if between:
+            between(i)
+        i += 1
+        if cursor is None:
+            return seqs
+
+
+async def test_cursor_pages_are_stable_under_inserts(call, ctx):
+    record(ctx, 25)
+    # Back through history: events appended after page 1 neither repeat nor push one past the cut.
+    back = await pages(call, limit=10, between=lambda i: record(ctx, 7) if i == 0 else None)
+    assert back == list(range(25, 0, -1))
+    # An offset instead serves again as many events as arrived in between: why the panel left it.
+    first = await call.json("GET", "datashare", "api", "audit", params={"limit": "10"})
+    record(ctx, 3)
+    second = await call.json("GET", "datashare", "api", "audit", params={"limit": "10", "offset": "10"})
+    assert [e["seq"] for e in first["events"]][-3:] == [e["seq"] for e in second["events"]][:3]
+    # Oldest first (after=<seq>), the newcomers come at the end, each once.
+    forward = await pages(call, limit=8, order="oldest", between=lambda i: record(ctx, 2) if i < 2 else None)
+    assert forward == list(range(1, 35 + 4 + 1))
+    page = await call.json("GET", "datashare", "api", "audit", params={"limit": "5", "after": "30", "order": "oldest"})
+    assert [e["seq"] for e in page["events"]] == [31, 32, 33, 34, 35] and page["next"] == "35"
+    page = await call.json("GET", "datashare", "api", "audit", params={"limit": "5", "before": "3"})
+    assert [e["seq"] for e in page["events"]] == [2, 1] and page["next"] is None
+
+
+async def test_filters_combine_with_the_cursor(call, ctx):
+    record(ctx, 60, datasets=("ds-a", "ds-b", "ds-c"), actions=("file.downloaded", "link.created"))
+    everything = (await call.json("GET", "datashare", "api", "audit", params={"limit": "1000"}))["events"]
+    want = [e["seq"] for e in everything if e["dataset_id"] == "ds-b"]
+    assert await pages(call, limit=4, dataset="ds-b") == want
+    want = [e["seq"] for e in everything if e["dataset_id"] == "ds-b" and e["action"] == "link.created"]
+    assert len(want) == 10 and await pages(call, limit=3, dataset="ds-b", action="link.created") == want
+    oldest = await pages(call, limit=7, action="file.downloaded", order="oldest")
+    assert oldest == sorted(e["seq"] for e in everything if e["action"] == "file.downloaded")
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"before": "abc"}, "before"),
+    ({"after": "-1"}, "after"),
+    ({"cursor": "eyJhIjoxfQ"}, "cursor"),  # another list's cursor
+    ({"before": "9", "after": "2"}, "after"),
+    ({"cursor": "9", "before": "9"}, "cursor"),
+    ({"before": "9", "offset": "10"}, "offset"),
+    ({"before": "9", "order": "oldest"}, "order"),
+    ({"order": "sideways"}, "order"),
+])  # fmt: skip
+async def test_a_bad_cursor_is_a_400_naming_the_field(call, ctx, params, field):
+    record(ctx, 3)
+    r = await call("GET", "datashare", "api", "audit", params=params)
+    assert r.code == 400 and json.loads(r.body)["field"] == field
+
+
+async def test_verify_over_http_starts_where_the_last_one_ended_or_from_the_first_with_full(call, ctx):
+    record(ctx, 12)
+    first = await call.json("GET", "datashare", "api", "audit", "verify")
+    assert first["ok"] and first["full"] and first["from_size"] == 0 and first["events"] == 12
+    record(ctx, 3)
+    quick = await call.json("GET", "datashare", "api", "audit", "verify")
+    assert quick["ok"] and not quick["full"] and (quick["from_size"], quick["checked"], quick["events"]) == (12, 3, 15)
+    assert quick["from_kind"] == "verification" and quick["from_time"]
+    full = await call.json("GET", "datashare", "api", "audit", "verify", params={"full": "1"})
+    assert full["ok"] and full["full"] and full["checked"] == 15
+    r = await call("GET", "datashare", "api", "audit", "verify", params={"full": "maybe"})
+    assert r.code == 400 and json.loads(r.body)["field"] == "full"
