@@ -140,8 +140,48 @@ export interface IAuditQuery {
   action?: string;
   since?: string;
   limit?: number;
+  /** Old callers' paging; `cursor` (the `next` of the page before) is stable while events arrive. */
   offset?: number;
+  cursor?: string;
   order?: 'newest' | 'oldest';
+}
+
+/** One page of a list (`{<items>: [...], next}`): its rows and the cursor of the next page, `null` on the last. */
+export interface IPage<T> {
+  items: T[];
+  next: string | null;
+}
+
+/** Rows per page when a list is read to its end (the server's largest page). */
+export const ALL_PAGE = 1000;
+
+/** A page of `GET api/datasets`: newest first; `q` searches the titles, `level` the level set. */
+export interface IDatasetQuery {
+  q?: string;
+  level?: string;
+  withdrawn?: boolean;
+  limit?: number;
+  cursor?: string | null;
+}
+
+/** A page of `GET api/requests`, newest first. */
+export interface IRequestQuery {
+  status?: 'pending' | 'approved' | 'denied';
+  dataset?: string;
+  limit?: number;
+  cursor?: string | null;
+}
+
+/** Every row of a paged list, following `next` to the last page. */
+export async function everyPage<T>(page: (cursor: string | null) => Promise<IPage<T>>): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const got: IPage<T> = await page(cursor);
+    out.push(...got.items);
+    cursor = got.next;
+  } while (cursor);
+  return out;
 }
 
 export class DataShareClient {
@@ -210,11 +250,23 @@ export class DataShareClient {
 
   // -- datasets ------------------------------------------------------------------------------
 
-  async listDatasets(includeWithdrawn = false): Promise<DatasetSummary[]> {
-    const out = await this.request<{ datasets: DatasetSummary[] }>('datasets', {
-      query: { withdrawn: includeWithdrawn ? 1 : undefined }
+  /** One page of the owner's datasets. */
+  async datasetsPage(query: IDatasetQuery = {}): Promise<IPage<DatasetSummary>> {
+    const out = await this.request<{ datasets: DatasetSummary[]; next?: string | null }>('datasets', {
+      query: {
+        q: query.q?.trim() || undefined,
+        level: query.level,
+        withdrawn: query.withdrawn ? 1 : undefined,
+        limit: query.limit,
+        cursor: query.cursor ?? undefined
+      }
     });
-    return out.datasets;
+    return { items: out.datasets, next: out.next ?? null };
+  }
+
+  /** Every dataset of the owner, page after page. */
+  listDatasets(includeWithdrawn = false): Promise<DatasetSummary[]> {
+    return everyPage(cursor => this.datasetsPage({ withdrawn: includeWithdrawn, limit: ALL_PAGE, cursor }));
   }
 
   getDataset(id: string, version?: number): Promise<DatasetDetail> {
@@ -265,11 +317,15 @@ export class DataShareClient {
 
   // -- review links ----------------------------------------------------------------------------
 
-  async listLinks(id: string): Promise<ReviewLink[]> {
-    const out = await this.request<{ links: ReviewLink[] }>(
-      `datasets/${encodeURIComponent(id)}/links`
-    );
-    return out.links;
+  /** Every review link of a dataset, newest first (a dataset has few: read to the last page). */
+  listLinks(id: string): Promise<ReviewLink[]> {
+    return everyPage(async cursor => {
+      const out = await this.request<{ links: ReviewLink[]; next?: string | null }>(
+        `datasets/${encodeURIComponent(id)}/links`,
+        { query: { limit: ALL_PAGE, cursor: cursor ?? undefined } }
+      );
+      return { items: out.links, next: out.next ?? null };
+    });
   }
 
   createLink(id: string, body: LinkCreateBody): Promise<NewLink> {
@@ -287,13 +343,22 @@ export class DataShareClient {
 
   // -- access requests, decisions and grants ------------------------------------------------------
 
-  async listRequests(
-    status?: 'pending' | 'approved' | 'denied'
-  ): Promise<AccessRequest[]> {
-    const out = await this.request<{ requests: AccessRequest[] }>('requests', {
-      query: { status }
+  /** One page of the access requests the caller may read, newest first. */
+  async requestsPage(query: IRequestQuery = {}): Promise<IPage<AccessRequest>> {
+    const out = await this.request<{ requests: AccessRequest[]; next?: string | null }>('requests', {
+      query: {
+        status: query.status,
+        dataset: query.dataset,
+        limit: query.limit,
+        cursor: query.cursor ?? undefined
+      }
     });
-    return out.requests;
+    return { items: out.requests, next: out.next ?? null };
+  }
+
+  /** Every access request the caller may read, page after page. */
+  listRequests(status?: 'pending' | 'approved' | 'denied'): Promise<AccessRequest[]> {
+    return everyPage(cursor => this.requestsPage({ status, limit: ALL_PAGE, cursor }));
   }
 
   decide(
@@ -332,11 +397,15 @@ export class DataShareClient {
     );
   }
 
-  async listGrants(id: string): Promise<Grant[]> {
-    const out = await this.request<{ grants: Grant[] }>(
-      `datasets/${encodeURIComponent(id)}/grants`
-    );
-    return out.grants;
+  /** Every grant of a dataset, newest first, page after page. */
+  listGrants(id: string): Promise<Grant[]> {
+    return everyPage(async cursor => {
+      const out = await this.request<{ grants: Grant[]; next?: string | null }>(
+        `datasets/${encodeURIComponent(id)}/grants`,
+        { query: { limit: ALL_PAGE, cursor: cursor ?? undefined } }
+      );
+      return { items: out.grants, next: out.next ?? null };
+    });
   }
 
   revokeGrant(grantId: string, reason: string): Promise<Grant> {
@@ -362,8 +431,17 @@ export class DataShareClient {
     return out.events;
   }
 
-  verifyAudit(): Promise<VerifyReport> {
-    return this.request<VerifyReport>('audit/verify');
+  /** A page of the audit log, newest first unless `order` says otherwise; `next` goes on from its last event. */
+  async auditPage(query: IAuditQuery = {}): Promise<IPage<AuditEvent>> {
+    const out = await this.request<{ events: AuditEvent[]; next?: string | null }>('audit', {
+      query: { ...query }
+    });
+    return { items: out.events, next: out.next ?? null };
+  }
+
+  /** From where the last verification ended (the report says where), or with `full` from event #1. */
+  verifyAudit(full = false): Promise<VerifyReport> {
+    return this.request<VerifyReport>('audit/verify', { query: { full: full ? 1 : undefined } });
   }
 
   /** Sign the log's current state now: the note to keep where the server cannot change it. */

@@ -6,6 +6,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { DataShareClient, DataShareError } from './api';
 import type { IDefaultCreator } from './creator';
+import { PagedList } from './paged';
 import type { AccessRequest, DatasetSummary } from './types';
 
 export type SectionName =
@@ -49,8 +50,20 @@ export interface IFocus {
   nonce: number;
 }
 
+/** Rows of a list the panel asks for at a time ("Load more" asks for the next as many). */
+export const PAGE_SIZE = 50;
+
 export class DataShareModel {
-  constructor(readonly client: DataShareClient) {}
+  constructor(readonly client: DataShareClient) {
+    this._datasetPages = new PagedList<DatasetSummary>(
+      (limit, cursor) => client.datasetsPage({ q: this._search || undefined, limit, cursor }),
+      PAGE_SIZE
+    );
+    this._requestPages = new PagedList<AccessRequest>(
+      (limit, cursor) => client.requestsPage({ limit, cursor }),
+      PAGE_SIZE
+    );
+  }
 
   get changed(): ISignal<this, void> {
     return this._changed;
@@ -61,16 +74,35 @@ export class DataShareModel {
     return this._dataChanged;
   }
 
+  /** The datasets loaded so far (newest first; only those matching the search, if any). */
   get datasets(): DatasetSummary[] {
-    return this._datasets;
+    return this._datasetPages.items;
+  }
+
+  /** Whether older datasets wait behind "Load more". */
+  get hasMoreDatasets(): boolean {
+    return this._datasetPages.hasMore;
+  }
+
+  get loadingMore(): boolean {
+    return this._datasetPages.loadingMore || this._requestPages.loadingMore;
+  }
+
+  /** What the dataset list is searched for (words of the title; '' for all). */
+  get search(): string {
+    return this._search;
   }
 
   get requests(): AccessRequest[] {
-    return this._requests;
+    return this._requestPages.items;
+  }
+
+  get hasMoreRequests(): boolean {
+    return this._requestPages.hasMore;
   }
 
   get pendingRequests(): AccessRequest[] {
-    return this._requests.filter(r => r.status === 'pending');
+    return this.requests.filter(r => r.status === 'pending');
   }
 
   get loading(): boolean {
@@ -95,7 +127,7 @@ export class DataShareModel {
   }
 
   get selected(): DatasetSummary | null {
-    return this._datasets.find(d => d.id === this._focus.id) ?? null;
+    return this.datasets.find(d => d.id === this._focus.id) ?? null;
   }
 
   get preferences(): IPreferences {
@@ -116,25 +148,28 @@ export class DataShareModel {
     this._changed.emit();
     this._pending = (async () => {
       try {
-        const [datasets, requests] = await Promise.all([
-          this.client.listDatasets().catch((reason: unknown) => {
-            // A colleague on a committee, not the owner: they still decide requests here.
-            if (reason instanceof DataShareError && reason.status === 403) {
-              return null;
+        const [owner] = await Promise.all([
+          this._datasetPages.reload().then(
+            () => true,
+            (reason: unknown) => {
+              // A colleague on a committee, not the owner: they still decide requests here.
+              if (reason instanceof DataShareError && reason.status === 403) {
+                this._datasetPages.clear();
+                return false;
+              }
+              throw reason;
             }
-            throw reason;
-          }),
-          this.client.listRequests().catch((reason: unknown) => {
+          ),
+          this._requestPages.reload().catch((reason: unknown) => {
             // Not everyone may read the committee inbox; the datasets still show.
             if (reason instanceof DataShareError && reason.status === 403) {
-              return [] as AccessRequest[];
+              this._requestPages.clear();
+              return false;
             }
             throw reason;
           })
         ]);
-        this._owner = datasets !== null;
-        this._datasets = datasets ?? [];
-        this._requests = requests;
+        this._owner = owner;
         this._error = null;
         this._loaded = true;
       } catch (reason) {
@@ -146,6 +181,38 @@ export class DataShareModel {
       }
     })();
     return this._pending;
+  }
+
+  /** Search the dataset list by title (on the server), from its first page. */
+  async setSearch(text: string): Promise<void> {
+    if (text === this._search) {
+      return;
+    }
+    this._search = text;
+    this._changed.emit();
+    try {
+      if (await this._datasetPages.reload(true)) {
+        this._error = null;
+      }
+    } catch (reason) {
+      this._error = (reason as Error).message ?? String(reason);
+    } finally {
+      this._changed.emit();
+    }
+  }
+
+  /** The next page of the datasets (or of the requests with `'requests'`). */
+  async loadMore(list: 'datasets' | 'requests' = 'datasets'): Promise<void> {
+    const pages = list === 'datasets' ? this._datasetPages : this._requestPages;
+    const done = pages.more();
+    this._changed.emit(); // the button shows it is busy
+    try {
+      await done;
+    } catch (reason) {
+      this._error = (reason as Error).message ?? String(reason);
+    } finally {
+      this._changed.emit();
+    }
   }
 
   /** Something changed on the server: reload the lists and tell open views. */
@@ -160,8 +227,9 @@ export class DataShareModel {
     this._changed.emit();
   }
 
-  private _datasets: DatasetSummary[] = [];
-  private _requests: AccessRequest[] = [];
+  private _datasetPages: PagedList<DatasetSummary>;
+  private _requestPages: PagedList<AccessRequest>;
+  private _search = '';
   private _loading = false;
   private _loaded = false;
   private _owner = true;

@@ -57,7 +57,7 @@ describe('request building', () => {
     const { client, requests } = fakeClient(() => json({ datasets: [] }));
     await client.listDatasets();
     expect(requests).toHaveLength(1);
-    expect(noBuster(requests[0].url)).toBe('http://localhost:8888/user/ada/datashare/api/datasets');
+    expect(noBuster(requests[0].url)).toBe('http://localhost:8888/user/ada/datashare/api/datasets?limit=1000');
     expect(requests[0].method).toBe('GET');
     expect(requests[0].headers.get('Authorization')).toBe('token secret-token');
   });
@@ -108,13 +108,13 @@ describe('request building', () => {
     );
     expect(seen).toEqual([
       ['GET', 'datasets/ds%201?version=2', ''],
-      ['GET', 'datasets/ds-1/links', ''],
+      ['GET', 'datasets/ds-1/links?limit=1000', ''],
       ['POST', 'datasets/ds-1/links', '{"label":"R1","expires_in_days":7,"anonymous":true}'],
       ['DELETE', 'links/lnk-1', ''],
-      ['GET', 'requests?status=pending', ''],
+      ['GET', 'requests?status=pending&limit=1000', ''],
       ['POST', 'requests/req-1/decision', '{"decision":"deny","reason":"not a fit"}'],
       ['POST', 'requests/req-2/decision', '{"decision":"approve"}'],
-      ['GET', 'datasets/ds-1/grants', ''],
+      ['GET', 'datasets/ds-1/grants?limit=1000', ''],
       ['DELETE', 'grants/gr-1', '{"reason":"misuse"}'],
       ['DELETE', 'datasets/ds-1', '{"reason":"superseded"}'],
       ['POST', 'datasets/ds-1/versions', '{}'],

@@ -8,10 +8,10 @@ import { request } from './fixtures';
 
 it('shows a committee member the inbox when the datasets are not theirs', async () => {
   const client = new DataShareClient();
-  jest.spyOn(client, 'listDatasets').mockRejectedValue(
+  jest.spyOn(client, 'datasetsPage').mockRejectedValue(
     new DataShareError("only the owner of this server's datasets may do that", 403, 'Forbidden')
   );
-  jest.spyOn(client, 'listRequests').mockResolvedValue([request({ you_may_decide: true })]);
+  jest.spyOn(client, 'requestsPage').mockResolvedValue({ items: [request({ you_may_decide: true })], next: null });
   const model = new DataShareModel(client);
   await model.refresh();
   expect(model.error).toBeNull();
@@ -22,8 +22,8 @@ it('shows a committee member the inbox when the datasets are not theirs', async 
 
 it('still reports other failures of the datasets list', async () => {
   const client = new DataShareClient();
-  jest.spyOn(client, 'listDatasets').mockRejectedValue(new DataShareError('the server is down', 503));
-  jest.spyOn(client, 'listRequests').mockResolvedValue([]);
+  jest.spyOn(client, 'datasetsPage').mockRejectedValue(new DataShareError('the server is down', 503));
+  jest.spyOn(client, 'requestsPage').mockResolvedValue({ items: [], next: null });
   const model = new DataShareModel(client);
   await model.refresh();
   expect(model.error).toBe('the server is down');

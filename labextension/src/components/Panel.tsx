@@ -8,7 +8,7 @@ import * as React from 'react';
 import { formatBytes, plural } from '../format';
 import type { DataShareModel } from '../model';
 import type { DatasetSummary } from '../types';
-import { Banner, Busy, LevelBadge, Section, useNow } from './common';
+import { BUTTON, Banner, Busy, LevelBadge, Section, useNow } from './common';
 import { DatasetView } from './DatasetView';
 import { RequestList } from './Requests';
 
@@ -108,6 +108,9 @@ export function Panel(props: IPanelProps): JSX.Element {
             canErase={r => model.datasets.some(d => d.id === r.dataset_id)}
             onDecided={() => void model.invalidate()}
           />
+          {model.hasMoreRequests ? (
+            <LoadMore label="Load more requests" model={model} onClick={() => void model.loadMore('requests')} />
+          ) : null}
         </Section>
       ) : null}
       {model.loaded && !model.isOwner ? (
@@ -117,11 +120,22 @@ export function Panel(props: IPanelProps): JSX.Element {
         </Banner>
       ) : null}
       {model.isOwner ? (
-      <Section id="datasets" title="My datasets" count={model.datasets.length} open>
-        {model.loaded && model.datasets.length === 0 ? (
+      <Section
+        id="datasets"
+        title="My datasets"
+        count={`${model.datasets.length}${model.hasMoreDatasets ? '+' : ''}`}
+        open
+      >
+        {model.datasets.length || model.search || model.hasMoreDatasets ? <DatasetSearch model={model} /> : null}
+        {model.loaded && model.datasets.length === 0 && !model.search ? (
           <div className="jp-DataShare-empty">
             No datasets yet. Right-click a file or folder in the file browser and choose{' '}
             <strong>Share as dataset…</strong>
+          </div>
+        ) : null}
+        {model.loaded && model.datasets.length === 0 && model.search ? (
+          <div className="jp-DataShare-empty" role="status">
+            No dataset has “{model.search}” in its title.
           </div>
         ) : null}
         <ul className="jp-DataShare-list jp-DataShare-datasets" aria-label="My datasets">
@@ -129,8 +143,41 @@ export function Panel(props: IPanelProps): JSX.Element {
             <DatasetItem key={d.id} dataset={d} now={now} onOpen={() => model.open(d.id)} />
           ))}
         </ul>
+        {model.hasMoreDatasets ? (
+          <LoadMore label="Load more datasets" model={model} onClick={() => void model.loadMore('datasets')} />
+        ) : null}
       </Section>
       ) : null}
+    </div>
+  );
+}
+
+/** Searches the titles on the server as one types (after a short pause). */
+function DatasetSearch(props: { model: DataShareModel }): JSX.Element {
+  const { model } = props;
+  const [text, setText] = React.useState(model.search);
+  React.useEffect(() => {
+    const timer = window.setTimeout(() => void model.setSearch(text.trim()), 300);
+    return () => window.clearTimeout(timer);
+  }, [model, text]);
+  return (
+    <input
+      type="search"
+      className="jp-mod-styled jp-DataShare-search"
+      placeholder="Search titles…"
+      aria-label="Search my datasets by title"
+      value={text}
+      onChange={e => setText(e.target.value)}
+    />
+  );
+}
+
+function LoadMore(props: { label: string; model: DataShareModel; onClick: () => void }): JSX.Element {
+  return (
+    <div className="jp-DataShare-more">
+      <button type="button" className={BUTTON.plain} disabled={props.model.loadingMore} onClick={props.onClick}>
+        {props.model.loadingMore ? 'Loading…' : props.label}
+      </button>
     </div>
   );
 }
