@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from . import signing
 from .clock import Clock, parse_when
-from .db import immediate, is_retryable, reading, writing
+from .db import immediate, is_retryable, reading, snapshot, writing
 from .errors import AuditUnavailable
 from .group_commit import GroupCommit, commit_pipelined, count_uses
 from .models import AuditCheckpoint, AuditEvent, AuditHead
@@ -98,6 +98,8 @@ class Event:
 _HEAD = select(AuditHead.size, AuditHead.head_hash, AuditHead.checkpointed_size).where(AuditHead.id == 1)
 _INSERT = insert(AuditEvent.__table__)
 _MOVE_HEAD = update(AuditHead.__table__).where(AuditHead.__table__.c.id == 1)
+_COLUMNS = [AuditEvent.__table__.c[k] for k in (*FIELDS, "entry_hash")]  # an event as the API shows it
+MERGED_AT_MOST = 200  # datasets of a caller whose pages are read one by one and merged (see events)
 
 
 def _filtered(q, dataset_id=None, action=None, since: datetime | None = None, until: datetime | None = None,
@@ -271,16 +273,24 @@ class AuditLog:
         """The matching events in ``seq`` order; ``before``/``after`` (a seq) start a page there:
         a page deep in a long log costs what the first does, and events appended meanwhile
         neither repeat nor shift it (``offset`` does both)."""
-        q = _filtered(select(AuditEvent), dataset_id, action, since, until, within)
-        if before is not None:
-            q = q.where(AuditEvent.seq < before)
-        if after is not None:
-            q = q.where(AuditEvent.seq > after)
-        q = q.order_by(AuditEvent.seq.desc() if newest_first else AuditEvent.seq).offset(offset)
-        if limit is not None:
-            q = q.limit(limit)
+        def page(dataset_id, within, offset, limit):
+            # Plain rows, not ORM objects: a page of a hundred costs a third as much.
+            q = _filtered(select(*_COLUMNS), dataset_id, action, since, until, within)
+            if before is not None:
+                q = q.where(AuditEvent.seq < before)
+            if after is not None:
+                q = q.where(AuditEvent.seq > after)
+            q = q.order_by(AuditEvent.seq.desc() if newest_first else AuditEvent.seq).offset(offset)
+            return q.limit(limit) if limit is not None else q
+
         with reading(self.engine) as session:
-            return [self._as_dict(e) for e in session.scalars(q)]
+            if within is None or dataset_id or limit is None or len(within) > MERGED_AT_MOST:
+                return [dict(row) for row in session.execute(page(dataset_id, within, offset, limit)).mappings()]
+            # A caller's own datasets (the service): `dataset_id IN (...)` sorts every event of
+            # them; a page of each, merged, reads no more than the page from each index range.
+            rows = [row for d in sorted(within) for row in session.execute(page(d, None, 0, offset + limit)).mappings()]
+        rows.sort(key=lambda r: r["seq"], reverse=newest_first)
+        return [dict(row) for row in rows[offset : offset + limit]]
 
     def _iter_matching(self, dataset_id=None, action=None, since=None, until=None, within=None,
                        page: int = 1000) -> Iterator[dict]:  # fmt: skip
@@ -317,9 +327,7 @@ class AuditLog:
         """One read transaction that sees the log as it was at one moment, whatever commits
         meanwhile: SQLite (WAL) fixes a reader's snapshot at its first read; PostgreSQL needs
         REPEATABLE READ (its default gives each statement a snapshot of its own)."""
-        with reading(self.engine) as session:
-            if self.engine.dialect.name != "sqlite":
-                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        with snapshot(self.engine) as session:
             yield session
 
     @staticmethod

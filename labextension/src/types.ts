@@ -344,4 +344,11 @@ export interface VerifyReport {
   first_bad_event: number | null;
   problem: string | null;
   checkpoint: string | null;
+  /** Checked from event #1; otherwise from `from_size`, verified before (`from_kind`, at `from_time`). */
+  full?: boolean;
+  from_size?: number;
+  from_kind?: string | null;
+  from_time?: string | null;
+  /** Events hashed by this verification. */
+  checked?: number;
 }

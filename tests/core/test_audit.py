@@ -372,3 +372,25 @@ def test_a_trusted_note_the_log_contradicts_at_its_size_fails(core):
     fill(core, 5)
     report = core.audit.verify(trusted_notes=[note])
     assert not report.ok and "differ from the trusted checkpoint" in report.problem
+
+
+def test_pages_of_a_callers_own_datasets_follow_the_cursor_in_either_order(core):
+    for i in range(40):
+        core.audit.record(Event("file.downloaded" if i % 4 else "link.created", "ada", dataset_id=f"ds-{i % 5}"))
+    mine = {"ds-1", "ds-3", "ds-4"}
+    everything = core.audit.events()
+    for newest_first, cursor in ((True, "before"), (False, "after")):
+        for action in (None, "link.created"):
+            want = [e["seq"] for e in everything if e["dataset_id"] in mine and action in (None, e["action"])]
+            got, at = [], None
+            while True:
+                page = core.audit.events(within=mine, action=action, limit=4, newest_first=newest_first,
+                                         **({cursor: at} if at else {}))  # fmt: skip
+                got += [e["seq"] for e in page]
+                if len(page) < 4:
+                    break
+                at = page[-1]["seq"]
+            assert got == (want[::-1] if newest_first else want)
+    assert core.audit.events(within=mine, limit=3, offset=2, newest_first=True) == \
+        [e for e in everything if e["dataset_id"] in mine][::-1][2:5]
+    assert core.audit.events(within=set(), limit=3) == []

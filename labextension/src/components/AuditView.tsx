@@ -84,7 +84,8 @@ export function AuditView(props: IAuditViewProps): JSX.Element {
     until: props.initial?.until ?? ''
   });
   const [events, setEvents] = React.useState<AuditEvent[]>([]);
-  const [more, setMore] = React.useState(false);
+  /** The cursor of the page after the last one shown (null: no more). */
+  const [next, setNext] = React.useState<string | null>(null);
   const [accesses, setAccesses] = React.useState<AuditEvent[]>([]);
   const [datasets, setDatasets] = React.useState<DatasetSummary[]>([]);
   const [loading, setLoading] = React.useState(false);
@@ -99,9 +100,9 @@ export function AuditView(props: IAuditViewProps): JSX.Element {
     async (f: IAuditFilters) => {
       setLoading(true);
       try {
-        const page = await client.audit(query(f, { limit: props.pageSize + 1 }));
-        setMore(page.length > props.pageSize);
-        setEvents(page.slice(0, props.pageSize));
+        const page = await client.auditPage(query(f, { limit: props.pageSize }));
+        setNext(page.next);
+        setEvents(page.items);
         // The chart counts reads of data (downloads, grant uses, review-page views).
         const wanted = f.action
           ? ACCESS_ACTIONS.filter(a => a === f.action)
@@ -136,11 +137,12 @@ export function AuditView(props: IAuditViewProps): JSX.Element {
   const loadMore = async () => {
     setLoading(true);
     try {
-      const page = await client.audit(
-        query(filters, { limit: props.pageSize + 1, offset: events.length })
+      // By cursor, not offset: events recorded since the first page neither repeat nor shift it.
+      const page = await client.auditPage(
+        query(filters, { limit: props.pageSize, cursor: next ?? undefined })
       );
-      setMore(page.length > props.pageSize);
-      setEvents([...events, ...page.slice(0, props.pageSize)]);
+      setNext(page.next);
+      setEvents([...events, ...page.items]);
     } catch (e) {
       setError((e as Error).message);
     } finally {
@@ -148,10 +150,10 @@ export function AuditView(props: IAuditViewProps): JSX.Element {
     }
   };
 
-  const verify = async () => {
+  const verify = async (full = false) => {
     setVerifying(true);
     try {
-      setReport(await client.verifyAudit());
+      setReport(await client.verifyAudit(full));
       setError(null);
     } catch (e) {
       setError((e as Error).message);
@@ -233,11 +235,22 @@ export function AuditView(props: IAuditViewProps): JSX.Element {
                   report.checkpoints
                     ? `${report.checkpoints} signed checkpoint${report.checkpoints === 1 ? '' : 's'} match.`
                     : 'no signed checkpoint yet.'
-                }`
+                }${startedFrom(report)}`
               : `The log does NOT verify: ${report.problem}${
                   report.first_bad_event ? ` (first bad event: #${report.first_bad_event})` : ''
                 }`}
           </span>
+          {report.ok && report.full === false ? (
+            <button
+              type="button"
+              className={BUTTON.plain}
+              onClick={() => void verify(true)}
+              disabled={verifying}
+              data-testid="datashare-verify-full"
+            >
+              Check from #1
+            </button>
+          ) : null}
         </Banner>
       ) : null}
       {error ? (
@@ -365,7 +378,7 @@ export function AuditView(props: IAuditViewProps): JSX.Element {
         {events.length === 0 && !loading ? (
           <div className="jp-DataShare-empty">No events match.</div>
         ) : null}
-        {more ? (
+        {next !== null ? (
           <button
             type="button"
             className={BUTTON.plain}
@@ -381,6 +394,17 @@ export function AuditView(props: IAuditViewProps): JSX.Element {
 }
 
 const WEEK = 7 * 24 * 3_600_000;
+
+/** Where a verification started when not from event #1 (the events before were verified then). */
+export function startedFrom(report: VerifyReport): string {
+  if (report.full !== false || !report.from_size) {
+    return '';
+  }
+  const since = `the ${report.from_kind ?? 'verification'} of ${formatDateTime(report.from_time ?? '')}`;
+  return report.checked
+    ? ` Checked events #${report.from_size + 1}..#${report.events} from ${since}.`
+    : ` No events since ${since} (#${report.from_size}).`;
+}
 
 /**
  * The chart's time axis: from the "since" date to now (or to the end of the "until" day);
