@@ -98,7 +98,8 @@ class Event:
 _HEAD = select(AuditHead.size, AuditHead.head_hash, AuditHead.checkpointed_size).where(AuditHead.id == 1)
 _INSERT = insert(AuditEvent.__table__)
 _MOVE_HEAD = update(AuditHead.__table__).where(AuditHead.__table__.c.id == 1)
-_COLUMNS = [AuditEvent.__table__.c[k] for k in (*FIELDS, "entry_hash")]  # an event as the API shows it
+_KEYS = (*FIELDS, "entry_hash")  # an event as the API shows it
+_COLUMNS = [AuditEvent.__table__.c[k] for k in _KEYS]
 MERGED_AT_MOST = 200  # datasets of a caller whose pages are read one by one and merged (see events)
 
 
@@ -285,12 +286,12 @@ class AuditLog:
 
         with reading(self.engine) as session:
             if within is None or dataset_id or limit is None or len(within) > MERGED_AT_MOST:
-                return [dict(row) for row in session.execute(page(dataset_id, within, offset, limit)).mappings()]
+                return [dict(zip(_KEYS, row)) for row in session.execute(page(dataset_id, within, offset, limit))]
             # A caller's own datasets (the service): `dataset_id IN (...)` sorts every event of
             # them; a page of each, merged, reads no more than the page from each index range.
-            rows = [row for d in sorted(within) for row in session.execute(page(d, None, 0, offset + limit)).mappings()]
-        rows.sort(key=lambda r: r["seq"], reverse=newest_first)
-        return [dict(row) for row in rows[offset : offset + limit]]
+            rows = [row for d in sorted(within) for row in session.execute(page(d, None, 0, offset + limit))]
+        rows.sort(key=lambda r: r[0], reverse=newest_first)  # by seq
+        return [dict(zip(_KEYS, row)) for row in rows[offset : offset + limit]]
 
     def _iter_matching(self, dataset_id=None, action=None, since=None, until=None, within=None,
                        page: int = 1000) -> Iterator[dict]:  # fmt: skip
