@@ -144,6 +144,7 @@ class AuditEvent(Base):
     __table_args__ = (  # a page of one dataset's or one action's events, by seq, reads only that page
         Index("ix_audit_events_dataset_seq", "dataset_id", "seq"),
         Index("ix_audit_events_action_seq", "action", "seq"),
+        Index("ix_audit_events_dataset_action_seq", "dataset_id", "action", "seq"),  # both filters at once
     )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)

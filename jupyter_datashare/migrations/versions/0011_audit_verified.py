@@ -26,6 +26,8 @@ def upgrade() -> None:
     # single-column indexes leave PostgreSQL to sort every matching row (SQLite appends the rowid).
     op.create_index("ix_audit_events_dataset_seq", "audit_events", ["dataset_id", "seq"])
     op.create_index("ix_audit_events_action_seq", "audit_events", ["action", "seq"])
+    # Both filters: with only the two above, SQLite walks one action's events for one dataset's.
+    op.create_index("ix_audit_events_dataset_action_seq", "audit_events", ["dataset_id", "action", "seq"])
     op.drop_index("ix_audit_events_dataset_id", table_name="audit_events")
     op.drop_index("ix_audit_events_action", table_name="audit_events")
 
@@ -33,6 +35,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.create_index("ix_audit_events_action", "audit_events", ["action"])
     op.create_index("ix_audit_events_dataset_id", "audit_events", ["dataset_id"])
+    op.drop_index("ix_audit_events_dataset_action_seq", table_name="audit_events")
     op.drop_index("ix_audit_events_action_seq", table_name="audit_events")
     op.drop_index("ix_audit_events_dataset_seq", table_name="audit_events")
     op.drop_table("audit_verified")
