@@ -205,6 +205,7 @@ class CommitteeMember(Base):
     reached through a personal committee link (only its hash is kept)."""
 
     __tablename__ = "committee_members"
+    __table_args__ = (Index("ix_committee_members_username", "username"),)  # the seats of one identity
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"), index=True)

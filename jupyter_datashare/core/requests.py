@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from statistics import median
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from . import bounds, committee, duo, grants, lookups, notify, paging, policy, secrets
+from . import bounds, committee, duo, grants, lookups, notify, policy, secrets
 from .audit import Event
 from .db import reading
 from .errors import AccessDenied, InvalidInput, NotFound
@@ -139,40 +139,6 @@ def seat_for(ctx, request_id, username: str, groups=()) -> CommitteeMember:
                 if m.dataset_id == r.dataset_id:
                     return m
     raise NotFound(f"no request '{request_id}' for you to decide")
-
-
-def page_visible(ctx, p: paging.Page = paging.Page(), *, username: str | None = None, owner: str | None = None,
-                 member: CommitteeMember | None = None, status: str | None = None, dataset_id: str | None = None,
-                 groups=()) -> tuple[list[dict], str | None]:  # fmt: skip
-    """One page of the requests a committee member (or the datasets' owner) may read, newest
-    first, and the cursor to the next page; ``status`` and ``dataset_id`` narrow it."""
-    scope = []  # the datasets whose requests the reader may read, as subqueries (never a list of ids)
-    if username:
-        seats = seats_of(username, groups)
-        scope.append(AccessRequest.dataset_id.in_(select(CommitteeMember.dataset_id).where(
-            CommitteeMember.username.in_(seats), CommitteeMember.removed_at.is_(None))))  # fmt: skip
-    if owner:
-        scope.append(AccessRequest.dataset_id.in_(select(Dataset.id).where(Dataset.owner == owner)))
-    if member is not None:
-        scope.append(AccessRequest.dataset_id == member.dataset_id)
-    if not scope:
-        return [], None
-    q = select(AccessRequest).where(or_(*scope))
-    if status:
-        q = q.where(AccessRequest.status == status)
-    if dataset_id:
-        q = q.where(AccessRequest.dataset_id == dataset_id)
-    reader = Reader(username, member.id if member is not None else None, committee.acting_owners(ctx.settings),
-                    frozenset(groups))  # fmt: skip
-    with reading(ctx.engine) as s:
-        rows = list(s.scalars(paging.newest_first(q, AccessRequest.submitted_at, AccessRequest.id, p)))
-        rows, after = paging.cut(rows, p, lambda r: (r.submitted_at, r.id))
-        return views_of(s, rows, ctx.now(), reader), after
-
-
-def visible_requests(ctx, **scope) -> list[dict]:
-    """Every request of ``page_visible``'s scope, newest first (the HTML pages list them all)."""
-    return list(paging.everything(lambda p: page_visible(ctx, p, **scope)))
 
 
 @dataclass(frozen=True)

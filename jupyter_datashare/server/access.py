@@ -9,7 +9,7 @@ from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from ..core import bounds, committee, datasets, duo, grants, paging, requests
+from ..core import bounds, committee, datasets, duo, grants, paging, request_pages, requests
 from ..core.db import reading
 from ..core.errors import InvalidInput, NotFound
 from ..core.models import CommitteeMember, Dataset
@@ -128,7 +128,7 @@ class CommitteePage(FormHandler):
         """What the member just did, after the redirect that follows their form (see ``done``)."""
         decided, revoked = self.get_query_argument("decided", None), self.get_query_argument("revoked", None)
         if decided:
-            mine = [r for r in requests.visible_requests(self.datashare, member=member) if r["id"] == decided]
+            mine = [r for r in request_pages.visible_requests(self.datashare, member=member) if r["id"] == decided]
             return f"Your decision on {decided} was recorded; the request is {mine[0]['status']}." if mine else None
         if revoked:
             try:
@@ -148,7 +148,7 @@ class CommitteePage(FormHandler):
         self.finish()
 
     async def show(self, member, notice=None, status=200):
-        items = await self.in_thread(requests.visible_requests, self.datashare, member=member)
+        items = await self.in_thread(request_pages.visible_requests, self.datashare, member=member)
         if self.wants_json():
             self.send_json({"member": {"id": member.id, "name": member.name}, "requests": items}, status)
         else:
@@ -215,7 +215,7 @@ class RequestsAPI(CommitteeAPIHandler):
             raise InvalidInput("status", "must be pending, approved or denied")
         dataset_id = arg("dataset", None) or None
         owner = self.owner if self.acts_as_owner else None
-        items, after = await self.in_thread(requests.page_visible, self.datashare, page, username=self.username,
+        items, after = await self.in_thread(request_pages.page_visible, self.datashare, page, username=self.username,
                                             owner=owner, status=status, dataset_id=dataset_id,
                                             groups=self.groups)  # fmt: skip
         self.send_json({"requests": items, "next": after})

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..core import catalogue, paging, requests, views
+from ..core import catalogue, paging, request_pages, requests, views
 from ..core.errors import InvalidInput, NotFound
 from .forms import FormHandler
 
@@ -25,7 +25,7 @@ class InboxPage(FormHandler):
     def _listing(self, page: paging.Page) -> tuple[list, list, list, str | None]:
         username, groups = self.who
         ctx = self.datashare
-        seen = requests.visible_requests(ctx, username=username, groups=groups)
+        seen = request_pages.visible_requests(ctx, username=username, groups=groups)
         to_decide = [r for r in seen if r["you_may_decide"]]
         others = [r for r in seen if not r["you_may_decide"]]
         now = ctx.now()

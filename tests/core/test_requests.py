@@ -1,6 +1,6 @@
 import pytest
 
-from jupyter_datashare.core import datasets, requests
+from jupyter_datashare.core import datasets, request_pages, requests
 from jupyter_datashare.core.errors import InvalidInput
 
 OWNER = "ada-owner"
@@ -130,9 +130,9 @@ def test_a_group_seat_is_held_by_every_member_of_the_group_and_cast_once(core, s
     r = submit(core, ds)
     seat = member(core, ds, "group:dac")
     # bob, in the dac group, sees the request and may decide; erin, in no group, sees nothing.
-    (mine,) = requests.visible_requests(core, username="bob", groups=("dac",))
+    (mine,) = request_pages.visible_requests(core, username="bob", groups=("dac",))
     assert mine["id"] == r.id and mine["you_may_decide"]
-    assert requests.visible_requests(core, username="erin") == []
+    assert request_pages.visible_requests(core, username="erin") == []
     with reading(core.engine) as s:
         assert [m.id for m in requests.members_for_identity(s, "bob", ("dac", "other"))] == [seat]
     view = requests.decide(core, r.id, seat, "approve", None, decided_by="bob")
@@ -175,7 +175,7 @@ def all_pages(core, limit, between=None, **scope):
 
     seen, cursor, n = [], None, 0
     while True:
-        items, cursor = requests.page_visible(core, paging.page(limit, cursor), **scope)
+        items, cursor = request_pages.page_visible(core, paging.page(limit, cursor), **scope)
         assert len(items) <= limit
         seen += [r["id"] for r in items]
         n += 1
@@ -220,9 +220,40 @@ def test_a_page_of_requests_costs_the_same_queries_whatever_its_size(core, serve
     add_requests(core, ds, 60)
     statements = []
     event.listen(core.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    requests.page_visible(core, paging.Page(2), username="bob")
+    request_pages.page_visible(core, paging.Page(2), username="bob")
     small = len(statements)
     statements.clear()
-    items, _ = requests.page_visible(core, paging.Page(50), username="bob")
+    items, _ = request_pages.page_visible(core, paging.Page(50), username="bob")
     assert len(items) == 50 and all(i["deciders"] and i["you_may_decide"] for i in items)
     assert len(statements) == small  # no query per request
+
+
+def test_a_wide_scope_pages_every_request_once_newest_first(core, clock):
+    """Past ``WIDE`` datasets the page walks the requests newest first instead: the same rows."""
+    from datetime import timedelta
+
+    from jupyter_datashare.core.db import writing
+    from jupyter_datashare.core.models import CommitteeMember
+    from tests.core.test_catalogue import add_rows
+
+    many = add_rows(core, request_pages.WIDE + 10, level="restricted")
+    with writing(core.engine) as s:
+        s.add_all(CommitteeMember(id=f"cm-{i}", dataset_id=d, username="bob", name="Bob", added_at=core.now())
+                  for i, d in enumerate(many))  # fmt: skip
+    expected = []
+    for i, d in enumerate(many):
+        clock.advance(seconds=1)
+        expected += add_requests(core, d, 2, start=i * 2)
+    later = iter(range(1000, 2000))
+
+    def arrive(_page):
+        clock.advance(seconds=1)
+        add_requests(core, many[0], 1, start=next(later))
+
+    newest_first = sorted(expected, key=lambda r: (int(r.rsplit("-", 1)[1]) // 2, r), reverse=True)
+    for scope in ({"username": "bob"}, {"owner": OWNER}):
+        seen = all_pages(core, 7, between=arrive, **scope)
+        assert len(seen) == len(set(seen))
+        assert [r for r in seen if r in expected] == newest_first, scope
+    assert sorted(all_pages(core, 9, username="bob", status="approved")) == []
+    assert all_pages(core, 5, username="bob", dataset_id=many[3]) == sorted(expected[6:8], reverse=True)

@@ -1,4 +1,5 @@
-"""indexes for keyset pages of the lists: datasets, review links, access requests, grants
+"""indexes for keyset pages of the lists: datasets, review links, access requests, grants, and the
+committee seats of one identity
 
 Revision ID: 0012
 Revises: 0011
@@ -16,6 +17,7 @@ INDEXES = [
     ("ix_access_requests_dataset_submitted", "access_requests", ["dataset_id", "submitted_at", "id"]),
     ("ix_access_requests_submitted", "access_requests", ["submitted_at", "id"]),
     ("ix_grants_dataset_issued", "grants", ["dataset_id", "issued_at", "id"]),
+    ("ix_committee_members_username", "committee_members", ["username"]),
 ]
 
 
