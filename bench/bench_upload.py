@@ -42,19 +42,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_nginx(work: Path, store: Path) -> tuple[subprocess.Popen, int]:
+def start_nginx(work: Path, store: Path, location: str | None = None) -> tuple[subprocess.Popen, int]:
+    """nginx with one worker on a free port: WebDAV PUT into ``store`` at /up/, or ``location``."""
     port, d = free_port(), work / "nginx"
     for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (d / sub).mkdir(parents=True, exist_ok=True)
     user = "user root;" if os.geteuid() == 0 else ""
+    location = location or f"location /up/ {{ root {store}; dav_methods PUT DELETE; create_full_put_path on; client_max_body_size 0; }}"
     (d / "nginx.conf").write_text(f"""
 daemon off; {user} worker_processes 1; pid {d}/nginx.pid; error_log {d}/error.log;
-events {{ worker_connections 64; }}
+events {{ worker_connections 256; }}
 http {{
-  access_log off; client_body_temp_path {d}/client_body; proxy_temp_path {d}/proxy;
+  access_log off; sendfile on; client_body_temp_path {d}/client_body; proxy_temp_path {d}/proxy;
   fastcgi_temp_path {d}/fastcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
-  server {{ listen 127.0.0.1:{port};
-    location /up/ {{ root {store}; dav_methods PUT DELETE; create_full_put_path on; client_max_body_size 0; }} }}
+  server {{ listen 127.0.0.1:{port}; {location} }}
 }}""")
     nginx = next(p for p in (shutil.which("nginx"), "/usr/sbin/nginx") if p and os.access(p, os.X_OK))
     proc = subprocess.Popen([nginx, "-c", str(d / "nginx.conf"), "-p", str(d)], stderr=subprocess.DEVNULL)

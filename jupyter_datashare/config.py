@@ -192,10 +192,30 @@ class DataShareConfig(Configurable):
         return os.environ.get(SERVICE_TOKEN_FILE_ENV, "")
 
     zero_copy = Bool(True, help="Send plain files with sendfile() on non-TLS connections.").tag(config=True)
-    send_ahead_downloads = Int(
-        4,
-        help="Encrypted downloads at once that decrypt on one thread while another sends (two threads "
-        "each; about twice as fast on two cores). Further ones decrypt on the event loop. 0: never.",
+    download_processes = Int(
+        2, help="Processes that send the bodies of large downloads (and decrypt encrypted ones) outside "
+        "the server's GIL, so its event loop keeps answering. 0: threads of the server send them.",
+    ).tag(config=True)
+    downloads_at_once = Int(
+        64, help="Large downloads (more than one download_chunk_size) sent at the same time; further "
+        "ones wait their turn.",
+    ).tag(config=True)
+    downloads_waiting = Int(
+        256, help="Downloads that may wait for their turn; one more is answered 503 with Retry-After.",
+    ).tag(config=True)
+    download_wait_seconds = Float(
+        30.0, help="How long a download waits for its turn before it is answered 503 with Retry-After.",
+    ).tag(config=True)
+    public_threads = Int(
+        32, help="Threads for the work of public pages and downloads (deciding, auditing, small files); "
+        "concurrent downloads' audit events share one durable commit, so allow as many as you serve at once.",
+    ).tag(config=True)
+    public_waiting = Int(
+        1024, help="Public requests that may wait for one of public_threads; one more is answered 503.",
+    ).tag(config=True)
+    owner_threads = Int(
+        8, help="Threads for the owner's API and the panel, apart from the public ones: a crowd of "
+        "readers never makes the researcher wait for a thread.",
     ).tag(config=True)
     stall_timeout = Float(
         120.0, help="Seconds a client may read nothing before its encrypted download is cut off."

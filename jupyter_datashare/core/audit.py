@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from . import signing
 from .clock import Clock, parse_when
-from .db import immediate, is_retryable, reading, writing
+from .db import immediate, is_retryable, reading, snapshot, writing
 from .errors import AuditUnavailable
 from .group_commit import GroupCommit, commit_pipelined, count_uses
 from .models import AuditCheckpoint, AuditEvent, AuditHead
@@ -328,9 +328,7 @@ class AuditLog:
         """One read transaction that sees the log as it was at one moment, whatever commits
         meanwhile: SQLite (WAL) fixes a reader's snapshot at its first read; PostgreSQL needs
         REPEATABLE READ (its default gives each statement a snapshot of its own)."""
-        with reading(self.engine) as session:
-            if self.engine.dialect.name != "sqlite":
-                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        with snapshot(self.engine) as session:
             yield session
 
     @staticmethod

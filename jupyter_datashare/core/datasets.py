@@ -392,10 +392,11 @@ def ids_of(ctx, owner: str) -> list[str]:
         return list(s.scalars(select(Dataset.id).where(Dataset.owner == owner)))
 
 
-def load(ctx, dataset_id: str) -> Dataset | None:
+def load(ctx, dataset_id: str, *, versions: bool = True) -> Dataset | None:
+    """The dataset (with its versions, unless ``versions=False``: a download needs none of them)."""
     with reading(ctx.engine) as s:
         ds = s.get(Dataset, dataset_id) if isinstance(dataset_id, str) else None
-        if ds is not None:
+        if ds is not None and versions:
             ds.versions  # load while the session is open
     if ds is not None:
         record_embargo_lift(ctx, ds)

@@ -49,11 +49,16 @@ def make_engine(url: str, busy_timeout_ms: int = 10_000) -> Engine:
     kwargs = {}
     if is_sqlite:
         kwargs["connect_args"] = {"check_same_thread": False}
+        # Every thread of a server (public, owner, jobs, group commit) may hold one at once. With
+        # SQLAlchemy's 5, a crowd of downloads opened and closed overflow connections all the time,
+        # each with its PRAGMAs; an idle SQLite connection costs a little memory, nothing more.
+        kwargs["pool_size"], kwargs["max_overflow"] = 48, 32
     elif is_postgres:
         # A writer waits for the write lock as long as SQLite's busy timeout, then fails.
         kwargs["connect_args"] = {"options": f"-c lock_timeout={int(busy_timeout_ms)}"}
-        # Threads of one server (group commit, downloads, jobs) each hold a connection at times.
-        kwargs["pool_size"], kwargs["max_overflow"] = 10, 20
+        # Threads of one server (group commit, downloads, jobs) each hold a connection at times;
+        # kept fewer than SQLite's (a backend each, and max_connections is 100 by default).
+        kwargs["pool_size"], kwargs["max_overflow"] = 20, 20
     engine = create_engine(url, future=True, **kwargs)
     if is_postgres:
         _replace_ended_connections(engine)
@@ -79,7 +84,8 @@ def make_engine(url: str, busy_timeout_ms: int = 10_000) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin(conn):
             mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-            conn.exec_driver_sql(f"BEGIN {mode}")
+            if mode is not None:  # None: the reader's autocommit (see ``reader``)
+                conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
 
@@ -111,15 +117,18 @@ def _replace_ended_connections(engine: Engine) -> None:
 
 
 def reader(engine: Engine) -> Engine:
-    """The engine of read sessions (cached per engine). On PostgreSQL in autocommit: under READ
+    """The engine of read sessions (cached per engine), in autocommit: on PostgreSQL, under READ
     COMMITTED every statement has a snapshot of its own anyway, so a read transaction's BEGIN and
-    ROLLBACK were two round trips for nothing. A read that needs one snapshot asks for
-    REPEATABLE READ on its connection (audit verify)."""
+    ROLLBACK were two round trips for nothing; SQLite then gives each statement its own snapshot
+    too (the same reads, alike on both), and a download no longer pays for a BEGIN through
+    SQLAlchemy's machinery (the largest item of its profile). A read that needs one snapshot
+    for several statements uses ``snapshot`` (audit verify)."""
     bound = engine.__dict__.get("_datashare_reader")
     if bound is None:
-        bound = engine
         if engine.dialect.name == "postgresql":
             bound = engine.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            bound = engine.execution_options(sqlite_begin=None)
         engine._datashare_reader = bound
     return bound
 
@@ -127,6 +136,20 @@ def reader(engine: Engine) -> Engine:
 @contextmanager
 def reading(engine: Engine) -> Iterator[Session]:
     with Session(reader(engine), expire_on_commit=False) as session:
+        yield session
+
+
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Session]:
+    """One read transaction that sees the database as it was at one moment, whatever commits
+    meanwhile: SQLite (WAL) fixes it at the transaction's first read; PostgreSQL needs
+    REPEATABLE READ (its default gives each statement a snapshot of its own)."""
+    if engine.dialect.name == "sqlite":
+        with Session(engine, expire_on_commit=False) as session:  # BEGIN DEFERRED
+            yield session
+        return
+    with reading(engine) as session:
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         yield session
 
 

@@ -88,3 +88,13 @@ class KeyUnavailable(DataShareError):
     """An encrypted dataset's key cannot be used (missing or different master key, destroyed key)."""
 
     status = 500
+
+
+class Busy(DataShareError):
+    """The server is serving as many as it may at once: try again shortly (a 503, never a stall)."""
+
+    status = 503
+
+    def __init__(self, message: str, retry_after: int = 2):
+        super().__init__(message)
+        self.retry_after = retry_after

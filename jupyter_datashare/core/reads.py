@@ -15,12 +15,13 @@ import weakref
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from . import crypto, keyring, policy, ratelimit
 from .audit import Event
-from .db import reading
+from .db import reader
 from .errors import AccessDenied, DataShareError, NotFound, RangeNotSatisfiable, RateLimited
+from .keyring import DatasetKey
 from .models import Dataset, DatasetVersion, ReviewLink, VersionFile
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
@@ -57,20 +58,39 @@ class FileRead:
         f.seek(self.start)
         return f
 
+    @property
+    def data_key(self) -> bytes | None:
+        """The encrypted copy's data key, for a sending process of this server to decrypt the body."""
+        return self._data_key
+
+    def stored_file(self) -> BinaryIO:
+        """The stored bytes as on disk (encrypted or plain), for a sender to read this read's body
+        from: the read was decided and audited when this ``FileRead`` was made."""
+        if self.encrypted:
+            return self._store.open(self.sha256, self._dataset_id)
+        return self.open()
+
+    def report_damage(self, exc: crypto.DamagedFile) -> None:
+        """A sender found a damaged segment: audited like damage found here."""
+        if self._on_damage is not None:
+            self._on_damage(exc)
+
     def chunks(self, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         if self.encrypted:
             return (bytes(view) for view in self.views(chunk_size))
         return self._plain(chunk_size)
 
-    def views(self, chunk_size: int = 1 << 20, buffers: int = 1) -> Iterator[memoryview]:
-        """An encrypted file's chunks, decrypted into ``buffers`` reused buffers in turn: each
-        view is valid until ``buffers`` more are asked for (the download path sends it first)."""
-        if self.length == 0:
+    def views(self, chunk_size: int = 1 << 20, buffers: int = 1, start: int | None = None) -> Iterator[memoryview]:
+        """An encrypted file's chunks (from ``start``, default the range's), decrypted into
+        ``buffers`` reused buffers in turn: each view is valid until ``buffers`` more are asked
+        for (the download path sends it first)."""
+        start = self.start if start is None else start
+        if self.length == 0 or start > self.end:
             return
         try:
             with self._store.open(self.sha256, self._dataset_id) as f:
                 stored = crypto.EncryptedFile(f, self._data_key, self.size, self.sha256)
-                yield from stored.views(self.start, self.end, chunk_size, buffers)
+                yield from stored.views(start, self.end, chunk_size, buffers)
         except crypto.DamagedFile as exc:
             if self._on_damage is not None:
                 self._on_damage(exc)
@@ -100,19 +120,21 @@ class _OpenBlob:
         return os.fdopen(os.dup(self._fd), "rb", buffering=0)
 
 
-def _stored_copy(ctx, dataset_id: str, sha256: str) -> tuple[bytes | None, _OpenBlob | None]:
+def _stored_copy(ctx, dataset_id: str, entry) -> tuple[bytes | None, _OpenBlob | None]:
     """(data key, None) if the file is read from its encrypted copy, else (None, its plain blob opened).
 
-    ``key_for_file`` may answer "plain" just before another process's seal removes the plain
-    blob: then the encrypted copy exists (the seal removes a plain blob only after that), so
-    the key is looked up once more instead of failing the read."""
-    data_key = keyring.key_for_file(ctx, dataset_id, sha256)
-    if data_key is not None:
-        return data_key, None
+    ``entry`` carries the dataset's key row, if it has one (``_ENTRY``). A dataset with a key may
+    still read a file from its plain copy while its encryption is under way. A plain copy may
+    also vanish just after "plain" was decided, when another process's seal removes it: then the
+    encrypted copy exists (the seal removes a plain blob only after that), so the key is looked
+    up once more instead of failing the read."""
+    if entry.wrapped_key is not None or entry.key_of is not None:
+        if ctx.store.has(entry.sha256, dataset_id):
+            return ctx.keyring.unwrap(entry), None
     try:
-        return None, _OpenBlob(ctx.store.open(sha256))
+        return None, _OpenBlob(ctx.store.open(entry.sha256))
     except FileNotFoundError:
-        data_key = keyring.key_for_file(ctx, dataset_id, sha256)
+        data_key = keyring.key_for_file(ctx, dataset_id, entry.sha256)
         if data_key is None:
             raise  # missing for good: the store check names such a file
         return data_key, None
@@ -141,14 +163,23 @@ def parse_range(header: str | None, size: int) -> tuple[int, int, bool]:
     return start, min(end, size - 1), True
 
 
-def _manifest_entry(session, dataset_id: str, number: int, path) -> VersionFile:
+# A file's manifest entry and its dataset's key row in one statement, as a plain row: the hot
+# path of every download (three ORM queries with their sessions were most of its cost).
+_ENTRY = (
+    select(VersionFile.path, VersionFile.size, VersionFile.sha256, VersionFile.damaged_at, VersionFile.damage,
+           DatasetKey.dataset_id.label("key_of"), DatasetKey.wrapped_key, DatasetKey.master_key_id)  # fmt: skip
+    .join(DatasetVersion, VersionFile.version_id == DatasetVersion.id)
+    .outerjoin(DatasetKey, DatasetKey.dataset_id == DatasetVersion.dataset_id)
+    .where(DatasetVersion.dataset_id == bindparam("dataset_id"), DatasetVersion.number == bindparam("number"),
+           VersionFile.path == bindparam("path"))  # fmt: skip
+)
+
+
+def _manifest_entry(ctx, dataset_id: str, number: int, path):
     if not isinstance(path, str) or not path:
         raise NotFound("no such file in this dataset")
-    row = session.scalar(
-        select(VersionFile)
-        .join(DatasetVersion)
-        .where(DatasetVersion.dataset_id == dataset_id, DatasetVersion.number == number, VersionFile.path == path)
-    )
+    with reader(ctx.engine).connect() as conn:
+        row = conn.execute(_ENTRY, {"dataset_id": dataset_id, "number": number, "path": path}).first()
     if row is None:
         raise NotFound(f"'{path}' is not a file of this dataset version")
     return row
@@ -178,10 +209,9 @@ def open_file(
         number = link.version_number
     else:
         number = dataset.latest_version if version is None else version
-    with reading(ctx.engine) as s:
-        if not isinstance(number, int) or not 1 <= number <= dataset.latest_version:
-            raise NotFound(f"no version {number} of this dataset")
-        entry = _manifest_entry(s, dataset.id, number, path)
+    if not isinstance(number, int) or not 1 <= number <= dataset.latest_version:
+        raise NotFound(f"no version {number} of this dataset")
+    entry = _manifest_entry(ctx, dataset.id, number, path)
     decision = policy.can_read_files(dataset, principal, now)
     if if_range and if_range.strip() not in (f'"{entry.sha256}"', f'W/"{entry.sha256}"'):
         range_header = None
@@ -208,7 +238,7 @@ def open_file(
             raise AccessDenied(decision.reason)
         # Durable before the first byte, in a commit shared with concurrent downloads.
         ctx.audit.record(event, use=principal.link)
-    data_key, blob = _stored_copy(ctx, dataset.id, entry.sha256)
+    data_key, blob = _stored_copy(ctx, dataset.id, entry)
     damage = Event("file.corrupt", principal.audit_actor, outcome="error", dataset_id=dataset.id, version=number,
                    file=entry.path, byte_range=f"{start}-{end}" if partial else None, client=client,
                    link_id=link.id if link is not None else None, grant_id=grant.id if grant is not None else None)  # fmt: skip

@@ -98,8 +98,11 @@ class GrantFile(DownloadMixin, PublicHandler):
 
     @allow_unauthenticated
     async def get(self, secret, path):
-        grant, ds = await self.in_thread(grants.resolve, self.datashare, secret, self.client)
-        await self.serve(ds, grants.principal(grant), path)
+        def find():
+            grant, ds = grants.resolve(self.datashare, secret, self.client)
+            return ds, grants.principal(grant)
+
+        await self.serve(find, path)
 
     head = get
 

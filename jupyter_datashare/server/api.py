@@ -171,8 +171,9 @@ class OwnerFileAPI(DownloadMixin, OwnerAPIHandler):
     async def get(self, dataset_id, path):
         from ..core.policy import Principal
 
-        ds = await self.in_thread(datasets.load_owned, self.datashare, self.owner, dataset_id)
-        await self.serve(ds, Principal("owner", self.owner), path, _int_arg(self, "version", low=1))
+        owner = self.owner
+        await self.serve(lambda: (datasets.load_owned(self.datashare, owner, dataset_id), Principal("owner", owner)),
+                         path, _int_arg(self, "version", low=1))  # fmt: skip
 
     head = get
 

@@ -10,7 +10,7 @@ from ..core import store_check
 from ..core.clock import Clock
 from ..core.service import DataShare
 from ..core.settings import Settings
-from . import client_mode, redaction, startup
+from . import client_mode, redaction, startup, wiring
 from .base import for_jupyter
 from .routes import routes
 from .wiring import every_so_often, handler_settings
@@ -45,7 +45,7 @@ class DataShareApp(DataShareConfig, ExtensionApp):
             return
         self.datashare = DataShare(self.settings_for_core(), self.clock)
         store_check.reclaim_at_start(self.datashare)  # what crashed shares left, over a day ago
-        wired = handler_settings(self, self.datashare)
+        wired = self.wired = handler_settings(self, self.datashare)
         self.jobs = wired["datashare_jobs"]
         self.settings.update(wired)
         # self.settings is a copy of the web app's settings that is written back after this.
@@ -74,6 +74,8 @@ class DataShareApp(DataShareConfig, ExtensionApp):
             checkpointer.stop()
         if hasattr(self, "jobs"):
             self.jobs.close()  # running freezes stop at their next chunk; nothing half-shared stays
+        if hasattr(self, "wired"):
+            wiring.close(self.wired)
         if hasattr(self, "datashare"):
             self.datashare.close()
         if hasattr(self, "service"):

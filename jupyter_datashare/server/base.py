@@ -19,7 +19,7 @@ from tornado.ioloop import IOLoop
 
 from ..core import datasets
 from ..core.clients import UNIX
-from ..core.errors import DataShareError, InvalidInput, RateLimited, RangeNotSatisfiable
+from ..core.errors import Busy, DataShareError, InvalidInput, RateLimited, RangeNotSatisfiable
 from .redaction import redact_line, redact_request
 
 # Deeper JSON than any of our bodies needs is refused before anything walks it recursively.
@@ -116,16 +116,21 @@ class DataShareMixin:
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.finish(json.dumps(data))
 
+    pool = "public"  # whose threads do this handler's blocking work (server/pools.py)
+
     async def in_thread(self, fn, *args, **kwargs):
         """Run blocking core work (disk, fsync'd commits) off the event loop."""
-        return await IOLoop.current().run_in_executor(None, lambda: fn(*args, **kwargs))
+        pools = self.settings.get("datashare_pools")
+        if pools is None:  # client mode: the work is a call to the service
+            return await IOLoop.current().run_in_executor(None, lambda: fn(*args, **kwargs))
+        return await pools.run(self.pool, lambda: fn(*args, **kwargs))
 
     def write_error(self, status_code: int, **kwargs) -> None:
         """Our errors say what is wrong (naming the field); nothing else ever leaks (no trace)."""
         exc = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(exc, DataShareError):
             body = exc.to_dict()
-            if isinstance(exc, RateLimited):
+            if isinstance(exc, (RateLimited, Busy)):
                 self.set_header("Retry-After", str(exc.retry_after))
             if isinstance(exc, RangeNotSatisfiable):
                 self.set_header("Content-Range", f"bytes */{exc.size}")
@@ -155,6 +160,7 @@ class OwnerAPIHandler(DataShareMixin):
 
     auth_resource = "datashare:datasets"
     json_errors = True
+    pool = "owner"
 
     @property
     def acts_as_owner(self) -> bool:

@@ -1,22 +1,20 @@
 """Streaming a file of a dataset: bounded memory, one byte range, the stored SHA-256 as ETag.
 
 Plain stored files go out with sendfile (zero-copy) where possible; encrypted ones are decrypted
-a chunk at a time into one buffer that is handed to the socket.
+a chunk at a time into a few reused buffers handed to the socket. Both by senders, off the loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 import mimetypes
-import os
 import re
 import socket
 from urllib.parse import quote
 
-from tornado.iostream import IOStream
+from tornado.iostream import IOStream, StreamClosedError
 
 from ..core import crypto, reads
-from . import send_ahead
+from . import pump
 
 
 _SINGLE_RANGE = re.compile(r"[ \t]*bytes[ \t]*=[ \t]*([0-9]*)[ \t]*-[ \t]*([0-9]*)[ \t]*", re.IGNORECASE)
@@ -55,26 +53,60 @@ def content_disposition(path: str) -> str:
 
 
 class DownloadMixin:
-    """Serves what ``core.reads.open_file`` allowed; needs DataShareMixin beside it."""
+    """Serves what ``core.reads.open_file`` allowed; needs DataShareMixin beside it.
 
-    async def serve(self, dataset, principal, path: str, version: int | None = None) -> None:
+    Nothing here reads or decrypts on the event loop: deciding, auditing and the first chunk
+    (the whole body of a small file) happen in one trip to a thread, and a larger body goes to
+    a sender (``senders``), or chunk by chunk through threads where a sender cannot take the
+    connection (TLS).
+    """
+
+    async def serve(self, find, path: str, version: int | None = None) -> None:
+        """``find()`` (run in the same thread as the read's decision) returns the dataset and the
+        principal reading it, or raises (NotFound, ...): one trip to a thread per download."""
         ctx = self.datashare
         range_header = usable_range(self.request.headers.get("Range"))
         if_range = self.request.headers.get("If-Range")
-        fr = await self.in_thread(
-            reads.open_file, ctx, dataset, principal, path, version=version,
-            range_header=range_header, if_range=if_range, client=self.client,
-        )  # fmt: skip
+        if_none_match = self.request.headers.get("If-None-Match")
+        chunk = self.settings.get("datashare_chunk_size", 1 << 20)
+        wants_body = self.request.method != "HEAD"
+
+        def decide():
+            dataset, principal = find()
+            fr = reads.open_file(ctx, dataset, principal, path, version=version, range_header=range_header,
+                                 if_range=if_range, client=self.client)  # fmt: skip
+            if not wants_body or if_none_match in (f'"{fr.sha256}"', f'W/"{fr.sha256}"'):
+                return fr, None
+            if fr.length <= chunk:  # a small file: all of it now, in this one trip to a thread
+                return fr, b"".join(fr.chunks(chunk))
+            if not fr.encrypted:
+                return fr, b""  # a sender copies it all (sendfile)
+            # The first segment now: opening checks the header and the last segment, so damage
+            # at the start or the end of the range is a clean error reply before any byte.
+            views = fr.views(crypto.SEGMENT)
+            try:
+                return fr, bytes(next(views))
+            finally:
+                views.close()
+
+        fr, first = await self.in_thread(decide)
+        if self._headers_for(fr, if_none_match) and first is not None:
+            await self._send_body(fr, first, chunk)
+        if not self._finished:
+            self.finish()
+
+    def _headers_for(self, fr, if_none_match) -> bool:
+        """Set the headers; False when the answer is complete without a body (304, HEAD)."""
         etag = f'"{fr.sha256}"'
         self.set_header("ETag", etag)
         self.set_header("Accept-Ranges", "bytes")
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Content-Security-Policy", "sandbox; default-src 'none'")
         self.set_header("Cache-Control", "no-store" if self.capability else "private, no-cache")
-        if self.request.headers.get("If-None-Match") in (etag, f"W/{etag}"):
+        if if_none_match in (etag, f"W/{etag}"):
             self.set_status(304)
             self.finish()
-            return
+            return False
         self.set_header("Content-Disposition", content_disposition(fr.path))
         mime, _ = mimetypes.guess_type(fr.path)
         self.set_header("Content-Type", mime or "application/octet-stream")
@@ -84,85 +116,47 @@ class DownloadMixin:
         self.set_header("Content-Length", str(fr.length))
         if self.request.method == "HEAD":
             self.finish()
+            return False
+        return True
+
+    async def _send_body(self, fr, first: bytes, chunk: int) -> None:
+        """``first`` is read; the rest is sent by a sender, or chunk by chunk from threads.
+
+        Damage found after the headers went out cuts the connection: the client sees a short
+        transfer, never wrong bytes (the core has already written the ``file.corrupt`` event)."""
+        if len(first) >= fr.length:  # a small file: all of it is here
+            self.write(first)
             return
-        if fr.encrypted:
-            await self._send_decrypted(fr)
-        elif not await self._send_zero_copy(fr):
-            for chunk in fr.chunks(self.settings.get("datashare_chunk_size", 1 << 20)):
-                self.write(chunk)
-                # Waits until the socket took the chunk: memory stays at about one chunk, and
-                # other requests get their turn between chunks.
-                await self.flush()
-        self.finish()
-
-    async def _send_decrypted(self, fr) -> None:
-        """Decrypt chunk by chunk and hand each chunk to the connection.
-
-        The first chunk is decrypted before anything is sent, and reading it authenticates the
-        file's last segment first, so damage at the start or the end of the range is a clean
-        error reply. Damage found later cuts the connection: the client sees a short transfer,
-        never wrong bytes (the core has already written the ``file.corrupt`` event).
-        On a plain TCP connection the rest is decrypted on one thread while another sends
-        (``send_ahead``); otherwise, or when those threads are all busy, right here.
-        """
-        views = fr.views(self.settings.get("datashare_chunk_size", 1 << 20), buffers=send_ahead.BUFFERS)
-        handed_over = False  # once the decrypting thread owns ``views``, only it may close them
+        senders = self.settings["datashare_senders"]
+        await senders.reserve()  # a 503 with Retry-After, before any byte, when too many wait
+        rest = None
         try:
-            # Opening checks the header and the last segment; off the event loop, like the
-            # audit event a damaged file writes.
-            view = await self.in_thread(next, views, None)
             await self.flush()  # the headers
             conn = self.request.connection
-            _large_send_buffer(conn.stream)
-            ahead = self.settings.get("datashare_send_ahead")  # None when turned off
+            if first:
+                await conn.write(first)
+            start = fr.start + len(first)
             sock = _plain_socket(conn)
-            if view is not None and sock is not None and ahead is not None and ahead.try_reserve():
-                handed_over = True
-                sent, error = await ahead.run(sock, view, views)
+            if sock is not None and (fr.encrypted or self.settings.get("datashare_zero_copy", True)):
+                _large_send_buffer(conn.stream)
+                sent, error = await senders.send(sock, fr, start, chunk)
                 conn._expected_content_remaining -= sent
                 if error is not None:
                     conn.stream.close()
                 return
-            while view is not None:
+            rest = fr.views(chunk, buffers=pump.BUFFERS, start=start) if fr.encrypted else fr.chunks(chunk)
+            while piece := await self.in_thread(next, rest, b""):
                 # Straight to the connection: RequestHandler.write takes bytes only, a copy.
                 # The write resolves once the socket took it all, so the buffer is free again.
-                await conn.write(view)
-                try:
-                    view = next(views, None)
-                except crypto.DamagedFile:
-                    conn.stream.close()
-                    return
+                await conn.write(piece)
+        except crypto.DamagedFile:
+            self.request.connection.stream.close()
+        except (StreamClosedError, OSError):
+            pass  # the client went away
         finally:
-            if not handed_over:
-                views.close()
-
-    async def _send_zero_copy(self, fr) -> bool:
-        """Let the kernel copy file to socket (sendfile) on a plain TCP connection.
-
-        tornado has no sendfile (tornado#1448), so once the headers are flushed we hand the
-        socket to asyncio's ``sock_sendfile``, which waits for writability between calls and
-        so keeps other requests served. TLS connections, or a tornado whose internals differ,
-        take the chunked path instead.
-        """
-        conn = self.request.connection
-        if not self.settings.get("datashare_zero_copy", True) or not hasattr(os, "sendfile") or fr.length == 0:
-            return False
-        await self.flush()  # the headers; after this tornado has nothing queued on the socket
-        sock = _plain_socket(conn)
-        if sock is None:
-            return False
-        stream = conn.stream
-        loop = asyncio.get_running_loop()
-        _large_send_buffer(stream)
-        try:
-            with fr.open() as f:
-                sent = await loop.sock_sendfile(sock, f, fr.start, fr.length, fallback=False)
-        except (BrokenPipeError, ConnectionResetError):
-            stream.close()  # the client went away; nothing more to do
-            return True
-        # Tell tornado's HTTP/1 writer the body went out, so its Content-Length check holds.
-        conn._expected_content_remaining -= sent
-        return True
+            senders.release()
+            if rest is not None:
+                rest.close()
 
 
 def _plain_socket(conn):

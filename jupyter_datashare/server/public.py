@@ -126,13 +126,17 @@ class DatasetFile(DownloadMixin, PublicHandler):
     @allow_unauthenticated
     async def get(self, dataset_id, path):
         number = _version(self)
-        ds = await self.in_thread(datasets.load, self.datashare, dataset_id)
-        if ds is None or not policy.can_see_metadata(ds, PUBLIC, self.datashare.now()):
-            # Before any look-up of versions or files, whose answers would differ: what the public
-            # may not see (reviewer-only, withdrawn) is not there. Nor is it audited, as an
-            # unknown id is not: the event's commit would take measurably longer than a miss.
-            raise NotFound("no such dataset")
-        await self.serve(ds, PUBLIC, path, number)
+
+        def find():
+            ds = datasets.load(self.datashare, dataset_id, versions=False)
+            if ds is None or not policy.can_see_metadata(ds, PUBLIC, self.datashare.now()):
+                # Before any look-up of versions or files, whose answers would differ: what the public
+                # may not see (reviewer-only, withdrawn) is not there. Nor is it audited, as an
+                # unknown id is not: the event's commit would take measurably longer than a miss.
+                raise NotFound("no such dataset")
+            return ds, PUBLIC
+
+        await self.serve(find, path, number)
 
     head = get
 
@@ -156,8 +160,11 @@ class ReviewFile(DownloadMixin, PublicHandler):
 
     @allow_unauthenticated
     async def get(self, secret, path):
-        link, ds, _version = await self.in_thread(links.resolve, self.datashare, secret, self.client)
-        await self.serve(ds, links.principal(link), path)
+        def find():
+            link, ds, _version = links.resolve(self.datashare, secret, self.client, versions=False)
+            return ds, links.principal(link)
+
+        await self.serve(find, path)
 
     head = get
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from ..core import notify
 from ..core.jobs import Jobs
 from .pages import Pages
-from .send_ahead import SendAhead
+from .pools import Pools
+from .senders import Senders
 
 
 def handler_settings(options, ctx) -> dict:
@@ -24,10 +25,17 @@ def handler_settings(options, ctx) -> dict:
         "datashare_max_upload_bytes": options.max_upload_bytes,
         "datashare_upload_keep_free": options.upload_keep_free_bytes,
         "datashare_zero_copy": options.zero_copy,
-        "datashare_send_ahead": SendAhead(options.send_ahead_downloads, options.stall_timeout)
-        if options.send_ahead_downloads > 0
-        else None,
+        "datashare_senders": Senders(options.download_processes, options.downloads_at_once, options.downloads_waiting,
+                                     options.download_wait_seconds, options.stall_timeout),
+        "datashare_pools": Pools(public=options.public_threads, public_waiting=options.public_waiting,
+                                 owner=options.owner_threads),
     }
+
+
+def close(settings: dict) -> None:
+    """Stop what ``handler_settings`` started: the sending processes and the threads."""
+    settings["datashare_senders"].close()
+    settings["datashare_pools"].close()
 
 
 def every_so_often(ctx) -> None:

@@ -19,6 +19,7 @@ from tornado.ioloop import IOLoop, PeriodicCallback
 from ..core import store_check
 from ..server import redaction
 from ..server.routes import routes, service_routes
+from ..server import wiring
 from ..server.wiring import every_so_often, handler_settings
 from .handlers import for_service
 
@@ -95,6 +96,7 @@ def serve(options, ctx, *, ip: str, port: int, base_url: str = "/", hub=None) ->
         timer.stop()
         server.stop()
         app.settings["datashare_jobs"].close()  # running freezes stop at their next chunk
+        wiring.close(app.settings)
     return 0
 
 

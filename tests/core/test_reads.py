@@ -226,16 +226,16 @@ OWNER_P = policy.Principal("owner", "ada-owner")
 
 def test_a_seal_between_deciding_plain_and_opening_falls_back_to_the_encrypted_copy(
         core, second, open_file_shared, monkeypatch):  # fmt: skip
-    real, sealed = keyring.key_for_file, []
+    real, sealed = reads._manifest_entry, []
 
-    def then_another_process_seals(ctx, dataset_id, sha256):
-        answer = real(ctx, dataset_id, sha256)
-        if answer is None and not sealed:  # "plain" ... and right now the other process seals
+    def then_another_process_seals(ctx, dataset_id, number, path):
+        entry = real(ctx, dataset_id, number, path)  # with its dataset's key row: none, so "plain"
+        if entry.key_of is None and not sealed:  # ... and right now the other process seals
             sealed.append(keyring.seal(second, dataset_id))
-            assert not core.store.has(sha256)  # the plain blob is gone
-        return answer
+            assert not core.store.has(entry.sha256)  # the plain blob is gone
+        return entry
 
-    monkeypatch.setattr(keyring, "key_for_file", then_another_process_seals)
+    monkeypatch.setattr(reads, "_manifest_entry", then_another_process_seals)
     fr = reads.open_file(core, datasets.load(core, open_file_shared), OWNER_P, "t.csv")
     assert sealed and fr.encrypted
     assert b"".join(fr.chunks(4096)) == CONTENT

@@ -39,8 +39,9 @@ async def last_event(call) -> dict:
     return (await call.json("GET", "datashare", "api", "audit", params={"limit": "1"}))["events"][0]
 
 
-# Downloads decrypt on two threads (send-ahead) by default; 0 makes them decrypt on the event loop.
-BOTH_PATHS = pytest.mark.parametrize("ds_config", [{"download_chunk_size": SEGMENT}, {"send_ahead_downloads": 0}])
+# Large bodies are sent by sending processes by default; with 0 by threads of the server.
+BOTH_PATHS = pytest.mark.parametrize("ds_config", [{"download_chunk_size": SEGMENT},
+                                                   {"download_chunk_size": SEGMENT, "download_processes": 0}])
 
 
 @BOTH_PATHS
@@ -59,8 +60,9 @@ async def test_encrypted_files_download_like_plain_ones(call, share, ctx, ds_con
     assert head.code == 200 and head.body == b"" and head.headers["Content-Length"] == str(len(BIG))
     listed = {f["path"]: f for f in d["files"]}
     assert listed["big.bin"]["size"] == len(BIG) and listed["big.bin"]["sha256"] == BIG_SHA
-    ahead = jp_serverapp.web_app.settings["datashare_send_ahead"]
-    assert (ahead.started == 4) if ds_config.get("send_ahead_downloads", 4) else ahead is None  # the path tested
+    senders = jp_serverapp.web_app.settings["datashare_senders"]
+    # The path tested: the two bodies of more than one chunk (the whole file, its tail) went to a sender.
+    assert senders.started == 2 and senders.processes == ds_config.get("download_processes", 2)
 
 
 @pytest.mark.parametrize("segment, rng", [(0, None), (6, None), (6, "bytes=0-10"), (6, "bytes=-10")])
@@ -101,7 +103,7 @@ async def raw_get(port: int, path: str) -> tuple[bytes, dict, bytes]:
 
 
 @pytest.mark.parametrize("ds_config", [{"download_chunk_size": SEGMENT},
-                                       {"download_chunk_size": SEGMENT, "send_ahead_downloads": 0}])
+                                       {"download_chunk_size": SEGMENT, "download_processes": 0}])
 async def test_damage_found_mid_transfer_cuts_the_connection(call, share, ctx, ds_config, jp_http_port, jp_base_url):
     d, parts = await share_with_link(call, share, access={"level": "reviewer-only"})
     corrupt(ctx, d["id"], 4)

@@ -81,5 +81,5 @@ async def test_downloads_over_tls_are_byte_for_byte(https, make_files, jp_server
     assert full.code == 200 and full.body == BIG and full.headers["ETag"] == f'"{hashlib.sha256(BIG).hexdigest()}"'
     part = await https(secret_path, anon=True, headers={"Range": f"bytes={SEGMENT - 7}-{3 * SEGMENT + 7}"})
     assert part.code == 206 and part.body == BIG[SEGMENT - 7 : 3 * SEGMENT + 8]
-    ahead = jp_serverapp.web_app.settings["datashare_send_ahead"]
-    assert ahead.started == 0  # TLS connections never hand their socket to the send-ahead threads
+    senders = jp_serverapp.web_app.settings["datashare_senders"]
+    assert senders.started == 0  # TLS connections never hand their socket to a sender

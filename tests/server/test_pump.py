@@ -1,5 +1,6 @@
-"""Decrypt on one thread, send on another: every byte in order over a real socket, and a
-download that ends early (damage, a client gone or one that stops reading) gives its slot back."""
+"""Decrypt on one thread, send on another (and sendfile for plain bodies): every byte in order
+over a real socket, and a body that ends early (damage, a client gone or one that stops reading)
+says why and how much went out."""
 
 import asyncio
 import io
@@ -10,7 +11,8 @@ import pytest
 
 from jupyter_datashare.core import crypto
 from jupyter_datashare.core.crypto import HEADER_SIZE, SEGMENT, STORED_SEGMENT
-from jupyter_datashare.server.send_ahead import BUFFERS, SendAhead
+from jupyter_datashare.server import pump
+from jupyter_datashare.server.pump import BUFFERS
 
 KEY = bytes(range(32))
 
@@ -50,68 +52,79 @@ async def receive_all(sock) -> bytes:
     return bytes(got)
 
 
-async def serve(ahead: SendAhead, encrypted, sock, chunk=SEGMENT):
+async def serve(encrypted, sock, chunk=SEGMENT, stall_timeout=30):
     views = encrypted.views(0, encrypted.size - 1, chunk, buffers=BUFFERS)
-    assert ahead.try_reserve()
-    first = next(views)
-    return await ahead.run(sock, first, views)
+    return await asyncio.to_thread(pump.send_views, sock, views, stall_timeout)
 
 
-async def test_every_byte_arrives_in_order_and_the_slot_is_given_back(stored_file):
+async def test_every_byte_arrives_in_order(stored_file):
     data = os.urandom(11 * SEGMENT + 77)
-    ahead, (server, client) = SendAhead(slots=1, stall_timeout=30), connected_pair()
-    sending = asyncio.ensure_future(serve(ahead, stored_file(data), server))
+    server, client = connected_pair()
+    sending = asyncio.ensure_future(serve(stored_file(data), server))
     received = asyncio.ensure_future(receive_all(client))
     sent, error = await asyncio.wait_for(sending, 30)
     server.close()
     assert (sent, error) == (len(data), None)
     assert await asyncio.wait_for(received, 30) == data
-    assert ahead.try_reserve()  # the one slot is free again
 
 
-async def test_all_slots_taken_means_the_caller_decrypts_inline():
-    ahead = SendAhead(slots=2, stall_timeout=30)
-    assert ahead.try_reserve() and ahead.try_reserve()
-    assert not ahead.try_reserve()
+@pytest.mark.parametrize("offset, length", [(0, 3 << 20), (12345, 1 << 20)])
+async def test_a_plain_body_goes_out_with_sendfile_from_its_offset(tmp_path, offset, length):
+    data = os.urandom(4 << 20)
+    (tmp_path / "blob").write_bytes(data)
+    server, client = connected_pair()
+    received = asyncio.ensure_future(receive_all(client))
+    with open(tmp_path / "blob", "rb") as f:
+        sent, error = await asyncio.to_thread(pump.send_file, server, f.fileno(), offset, length, 30)
+    server.close()
+    assert (sent, error) == (length, None)
+    assert await asyncio.wait_for(received, 30) == data[offset : offset + length]
+
+
+async def test_a_stored_file_shorter_than_its_manifest_is_an_error_not_a_hang(tmp_path):
+    (tmp_path / "blob").write_bytes(b"x" * 1000)
+    server, client = connected_pair()
+    with open(tmp_path / "blob", "rb") as f:
+        sent, error = await asyncio.to_thread(pump.send_file, server, f.fileno(), 0, 5000, 30)
+    server.close()
+    client.close()
+    assert sent == 1000 and isinstance(error, OSError) and "early" in str(error)
 
 
 async def test_damage_mid_file_stops_after_the_good_bytes(stored_file):
     data = os.urandom(8 * SEGMENT)
-    ahead, (server, client) = SendAhead(slots=1, stall_timeout=30), connected_pair()
+    server, client = connected_pair()
     received = asyncio.ensure_future(receive_all(client))
-    sent, error = await asyncio.wait_for(serve(ahead, stored_file(data, damage_segment=5), server), 30)
+    sent, error = await asyncio.wait_for(serve(stored_file(data, damage_segment=5), server), 30)
     server.close()
     assert isinstance(error, crypto.DamagedFile) and error.segment == 5
     got = await asyncio.wait_for(received, 30)
     assert sent == len(got) == 5 * SEGMENT and got == data[: 5 * SEGMENT]  # never a wrong byte
-    assert ahead.try_reserve()
 
 
-async def test_a_client_that_goes_away_frees_the_slot(stored_file):
+async def test_a_client_that_goes_away_ends_the_body(stored_file):
     data = os.urandom(64 * SEGMENT)  # 4 MiB: more than the socket buffers hold
-    ahead, (server, client) = SendAhead(slots=1, stall_timeout=30), connected_pair()
+    server, client = connected_pair()
     client.close()
-    sent, error = await asyncio.wait_for(serve(ahead, stored_file(data), server), 30)
+    sent, error = await asyncio.wait_for(serve(stored_file(data), server), 30)
     server.close()
     assert isinstance(error, OSError) and sent < len(data)
-    assert ahead.try_reserve()
 
 
 async def test_a_client_that_stops_reading_is_cut_off_after_the_stall_timeout(stored_file):
     data = os.urandom(256 * SEGMENT)  # 16 MiB: the socket buffers fill up long before the end
-    ahead, (server, client) = SendAhead(slots=1, stall_timeout=0.3), connected_pair()
-    sent, error = await asyncio.wait_for(serve(ahead, stored_file(data), server), 30)
+    server, client = connected_pair()
+    sent, error = await asyncio.wait_for(serve(stored_file(data), server, stall_timeout=0.3), 30)
     server.close()
     client.close()
     assert isinstance(error, TimeoutError) and "read nothing" in str(error) and 0 < sent < len(data)
-    assert ahead.try_reserve()
 
 
 @pytest.mark.parametrize("chunk", [SEGMENT, 3 * SEGMENT, 1 << 20])
 async def test_chunk_sizes_do_not_change_the_bytes(stored_file, chunk):
     data = os.urandom(40 * SEGMENT + 1)
-    ahead, (server, client) = SendAhead(slots=1, stall_timeout=30), connected_pair()
+    server, client = connected_pair()
     received = asyncio.ensure_future(receive_all(client))
-    sent, error = await asyncio.wait_for(serve(ahead, stored_file(data), server, chunk), 30)
+    sent, error = await asyncio.wait_for(serve(stored_file(data), server, chunk), 30)
     server.close()
     assert error is None and await asyncio.wait_for(received, 30) == data
