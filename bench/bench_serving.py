@@ -144,20 +144,30 @@ def owner_latency(server, dataset_id: str, url_plain: str, url_encrypted: str, s
 
 
 def startup(work: Path, root: Path, rounds: int) -> dict:
-    """Seconds from launching ``jupyter server`` to its first answer, with and without the extension."""
-    times: dict = {"with": [], "without": []}
+    """Seconds from launching ``jupyter server`` to its first answer, without the extension, with it
+    on an existing store (a restart: the usual case) and with it making a fresh store (migrations)."""
+    times: dict = {"without": [], "with": [], "first": []}
+
+    def once(key: str, w: Path) -> float:
+        t = time.perf_counter()
+        s = StartServer(w, root, extension=(key != "without"))
+        try:
+            s.wait_ready()
+            return time.perf_counter() - t
+        finally:
+            s.stop()
+
+    kept = work / "start-with"
+    shutil.rmtree(kept, ignore_errors=True)
+    kept.mkdir(parents=True)
+    once("with", kept)  # makes the store the restarts find
     for _ in range(rounds):
         for key in times:
-            w = work / f"start-{key}"
-            shutil.rmtree(w, ignore_errors=True)
-            w.mkdir(parents=True)
-            t = time.perf_counter()
-            s = StartServer(w, root, extension=(key == "with"))
-            try:
-                s.wait_ready()
-                times[key].append(time.perf_counter() - t)
-            finally:
-                s.stop()
+            w = kept if key == "with" else work / f"start-{key}"
+            if key != "with":
+                shutil.rmtree(w, ignore_errors=True)
+                w.mkdir(parents=True)
+            times[key].append(once(key, w))
     return {k: statistics.median(v) for k, v in times.items()}
 
 
@@ -233,8 +243,8 @@ def report(res: dict) -> None:
     print(f"\nowner API (GET api/datasets/{id}) idle p50 {o['idle_p50_ms']:.1f} / p99 {o['idle_p99_ms']:.1f} ms; during "
           f"{res['streams']} plain + {res['streams']} encrypted downloads p50 {o['busy_p50_ms']:.1f} / p99 "
           f"{o['busy_p99_ms']:.1f} / max {o['busy_max_ms']:.1f} ms ({o['downloads_done']} downloads done)")
-    print(f"start-up to first answer: with the extension {st['with']:.2f} s, without {st['without']:.2f} s "
-          f"(+{st['with'] - st['without']:.2f} s)")
+    print(f"start-up to first answer: without the extension {st['without']:.2f} s; with it {st['with']:.2f} s "
+          f"(+{st['with'] - st['without']:.2f} s), making a fresh store {st['first']:.2f} s (+{st['first'] - st['without']:.2f} s)")
     print("\ntargets:")
     for label, ratio, target in rows:
         print(f"  {label:<44} {ratio:8.3f}x  target >= {target}x  {'PASS' if ratio >= target else 'FAIL'}")
@@ -244,7 +254,7 @@ def report(res: dict) -> None:
     print(f"  {'owner API p99 during downloads':<44} {o['busy_p99_ms']:8.1f} ms target < {t['owner_p99_ms']} ms  "
           f"{'PASS' if o['busy_p99_ms'] < t['owner_p99_ms'] else 'FAIL'}")
     extra = st["with"] - st["without"]
-    print(f"  {'start-up cost of the extension':<44} {extra:8.2f} s  target < {t['startup_extra_s']} s  "
+    print(f"  {'start-up cost of the extension (restart)':<44} {extra:8.2f} s  target < {t['startup_extra_s']} s  "
           f"{'PASS' if extra < t['startup_extra_s'] else 'FAIL'}")
 
 

@@ -196,6 +196,10 @@ class DataShareConfig(Configurable):
         2, help="Processes that send the bodies of large downloads (and decrypt encrypted ones) outside "
         "the server's GIL, so its event loop keeps answering. 0: threads of the server send them.",
     ).tag(config=True)
+    download_nice = Int(
+        10, help="CPU niceness of the sending processes (0-19): higher lets the server's own work (an owner's "
+        "call, a page) go first on a busy machine; 0 gives a lone large download its full speed.",
+    ).tag(config=True)
     downloads_at_once = Int(
         64, help="Large downloads (more than one download_chunk_size) sent at the same time; further "
         "ones wait their turn.",

@@ -7,7 +7,7 @@ client's socket and the stored file as file descriptors (SCM_RIGHTS), and for an
 its data key. The read was decided and its audit event made durable before; this process only
 moves bytes. It exits when the server closes its end (or dies).
 
-Run as ``python -m jupyter_datashare.server.sender_process FD``; only the server starts it.
+Run as ``python -m jupyter_datashare.server.sender_process FD NICE``; only the server starts it.
 """
 
 from __future__ import annotations
@@ -23,15 +23,16 @@ from ..core import crypto
 from . import pump
 
 
-def main(fd: int) -> None:
+def main(fd: int, nice: int) -> None:
     # Bulk bytes yield the CPU to the server's own work (an owner's call, a page): on a busy
     # machine the downloads slow down a little, the researcher's notebook does not stall.
     try:
-        os.nice(10)
+        os.nice(nice)
     except OSError:
         pass
     control = socket.socket(fileno=fd)
     replies = threading.Lock()
+    control.send(json.dumps({"ready": True}).encode())  # imported and listening
     while True:
         try:
             msg, fds, _flags, _addr = socket.recv_fds(control, 1 << 16, 2)
@@ -71,4 +72,4 @@ def _run(control, replies, job: dict, fds: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    main(int(sys.argv[1]), int(sys.argv[2]))

@@ -26,21 +26,17 @@ from . import pump
 
 
 class Senders:
-    def __init__(self, processes: int, at_once: int, waiting: int, wait_seconds: float, stall_timeout: float):
+    def __init__(self, processes: int, at_once: int, waiting: int, wait_seconds: float, stall_timeout: float,
+                 nice: int = 10):
         self.processes, self.at_once, self.waiting = max(0, processes), max(1, at_once), max(0, waiting)
-        self.wait_seconds, self.stall_timeout = wait_seconds, stall_timeout
+        self.wait_seconds, self.stall_timeout, self.nice = wait_seconds, stall_timeout, min(19, max(0, nice))
         self._slots: asyncio.Semaphore | None = None
         self._queued = 0
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
         self.started = 0  # bodies sent this way so far (tests and curious operators)
-        if self.processes:  # started now, in the background: the first large download need not wait
-            threading.Thread(target=self._start_all, name="datashare-senders-start", daemon=True).start()
-
-    def _start_all(self) -> None:
-        with self._lock:
-            while len(self._workers) < self.processes:
-                self._workers.append(_Worker())
+        self._starting: threading.Thread | None = None
+        self._closed = False
 
     async def reserve(self) -> None:
         """A sending slot, waiting for one in turn; ``Busy`` (a 503) when too many wait already
@@ -73,9 +69,15 @@ class Senders:
                 return await _in_thread(self._send_here, sock, stored, fr, start, chunk)
             finally:
                 stored.close()
+        worker = self._worker()
+        if worker is None:  # the processes are starting (in the background): a thread sends this one
+            try:
+                return await _in_thread(self._send_here, sock, stored, fr, start, chunk)
+            finally:
+                stored.close()
         job = {"start": start, "end": fr.end, "chunk": chunk, "stall": self.stall_timeout, "size": fr.size,
                "sha256": fr.sha256, "key": base64.b64encode(fr.data_key).decode() if fr.encrypted else None}  # fmt: skip
-        reply = await self._worker().submit(job, stored, sock)
+        reply = await worker.submit(job, stored, sock)
         if reply.get("damaged"):
             damage = crypto.DamagedFile(reply["damaged"]["problem"], reply["damaged"]["segment"])
             await _in_thread(fr.report_damage, damage)
@@ -88,15 +90,38 @@ class Senders:
         views = fr.views(chunk, buffers=pump.BUFFERS, start=start)
         return pump.send_views(sock, views, self.stall_timeout)
 
-    def _worker(self) -> _Worker:
+    def _worker(self) -> _Worker | None:
+        """The least busy sending process, or None while none is up yet. They are started on
+        first need, in the background: at the server's start two interpreters importing
+        ``cryptography`` beside it cost its start-up a second on two cores."""
         with self._lock:
             self._workers = [w for w in self._workers if w.alive]
-            if len(self._workers) < self.processes:
-                self._workers.append(_Worker())
-            return min(self._workers, key=lambda w: len(w.pending))
+            if len(self._workers) < self.processes and (self._starting is None or not self._starting.is_alive()):
+                self._starting = threading.Thread(target=self._start_missing, name="datashare-senders-start", daemon=True)
+                self._starting.start()
+            ready = [w for w in self._workers if w.ready.is_set()]
+            return min(ready, key=lambda w: len(w.pending)) if ready else None
+
+    def warm_up(self, timeout: float = 60) -> bool:
+        """Start the sending processes now and wait until they listen (tests, benchmarks)."""
+        self._worker()
+        starting = self._starting
+        if starting is not None:
+            starting.join(timeout)
+        return all(w.ready.is_set() for w in self._workers) and len(self._workers) == self.processes
+
+    def _start_missing(self) -> None:
+        while True:
+            with self._lock:
+                if self._closed or len(self._workers) >= self.processes:
+                    return
+                worker = _Worker(self.nice)
+                self._workers.append(worker)
+            worker.ready.wait(60)  # one at a time: each costs a core for a moment
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             for w in self._workers:
                 w.close()
             self._workers = []
@@ -107,12 +132,13 @@ class _Worker:
 
     _ids = itertools.count(1)
 
-    def __init__(self):
+    def __init__(self, nice: int):
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.proc = subprocess.Popen([sys.executable, "-m", "jupyter_datashare.server.sender_process", str(theirs.fileno())],
-                                     pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)  # fmt: skip
+        command = [sys.executable, "-m", "jupyter_datashare.server.sender_process", str(theirs.fileno()), str(nice)]
+        self.proc = subprocess.Popen(command, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
         theirs.close()
         self.control, self.alive = mine, True
+        self.ready = threading.Event()  # set when the process says it is listening
         self.pending: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Future]] = {}
         self._lock = threading.Lock()
         # Handing a job over blocks while the process has not taken the ones before (a Unix socket
@@ -154,6 +180,9 @@ class _Worker:
             if not msg:
                 break
             reply = json.loads(msg)
+            if reply.get("ready"):
+                self.ready.set()
+                continue
             with self._lock:
                 loop, future = self.pending.pop(reply["id"], (None, None))
             if future is not None:

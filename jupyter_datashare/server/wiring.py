@@ -26,7 +26,7 @@ def handler_settings(options, ctx) -> dict:
         "datashare_upload_keep_free": options.upload_keep_free_bytes,
         "datashare_zero_copy": options.zero_copy,
         "datashare_senders": Senders(options.download_processes, options.downloads_at_once, options.downloads_waiting,
-                                     options.download_wait_seconds, options.stall_timeout),
+                                     options.download_wait_seconds, options.stall_timeout, nice=options.download_nice),
         "datashare_pools": Pools(public=options.public_threads, public_waiting=options.public_waiting,
                                  owner=options.owner_threads),
     }

@@ -17,8 +17,10 @@ BIG_SHA = hashlib.sha256(BIG).hexdigest()
 FILES = {"data/big.bin": BIG, "data/small.txt": "a few bytes\n"}
 
 
-async def reviewer_link(call, share) -> list[str]:
+async def reviewer_link(call, share, senders=None) -> list[str]:
     d = await share(files=FILES, access={"level": "reviewer-only"})  # stored encrypted
+    if senders is not None:  # the sending processes start on first need; these tests want them up
+        assert await asyncio.to_thread(senders.warm_up, 60)
     return path_of((await link_for(call, d["id"]))["url"])
 
 
@@ -50,12 +52,12 @@ def url(jp_base_url: str, parts: list[str]) -> str:
 @pytest.mark.parametrize("ds_config", [{"download_chunk_size": 4 * SEGMENT}])
 async def test_the_server_answers_while_encrypted_downloads_are_in_flight(call, share, jp_serverapp, jp_http_port,
                                                                         jp_base_url, ds_config):
-    parts = await reviewer_link(call, share)
+    senders = jp_serverapp.web_app.settings["datashare_senders"]
+    parts = await reviewer_link(call, share, senders)
     stalled = [Reader(jp_http_port, url(jp_base_url, parts + ["files", "big.bin"])) for _ in range(6)]
     for r in stalled:  # six downloads under way whose clients read nothing yet
         await r.start()
         assert r.status == 200
-    senders = jp_serverapp.web_app.settings["datashare_senders"]
     assert senders.started == 6 and senders.processes == 2  # their bodies are in the sending processes
     # Meanwhile the owner's API and a small public download are answered.
     listed = await call.json("GET", "datashare", "api", "datasets")
@@ -100,13 +102,18 @@ async def test_a_waiting_download_goes_out_when_the_slot_frees(call, share, jp_h
 @pytest.mark.parametrize("ds_config", [{"download_chunk_size": 4 * SEGMENT, "download_processes": 1}])
 async def test_a_sending_process_that_dies_cuts_its_downloads_and_is_replaced(call, share, jp_serverapp,
                                                                             jp_http_port, jp_base_url, ds_config):
-    parts = await reviewer_link(call, share)
     senders = jp_serverapp.web_app.settings["datashare_senders"]
+    parts = await reviewer_link(call, share, senders)
     stalled = Reader(jp_http_port, url(jp_base_url, parts + ["files", "big.bin"]))
     await stalled.start()
     (worker,) = [w for w in senders._workers if w.alive]
     os.kill(worker.proc.pid, signal.SIGKILL)
     body = await stalled.rest()
     assert len(body) < len(BIG) and body == BIG[: len(body)]  # a short transfer, never a wrong byte
-    r = await call("GET", *parts, "files", "big.bin", anon=True)  # a new sending process takes over
+    r = await call("GET", *parts, "files", "big.bin", anon=True)  # sent while a new process starts
+    assert r.code == 200 and r.body == BIG
+    assert await asyncio.to_thread(senders.warm_up, 60)  # and the new one sends the next
+    (new,) = [w for w in senders._workers if w.alive]
+    assert new.proc.pid != worker.proc.pid
+    r = await call("GET", *parts, "files", "big.bin", anon=True)
     assert r.code == 200 and r.body == BIG

@@ -139,7 +139,7 @@ def test_a_committee_member_decides_with_their_own_token_and_the_requester_downl
     status_url = json.loads(body)["status_url"]
     assert status_url.startswith(f"http://127.0.0.1:{service.port}/s/dss_")
 
-    assert service.json("GET", "/api/requests", token=carol) == (200, {"requests": []})  # not on the committee
+    assert service.json("GET", "/api/requests", token=carol) == (200, {"requests": [], "next": None})  # not on the committee
     status, inbox = service.json("GET", "/api/requests", token=bob)
     assert status == 200 and [r["dataset_id"] for r in inbox["requests"]] == [ds["id"]]
     req = inbox["requests"][0]

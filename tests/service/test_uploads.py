@@ -134,7 +134,7 @@ def test_a_share_holds_the_folder_to_the_client_s_manifest(service):
     status, body = service.json("POST", "/api/datasets", token=service.alice,
                                 body={"path": "run", "title": "Run", "expected_files": meant})  # fmt: skip
     assert status == 400 and body["field"] == "expected_files" and "a.bin" in body["message"]
-    assert service.json("GET", "/api/datasets", token=service.alice) == (200, {"datasets": []})
+    assert service.json("GET", "/api/datasets", token=service.alice) == (200, {"datasets": [], "next": None})
     assert put(service, "run/a.bin", BYTES, service.alice)[0] == 200
     status, ds = service.json("POST", "/api/datasets", token=service.alice,
                               body={"path": "run", "title": "Run", "expected_files": meant})  # fmt: skip
@@ -279,7 +279,7 @@ def test_checked_at_share_a_file_is_hashed_once_when_it_is_frozen(service):
     status, body = service.json("POST", "/api/datasets", token=service.alice,
                                 body={"path": "run", "title": "Run", "expected_files": meant})  # fmt: skip
     assert status == 400 and body["field"] == "expected_files" and "a.bin" in body["message"]
-    assert service.json("GET", "/api/datasets", token=service.alice) == (200, {"datasets": []})
+    assert service.json("GET", "/api/datasets", token=service.alice) == (200, {"datasets": [], "next": None})
     conn.request("PUT", "/api/files/run/b.bin", body=b"x", headers={"X-Upload-Check": "later", "X-File-SHA256": sha(b"x"),
                                                                   "Authorization": f"Bearer {service.alice}"})  # fmt: skip
     r = conn.getresponse()
