@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from . import bounds, lookups, paging, policy, secrets
 from .audit import Event
-from .db import reading, writing
+from .db import reader, reading, writing
 from .errors import InvalidInput, NotFound
 from .models import Dataset, DatasetVersion, ReviewLink
 from .datasets import owned, reject_unknown, _bool
@@ -152,8 +152,8 @@ _STATE = (
 
 def _state(ctx, digest: str):
     """What decides whether the link with this digest is live: plain columns, one query."""
-    with reading(ctx.engine) as s:
-        found = s.execute(_STATE.where(ReviewLink.secret_hash == digest)).first()
+    with reader(ctx.engine).connect() as conn:  # plain columns: no session needed
+        found = conn.execute(_STATE.where(ReviewLink.secret_hash == digest)).first()
     return (found, found.secret_hash) if found else (None, None)
 
 
