@@ -56,7 +56,7 @@ def wrk(url: str, seconds: float, connections: int, headers: dict | None = None)
     exe = shutil.which("wrk")
     if exe is None:
         raise BenchError("wrk is missing: apt-get install wrk")
-    cmd = [exe, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    cmd = [exe, "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "10s"]
     for k, v in (headers or {}).items():
         cmd += ["-H", f"{k}: {v}"]
     out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=seconds + 60).stdout

@@ -95,6 +95,7 @@ class StatusRenewal(StatusPage):
 
 class GrantFile(DownloadMixin, PublicHandler):
     capability = True
+    lean = True  # a plain tornado handler in a Jupyter server (base.LeanPublicHandler)
 
     @allow_unauthenticated
     async def get(self, secret, path):

@@ -123,6 +123,8 @@ class DatasetCitation(PublicHandler):
 
 
 class DatasetFile(DownloadMixin, PublicHandler):
+    lean = True  # a plain tornado handler in a Jupyter server (base.LeanPublicHandler)
+
     @allow_unauthenticated
     async def get(self, dataset_id, path):
         number = _version(self)
@@ -157,6 +159,7 @@ class ReviewPage(LandingMixin, PublicHandler):
 
 class ReviewFile(DownloadMixin, PublicHandler):
     capability = True
+    lean = True  # a plain tornado handler in a Jupyter server (base.LeanPublicHandler)
 
     @allow_unauthenticated
     async def get(self, secret, path):

@@ -99,6 +99,20 @@ async def test_capability_headers(call, share):
     assert "<script" not in page
 
 
+async def test_downloads_on_the_lean_handler_keep_the_host_check_and_the_frame_headers(call, share, jp_serverapp):
+    """Public downloads are served by a plain tornado handler (base.LeanPublicHandler): jupyter-server's
+    Host check against DNS rebinding still applies, and so do the headers that keep them out of frames."""
+    assert not jp_serverapp.allow_remote_access
+    d = await share(access={"level": "open"})
+    link = await link_for(call, d["id"])
+    for parts in (["datashare", "d", d["id"], "files", "table.csv"], [*path_of(link["url"]), "files", "table.csv"]):
+        ok = await call("GET", *parts, anon=True)
+        assert ok.code == 200 and ok.headers["X-Frame-Options"] == "DENY"
+        assert ok.headers["Content-Security-Policy"] == "sandbox; default-src 'none'"
+        rebound = await call("GET", *parts, anon=True, headers={"Host": "attacker.example:8888"})
+        assert rebound.code == 403 and b"id,value" not in rebound.body
+
+
 @pytest.mark.parametrize("ds_config", [{"failed_lookups_per_client": 3, "failed_lookups_overall": 1000}])
 async def test_failed_lookups_are_rate_limited(call, share, ds_config):
     d = await share(access={"level": "reviewer-only"})
