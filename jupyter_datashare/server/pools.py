@@ -23,15 +23,14 @@ class Pools:
         self._lock = threading.Lock()
 
     async def run(self, which: str, fn):
-        loop = asyncio.get_running_loop()
         if which != "public":
-            return await loop.run_in_executor(self.owner, fn)
+            return await _submit(self.owner, fn)
         with self._lock:
             if self._in_public >= self._limit:
                 raise Busy("the server is answering as many requests as it can: try again shortly", retry_after=1)
             self._in_public += 1
         try:
-            return await loop.run_in_executor(self.public, fn)
+            return await _submit(self.public, fn)
         finally:
             with self._lock:
                 self._in_public -= 1
@@ -39,3 +38,11 @@ class Pools:
     def close(self) -> None:
         self.public.shutdown(wait=False, cancel_futures=True)
         self.owner.shutdown(wait=False, cancel_futures=True)
+
+
+async def _submit(pool: ThreadPoolExecutor, fn):
+    try:
+        future = asyncio.get_running_loop().run_in_executor(pool, fn)
+    except RuntimeError:  # the pool was shut down: the server is stopping, requests still arrive
+        raise Busy("the server is stopping: try again shortly", retry_after=5) from None
+    return await future

@@ -36,3 +36,12 @@ async def test_an_error_in_the_work_reaches_the_caller_and_frees_its_place():
         assert await pools.run("public", lambda: 42) == 42
     finally:
         pools.close()
+
+
+async def test_a_request_arriving_while_the_server_stops_is_a_503_not_a_500():
+    pools = Pools(public=1, public_waiting=0, owner=1)
+    pools.close()
+    for which in ("public", "owner"):
+        with pytest.raises(Busy) as refused:
+            await pools.run(which, lambda: "never run")
+        assert refused.value.status == 503
