@@ -82,26 +82,69 @@ def _read_full(f: BinaryIO, n: int) -> bytes:
     return data
 
 
+ENCRYPT_BLOCK = 64 * SEGMENT  # plaintext read, hashed and encrypted at a time (4 MiB)
+_HAS_ENCRYPT_INTO = hasattr(AESGCM, "encrypt_into")
+
+
+def _fill(f: BinaryIO, buf: memoryview) -> int:
+    """Read into all of ``buf``, or less only at the end of the file; returns the bytes read."""
+    n = 0
+    while n < len(buf) and (got := f.readinto(buf[n:])):
+        n += got
+    return n
+
+
+def size_hint(f: BinaryIO) -> int:
+    """How big the file to read is, if it can tell (it may still grow or shrink meanwhile)."""
+    try:
+        return os.fstat(f.fileno()).st_size
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both of the last two
+        return ENCRYPT_BLOCK
+
+
+def _write_all(f: BinaryIO, data: memoryview) -> None:
+    while data:  # an unbuffered file may write part of it
+        data = data[f.write(data):]
+
+
 def encrypt(data_key: bytes, src: BinaryIO, dst: BinaryIO, progress: Callable[[int], None] | None = None) -> tuple[str, int]:
-    """Encrypt all of ``src`` into ``dst``; returns (SHA-256 hex of the plaintext, its size)."""
+    """Encrypt all of ``src`` into ``dst``; returns (SHA-256 hex of the plaintext, its size).
+
+    A block of segments at a time, through reused buffers (one block read ahead: only then is it
+    known which segment is the last); each block is written in one call."""
     salt = os.urandom(SALT_SIZE)
     header = MAGIC + bytes([VERSION]) + salt
     aead = _file_aead(data_key, salt)
     digest, size, index = hashlib.sha256(), 0, 0
-    dst.write(header)
-    current = _read_full(src, SEGMENT)
+    _write_all(dst, memoryview(header))
+    # No bigger than the file (rounded up to segments): a small file allocates little.
+    block = min(ENCRYPT_BLOCK, segment_count(size_hint(src)) * SEGMENT)
+    current, following = (memoryview(bytearray(block)) for _ in range(2))
+    sealed = memoryview(bytearray(block // SEGMENT * STORED_SEGMENT))
+    n = _fill(src, current)
     while True:
-        # One segment of look-ahead: only then do we know whether this one is the last.
-        following = _read_full(src, SEGMENT) if len(current) == SEGMENT else b""
-        digest.update(current)
-        size += len(current)
-        if progress and current:
-            progress(len(current))
-        if not following:
-            dst.write(aead.encrypt(_nonce(index, True), current, header + digest.digest()))
+        m = _fill(src, following) if n == block else 0
+        plain = current[:n]
+        digest.update(plain)  # all of it before the last segment, whose aad holds the whole checksum
+        size += n
+        if progress and n:
+            progress(n)
+        count = segment_count(n)
+        out = 0
+        for k in range(count):
+            last = not m and k == count - 1
+            part = plain[k * SEGMENT : (k + 1) * SEGMENT]
+            aad = header + digest.digest() if last else header
+            if _HAS_ENCRYPT_INTO:
+                aead.encrypt_into(_nonce(index, last), part, aad, sealed[out : out + len(part) + TAG])
+            else:  # cryptography < 47: one copy more
+                sealed[out : out + len(part) + TAG] = aead.encrypt(_nonce(index, last), part, aad)
+            out += len(part) + TAG
+            index += 1
+        _write_all(dst, sealed[:out])
+        if not m:
             return digest.hexdigest(), size
-        dst.write(aead.encrypt(_nonce(index, False), current, header))
-        current, index = following, index + 1
+        current, following, n = following, current, m
 
 
 class EncryptedFile:

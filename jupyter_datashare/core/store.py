@@ -27,7 +27,7 @@ from typing import BinaryIO, Callable, Iterable, Iterator
 
 from . import crypto, paths
 
-COPY_CHUNK = 1 << 20
+COPY_CHUNK = 1 << 20  # one reused buffer, no bytes object per chunk (8 MiB measured slower: out of cache)
 VERIFY_CHUNK = 4 << 20
 STALE_PINS_SECONDS = 24 * 3600  # a share still freezing after a day is taken to have crashed
 
@@ -71,6 +71,67 @@ def open_source(source) -> BinaryIO:
     return _open_source(source)
 
 
+def copy_chunks(src: BinaryIO, out: BinaryIO, each: Callable[[memoryview], None] | None = None,
+                progress: Callable[[int], None] | None = None) -> int:  # fmt: skip
+    """Copy all of ``src`` to ``out`` through one reused buffer; ``each`` sees every block before
+    it is written. Returns the bytes copied."""
+    buf = memoryview(bytearray(min(COPY_CHUNK, max(crypto.size_hint(src), 64 << 10))))  # a small file allocates little
+    size = 0
+    while n := src.readinto(buf):
+        block = buf[:n]
+        if each:
+            each(block)
+        write_all(out, block)
+        size += n
+        if progress:
+            progress(n)
+    return size
+
+
+def write_all(out: BinaryIO, data: memoryview) -> None:
+    """Write all of ``data`` (an unbuffered file may write part of it)."""
+    while data:
+        data = data[out.write(data):]
+
+
+WRITEBACK_EVERY = 32 << 20
+
+
+class _WritingBack:
+    """A file being written whose bytes start going to disk every ``WRITEBACK_EVERY`` bytes
+    (Linux ``sync_file_range``, asynchronous): the disk works while the next blocks are read,
+    hashed and encrypted, and the one fsync at the end waits for the tail only. A durability
+    guarantee comes from that fsync alone, never from this."""
+
+    def __init__(self, raw):
+        self.raw, self.written, self.started = raw, 0, 0
+
+    def fileno(self) -> int:
+        return self.raw.fileno()
+
+    def write(self, data) -> int:
+        n = self.raw.write(data)
+        self.written += n
+        if self.written - self.started >= WRITEBACK_EVERY and _sync_file_range:
+            _sync_file_range(self.raw.fileno(), self.started, self.written - self.started, 2)  # SYNC_FILE_RANGE_WRITE
+            self.started = self.written
+        return n
+
+
+def _libc_sync_file_range():
+    try:
+        import ctypes
+
+        fn = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError, ImportError):
+        return None  # not Linux: the fsync does all the work, as before
+    fn.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
+    return fn
+
+
+_sync_file_range = _libc_sync_file_range()
+
+
 class BlobStore:
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
@@ -97,13 +158,10 @@ class BlobStore:
         content is kept alive until the share using it is committed."""
 
         def copy(src: BinaryIO, out: BinaryIO) -> tuple[str, int]:
-            digest, size = hashlib.sha256(), 0
-            while chunk := src.read(COPY_CHUNK):
-                digest.update(chunk)
-                out.write(chunk)
-                size += len(chunk)
-                if progress:
-                    progress(len(chunk))
+            digest = hashlib.sha256()
+            # The hash is of the very bytes written (not re-read from the source, which may
+            # change meanwhile): a blob's content is always its name.
+            size = copy_chunks(src, out, lambda view: digest.update(view), progress)
             return digest.hexdigest(), size
 
         return self._write(source, copy, None, pins=pins)
@@ -117,11 +175,7 @@ class BlobStore:
         in, core/move_in.py); returns its name. ``problem`` checks it before anything relies on it."""
 
         def copy(src: BinaryIO, out: BinaryIO) -> tuple[str, int]:
-            n = 0
-            while chunk := src.read(COPY_CHUNK):
-                out.write(chunk)
-                n += len(chunk)
-            return sha256, n
+            return sha256, copy_chunks(src, out)
 
         return self._write(source, copy, dataset_id)[0]
 
@@ -141,9 +195,10 @@ class BlobStore:
         with nullcontext(source) if hasattr(source, "read") else _open_source(source) as src:
             fd, tmp_name = tempfile.mkstemp(dir=self.tmp)
             try:
-                with os.fdopen(fd, "wb") as out:
+                # Unbuffered: the fills write large blocks; fsync'd once, before the rename.
+                with os.fdopen(fd, "wb", buffering=0) as raw:
+                    out = _WritingBack(raw) if WRITEBACK_EVERY else raw
                     sha, size = fill(src, out)
-                    out.flush()
                     os.fsync(out.fileno())
                 if expect is not None and sha != expect:
                     raise crypto.DamagedFile("the plain copy does not match its checksum, so it was not encrypted")

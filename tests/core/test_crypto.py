@@ -232,3 +232,59 @@ def test_a_small_range_makes_one_buffer_whatever_the_ring_size(tmp_path):
     stored, sha = seal(data)
     views = list(opened(tmp_path, stored, len(data), sha).views(10, 20, 1 << 20, buffers=3))
     assert [bytes(v) for v in views] == [data[10:21]] and len(views[0].obj) == SEGMENT
+
+
+class Trickle(io.RawIOBase):
+    """A source that returns short reads and a destination that takes part of each write, as
+    pipes and unbuffered files may."""
+
+    def __init__(self, data: bytes = b"", step: int = 10_000):
+        self.data, self.pos, self.step, self.written = data, 0, step, bytearray()
+
+    def readable(self):
+        return True
+
+    def writable(self):
+        return True
+
+    def readinto(self, buf):
+        n = min(len(buf), self.step, len(self.data) - self.pos)
+        buf[:n] = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return n
+
+    def write(self, data):
+        n = min(len(data), self.step)
+        self.written += bytes(data[:n])
+        return n
+
+
+def independent_decrypt(stored: bytes, sha: str, key: bytes = KEY) -> bytes:
+    """Every segment, decrypted from the module docstring alone (flags, counters, final aad)."""
+    header = stored[:HEADER_SIZE]
+    aead = AESGCM(HKDF(algorithm=hashes.SHA256(), length=32, salt=header[8:40], info=b"jupyter-datashare file key v1").derive(key))
+    body = stored[HEADER_SIZE:]
+    segments = [body[i : i + STORED_SEGMENT] for i in range(0, len(body), STORED_SEGMENT)]
+    out = b""
+    for i, seg in enumerate(segments):
+        last = i == len(segments) - 1
+        nonce = i.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
+        out += aead.decrypt(nonce, seg, header + bytes.fromhex(sha) if last else header)
+    return out
+
+
+@pytest.mark.parametrize("size", [crypto.ENCRYPT_BLOCK - 1, crypto.ENCRYPT_BLOCK, crypto.ENCRYPT_BLOCK + 1,
+                                  2 * crypto.ENCRYPT_BLOCK, 2 * crypto.ENCRYPT_BLOCK + SEGMENT + 5])  # fmt: skip
+def test_files_across_the_encryption_blocks_keep_the_format_segment_by_segment(size):
+    data = os.urandom(size)
+    stored, sha = seal(data)
+    assert len(stored) == crypto.stored_size(size)
+    assert independent_decrypt(stored, sha) == data
+
+
+def test_short_reads_and_partial_writes_lose_no_byte():
+    data = os.urandom(2 * crypto.ENCRYPT_BLOCK + 3 * SEGMENT + 7)
+    src, dst = Trickle(data, step=50_000), Trickle(step=30_000)
+    sha, size = crypto.encrypt(KEY, src, dst)
+    assert size == len(data) and sha == hashlib.sha256(data).hexdigest()
+    assert independent_decrypt(bytes(dst.written), sha) == data

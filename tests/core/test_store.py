@@ -269,3 +269,33 @@ def test_a_signing_key_kept_elsewhere_in_the_root_is_never_shared(core, server_r
         datasets.check_share(core, OWNER, {"path": "proj", "title": "P"})
     with pytest.raises(InvalidInput, match="is or holds the data-sharing store"):
         datasets.check_share(core, OWNER, {"path": "keys", "title": "P"})
+
+
+def test_a_file_across_several_copy_buffers_is_stored_byte_for_byte(tmp_path):
+    from jupyter_datashare.core import store as store_module
+
+    store = BlobStore(tmp_path / "store")
+    payload = os.urandom(2 * store_module.COPY_CHUNK + 17)
+    (tmp_path / "big.bin").write_bytes(payload)
+    seen = []
+    sha, size = store.freeze(tmp_path / "big.bin", progress=seen.append)
+    assert (sha, size) == (hashlib.sha256(payload).hexdigest(), len(payload)) and sum(seen) == len(payload)
+    assert store.path(sha).read_bytes() == payload and store.problem(sha, size) is None
+
+
+def test_a_file_rewritten_while_it_is_frozen_is_stored_under_the_hash_of_what_was_stored(tmp_path):
+    """The hash is of the bytes written, never of a second read of the source: whatever the
+    researcher does to the file meanwhile, a blob's content is its name."""
+    from jupyter_datashare.core import store as store_module
+
+    store = BlobStore(tmp_path / "store")
+    src = tmp_path / "moving.bin"
+    src.write_bytes(b"a" * (3 * store_module.COPY_CHUNK))
+
+    def rewrite(_n):
+        with open(src, "r+b") as f:
+            f.write(os.urandom(3 * store_module.COPY_CHUNK))
+
+    sha, size = store.freeze(src, progress=rewrite)
+    assert store.problem(sha, size) is None
+    assert hashlib.sha256(store.path(sha).read_bytes()).hexdigest() == sha
