@@ -63,18 +63,10 @@ class Senders:
         """Send bytes ``start`` .. ``fr.end`` of the read ``fr`` (decided and audited) on ``sock``.
         Returns the bytes sent and what stopped the body early; damage is already audited."""
         self.started += 1
-        stored = fr.stored_file()
-        if self.processes == 0:
-            try:
-                return await _in_thread(self._send_here, sock, stored, fr, start, chunk)
-            finally:
-                stored.close()
-        worker = self._worker()
-        if worker is None:  # the processes are starting (in the background): a thread sends this one
-            try:
-                return await _in_thread(self._send_here, sock, stored, fr, start, chunk)
-            finally:
-                stored.close()
+        worker = self._worker() if self.processes else None
+        if worker is None:  # threads of the server send (no processes, or they are still starting)
+            return await _in_thread(self._send_here, sock, fr, start, chunk)
+        stored = fr.stored_file()  # closed by the worker once its descriptor went over
         job = {"start": start, "end": fr.end, "chunk": chunk, "stall": self.stall_timeout, "size": fr.size,
                "sha256": fr.sha256, "key": base64.b64encode(fr.data_key).decode() if fr.encrypted else None}  # fmt: skip
         reply = await worker.submit(job, stored, sock)
@@ -84,9 +76,10 @@ class Senders:
             return reply["sent"], damage
         return reply["sent"], OSError(reply["error"]) if reply.get("error") else None
 
-    def _send_here(self, sock, stored, fr, start: int, chunk: int):
+    def _send_here(self, sock, fr, start: int, chunk: int):
         if not fr.encrypted:
-            return pump.send_file(sock, stored.fileno(), start, fr.end + 1 - start, self.stall_timeout)
+            with fr.stored_file() as stored:
+                return pump.send_file(sock, stored.fileno(), start, fr.end + 1 - start, self.stall_timeout)
         views = fr.views(chunk, buffers=pump.BUFFERS, start=start)
         return pump.send_views(sock, views, self.stall_timeout)
 
